@@ -1,0 +1,38 @@
+"""toymodels: a fast, tested replication of *Toy Models of Superposition* (Elhage et al., 2022).
+
+    import toymodels as tm
+    exp = tm.preset("intro")                   # or tm.Experiment(tm.ModelConfig(5, 2), ...)
+    result = tm.train(exp)                     # every setting × seed as one batched run
+    best = result.best()                       # best-of-K: one instance per setting
+    tm.feature_dimensionality(best.W)          # metrics take W of shape (instance, hidden, feature)
+
+Modules, one idea each: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
+(sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
+``adversarial``, ``theory`` (closed forms), ``plots`` (plotly figures).
+"""
+
+from .adversarial import Attack, analytic_attack, relative_vulnerability
+from .config import (
+    ConfigError,
+    DataConfig,
+    Experiment,
+    ModelConfig,
+    TrainConfig,
+    importance_decay,
+    log_densities,
+)
+from .data import sample_features, target_of
+from .metrics import (
+    count_represented,
+    dimensions_per_feature,
+    feature_dimensionality,
+    feature_norms,
+    neuron_counts,
+    neuron_features,
+    superposition,
+)
+from .models import ToyModel, loss_and_grads
+from .presets import PRESETS, preset
+from .train import History, TrainResult, evaluate, lr_at, train
+
+__version__ = "0.1.0"

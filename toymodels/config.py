@@ -1,0 +1,315 @@
+"""Configuration: frozen, validated dataclasses with commented defaults.
+
+An :class:`Experiment` is everything needed to reproduce one figure of the paper: the model
+(:class:`ModelConfig`), the data (:class:`DataConfig`), the optimisation (:class:`TrainConfig`), and the
+per-instance feature densities and importances that turn a sweep into one batched run.
+
+Conventions (decided once for the whole project, see PAPER_NOTES §3):
+
+* ``feature_probability`` is the density p = 1 - S (the paper's sparsity S is derived, never stored).
+* Importances are indexed from 0, as in the paper and its notebook: ``I_i = base ** i``.
+* Instances are laid out as ``setting * n_seeds + seed``: the ``n_seeds`` replicas of one setting are
+  adjacent, so best-of-K is a reshape to ``(n_settings, n_seeds)`` and an argmin.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Sequence, Union
+
+import numpy as np
+import torch
+
+MODEL_KINDS = ("linear", "relu_output", "relu_hidden", "untied_relu_hidden")
+CORRELATIONS = ("none", "correlated", "anticorrelated")
+ANTICORRELATED_CONVENTIONS = ("paper", "arena")
+TARGETS = ("identity", "abs")
+LR_SCHEDULES = ("constant", "linear", "cosine")
+INITS = ("xavier", "notebook")
+
+Numeric = Union[float, int, Sequence[float], Sequence[Sequence[float]], np.ndarray, torch.Tensor]
+
+
+class ConfigError(ValueError):
+    """A parameter is outside its allowed range; the message names the parameter and the range."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _positive_int(name: str, value) -> None:
+    _require(
+        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1,
+        f"{name} must be a positive integer (>= 1), got {value!r}",
+    )
+
+
+def _one_of(name: str, value, allowed: Sequence[str]) -> None:
+    _require(value in allowed, f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: sizes and architecture (paper §2, §8, §10).
+
+    ``kind``:
+      * ``"linear"``:  x' = WᵀW x + b
+      * ``"relu_output"``: x' = ReLU(WᵀW x + b)            (the paper's main toy model)
+      * ``"relu_hidden"``: h = ReLU(W x), x' = ReLU(Wᵀh + b) (privileged basis, §8)
+      * ``"untied_relu_hidden"``: h = ReLU(W x), y' = ReLU(W_out h + b)  (computation, §10)
+    """
+
+    n_features: int  # n: number of input features
+    n_hidden: int  # m: hidden dimensions (neurons)
+    kind: str = "relu_output"
+    # "xavier": Xavier-normal per instance, std = sqrt(2 / (n + m)).
+    # "notebook": the authors' notebook quirk, Xavier on the 3-D tensor, std = sqrt(2 / (m * (n + n_instances))).
+    init: str = "xavier"
+    l1_penalty: float = 0.0  # λ in λ·E‖h‖₁, the §9 "way out" of superposition; 0 disables it
+
+    def __post_init__(self) -> None:
+        _positive_int("n_features", self.n_features)
+        _positive_int("n_hidden", self.n_hidden)
+        _one_of("kind", self.kind, MODEL_KINDS)
+        _one_of("init", self.init, INITS)
+        _require(
+            math.isfinite(self.l1_penalty) and self.l1_penalty >= 0,
+            f"l1_penalty must be a finite number >= 0, got {self.l1_penalty!r}",
+        )
+
+    @property
+    def tied(self) -> bool:
+        return self.kind != "untied_relu_hidden"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How synthetic features are drawn (paper §2 and §4.4)."""
+
+    # "none": independent features; "correlated": each set of `set_size` features is zero or non-zero
+    # together (one shared draw); "anticorrelated": at most one feature of a set is non-zero.
+    correlation: str = "none"
+    set_size: int = 1  # features per correlated / anticorrelated set; features are grouped consecutively
+    # "paper": a set is active w.p. p and then exactly one of its features fires (per-feature density p/k).
+    # "arena": a set is active w.p. k·p (needs k·p <= 1), so each feature keeps marginal density p.
+    anticorrelated_convention: str = "paper"
+    signed: bool = False  # values U[-1, 1] instead of U[0, 1] (for the absolute-value task, §10)
+    target: str = "identity"  # "identity": reconstruct x; "abs": predict |x|
+
+    def __post_init__(self) -> None:
+        _one_of("correlation", self.correlation, CORRELATIONS)
+        _positive_int("set_size", self.set_size)
+        _one_of("anticorrelated_convention", self.anticorrelated_convention, ANTICORRELATED_CONVENTIONS)
+        _one_of("target", self.target, TARGETS)
+        _require(
+            self.correlation != "none" or self.set_size == 1,
+            f"set_size must be 1 when correlation is 'none', got {self.set_size}",
+        )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation. Defaults are the authors' notebook: AdamW, lr 1e-3, PyTorch's weight decay 0.01,
+    batch 1024, 10,000 steps, constant learning rate (the paper itself states none)."""
+
+    steps: int = 10_000
+    batch_size: int = 1024
+    lr: float = 1e-3
+    weight_decay: float = 0.01  # decoupled (AdamW); 0 gives plain Adam, as ARENA uses
+    lr_schedule: str = "constant"  # "constant" | "linear" (to 0) | "cosine" (the notebook's quarter cosine)
+    seed: int = 0  # seeds the initial weights and every batch
+    snapshot_every: int = 0  # keep W, b and the loss every N steps for learning dynamics; 0 keeps none
+    eval_batches: int = 4  # fresh batches used for the final per-instance loss (selection is by this loss)
+    device: str = "cpu"
+    progress: bool = True  # a tqdm bar; also silenced by the environment variable TOYMODELS_PROGRESS=0
+
+    def __post_init__(self) -> None:
+        _positive_int("steps", self.steps)
+        _positive_int("batch_size", self.batch_size)
+        _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
+        _require(
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+            f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}",
+        )
+        _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _require(isinstance(self.seed, (int, np.integer)) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
+        _require(
+            isinstance(self.snapshot_every, (int, np.integer)) and self.snapshot_every >= 0,
+            f"snapshot_every must be an integer >= 0 (0 = no snapshots), got {self.snapshot_every!r}",
+        )
+        _positive_int("eval_batches", self.eval_batches)
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError) as error:
+            raise ConfigError(f"device must name a torch device such as 'cpu' or 'cuda', got {self.device!r}") from error
+
+
+def _as_matrix(name: str, value: Numeric, row_means: str) -> tuple[tuple[float, ...], ...]:
+    """Normalise a scalar, 1-D or 2-D array-like to a tuple-of-tuples matrix.
+
+    ``row_means`` says how a 1-D input is read: "settings" (one value per setting, shared by all features)
+    or "features" (one value per feature, shared by all settings)."""
+    array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=float)
+    array = array.astype(float)
+    if array.ndim == 0:
+        array = array.reshape(1, 1)
+    elif array.ndim == 1:
+        array = array.reshape(-1, 1) if row_means == "settings" else array.reshape(1, -1)
+    _require(array.ndim == 2, f"{name} must be a scalar, a 1-D or a 2-D array, got {array.ndim} dimensions")
+    _require(array.size > 0, f"{name} must not be empty")
+    return tuple(tuple(float(v) for v in row) for row in array)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One batched run: ``n_settings`` (density, importance) settings, each fitted ``n_seeds`` times.
+
+    ``feature_probability`` (p = 1 - S) broadcasts to ``(n_settings, n_features)``: a scalar is shared by
+    everything, a 1-D sequence gives one density per *setting* (a sparsity sweep), a 2-D array gives
+    per-setting, per-feature densities (non-uniform sparsity).
+    ``importance`` broadcasts the same way, except that a 1-D sequence gives one importance per *feature*
+    (``importance_decay(n, 0.9)``); pass a 2-D array to vary importance across settings.
+    """
+
+    model: ModelConfig
+    feature_probability: Numeric = 1.0
+    importance: Numeric = 1.0
+    n_seeds: int = 1  # fits per setting; the lowest-loss one is kept (best-of-K)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    name: str = "experiment"  # used in figure titles
+    setting_labels: tuple[str, ...] = ()  # one label per setting for sliders; derived when empty
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.model, ModelConfig), f"model must be a ModelConfig, got {type(self.model).__name__}")
+        n = self.model.n_features
+        prob = _as_matrix("feature_probability", self.feature_probability, row_means="settings")
+        imp = _as_matrix("importance", self.importance, row_means="features")
+        for label, matrix in (("feature_probability", prob), ("importance", imp)):
+            width = len(matrix[0])
+            _require(
+                width in (1, n),
+                f"{label} must have 1 or n_features={n} columns, got {width}",
+            )
+        rows = {len(prob), len(imp)}
+        _require(
+            len(rows - {1}) <= 1,
+            f"feature_probability has {len(prob)} settings and importance has {len(imp)}; they must match or be 1",
+        )
+        n_settings = max(rows)
+        prob_array = np.broadcast_to(np.array(prob), (n_settings, n))
+        imp_array = np.broadcast_to(np.array(imp), (n_settings, n))
+        _require(
+            bool(np.all((prob_array > 0) & (prob_array <= 1))),
+            f"feature_probability must lie in (0, 1], got values from {prob_array.min():g} to {prob_array.max():g}",
+        )
+        _require(
+            bool(np.all(np.isfinite(imp_array) & (imp_array >= 0))),
+            f"importance must be finite and >= 0, got values from {imp_array.min():g} to {imp_array.max():g}",
+        )
+        _positive_int("n_seeds", self.n_seeds)
+        _require(isinstance(self.data, DataConfig), "data must be a DataConfig")
+        _require(isinstance(self.train, TrainConfig), "train must be a TrainConfig")
+        if self.data.correlation != "none":
+            k = self.data.set_size
+            _require(n % k == 0, f"n_features={n} must be a multiple of set_size={k} for correlated/anticorrelated data")
+            sets = prob_array.reshape(n_settings, n // k, k)
+            _require(
+                bool(np.all(sets == sets[..., :1])),
+                "feature_probability must be equal within each correlated/anticorrelated set",
+            )
+            if self.data.correlation == "anticorrelated" and self.data.anticorrelated_convention == "arena":
+                _require(
+                    bool(np.all(prob_array * k <= 1)),
+                    f"with the 'arena' anticorrelated convention, set_size * feature_probability must be <= 1 "
+                    f"(got up to {prob_array.max() * k:g})",
+                )
+        if self.data.target == "abs":
+            _require(self.data.signed, "target 'abs' needs signed data (DataConfig(signed=True))")
+        # Store normalised matrices, (1 or n_settings, n_features), so equal experiments compare (and hash)
+        # equal; a single row stays single, so `replace` can change the other one's number of settings.
+        for name, matrix in (("feature_probability", prob), ("importance", imp)):
+            object.__setattr__(self, name, tuple(map(tuple, np.broadcast_to(np.array(matrix), (len(matrix), n)).tolist())))
+        if self.setting_labels:
+            _require(
+                len(self.setting_labels) == n_settings,
+                f"setting_labels must have one label per setting ({n_settings}), got {len(self.setting_labels)}",
+            )
+        else:
+            object.__setattr__(self, "setting_labels", _derive_labels(prob_array, imp_array))
+
+    @property
+    def n_settings(self) -> int:
+        return max(len(self.feature_probability), len(self.importance))
+
+    @property
+    def n_instances(self) -> int:
+        return self.n_settings * self.n_seeds
+
+    def probability_tensor(self, per: str = "instance", device: str | torch.device = "cpu") -> torch.Tensor:
+        """Densities as a float32 tensor, ``(n_instances, n_features)`` or ``(n_settings, n_features)``."""
+        return self._tensor(self.feature_probability, per, device)
+
+    def importance_tensor(self, per: str = "instance", device: str | torch.device = "cpu") -> torch.Tensor:
+        """Importances as a float32 tensor, ``(n_instances, n_features)`` or ``(n_settings, n_features)``."""
+        return self._tensor(self.importance, per, device)
+
+    def _tensor(self, matrix, per: str, device) -> torch.Tensor:
+        _one_of("per", per, ("instance", "setting"))
+        values = torch.tensor(matrix, dtype=torch.float32, device=device).expand(self.n_settings, -1)
+        return values.repeat_interleave(self.n_seeds, dim=0) if per == "instance" else values
+
+    def replace(self, **changes) -> "Experiment":
+        """A copy with some fields changed; ``model``, ``data`` and ``train`` fields may be given by name
+        (``exp.replace(steps=500, n_hidden=3)``). Labels are re-derived unless given."""
+        groups = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+        updates: dict = {}
+        for key, value in changes.items():
+            owner = next((g for g, cls in groups.items() if key in cls.__dataclass_fields__), None)
+            if key in Experiment.__dataclass_fields__:
+                updates[key] = value
+            elif owner is not None:
+                updates.setdefault(owner, {})[key] = value
+            else:
+                raise ConfigError(f"unknown experiment field {key!r}")
+        for group in groups:
+            if isinstance(updates.get(group), dict):
+                updates[group] = replace(getattr(self, group), **updates[group])
+        if "setting_labels" not in updates and ({"feature_probability", "importance"} & updates.keys()):
+            updates["setting_labels"] = ()
+        return replace(self, **updates)
+
+
+def _derive_labels(prob: np.ndarray, imp: np.ndarray) -> tuple[str, ...]:
+    """Label settings by what varies across them: a density (as 1-S) or an importance."""
+    n_settings = prob.shape[0]
+    if n_settings == 1:
+        return ("",)
+    prob_spread = np.ptp(prob, axis=0)
+    if prob_spread.max() > 0:
+        column = int(prob_spread.argmax())
+        prefix = "1−S" if prob_spread.min() > 0 else f"p[{column}]"
+        return tuple(f"{prefix} = {p:.3g}" for p in prob[:, column])
+    imp_spread = np.ptp(imp, axis=0)
+    if imp_spread.max() > 0:
+        column = int(imp_spread.argmax())
+        return tuple(f"I[{column}] = {i:.3g}" for i in imp[:, column])
+    return tuple(f"setting {k}" for k in range(n_settings))
+
+
+def importance_decay(n_features: int, base: float) -> tuple[float, ...]:
+    """Geometric importances I_i = base ** i, i = 0..n-1 (the paper indexes from 0; ARENA from 1)."""
+    _positive_int("n_features", n_features)
+    _require(math.isfinite(base) and base > 0, f"base must be a finite number > 0, got {base!r}")
+    return tuple(float(base**i) for i in range(n_features))
+
+
+def log_densities(start: float, stop: float, num: int) -> tuple[float, ...]:
+    """``num`` densities log-spaced from ``start`` to ``stop`` (both in (0, 1])."""
+    _positive_int("num", num)
+    for name, value in (("start", start), ("stop", stop)):
+        _require(0 < value <= 1, f"{name} must lie in (0, 1], got {value!r}")
+    return tuple(float(v) for v in np.geomspace(start, stop, num))

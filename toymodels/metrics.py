@@ -1,0 +1,107 @@
+"""Metrics of learned weights (paper §2, §4, §7, §8, §10).
+
+Every function takes W with shape ``(n_instances, n_hidden, n_features)`` — or a single ``(n_hidden,
+n_features)`` matrix, returned without the instance axis — where column ``W[..., :, i]`` is feature i's
+direction W_i. (The authors' notebook stores the transpose, ``(instance, feature, hidden)``.)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .config import ConfigError
+
+# Below this norm a feature counts as absent: its unit vector Ŵ_i is taken to be 0, never NaN.
+NORM_EPS = 1e-8
+
+
+def _as_batched(W) -> tuple[torch.Tensor, bool]:
+    W = torch.as_tensor(W).detach()
+    if W.ndim == 2:
+        return W.unsqueeze(0).float(), True
+    if W.ndim != 3:
+        raise ConfigError(
+            f"W must have shape (n_hidden, n_features) or (n_instances, n_hidden, n_features), got {tuple(W.shape)}"
+        )
+    return W.float(), False
+
+
+def _unbatch(value: torch.Tensor, single: bool) -> torch.Tensor:
+    return value[0] if single else value
+
+
+def feature_norms(W) -> torch.Tensor:
+    """‖W_i‖ for every feature: ``(n_instances, n_features)``."""
+    W, single = _as_batched(W)
+    return _unbatch(W.norm(dim=-2), single)
+
+
+def _overlaps(W: torch.Tensor) -> torch.Tensor:
+    """(Ŵ_i · W_j)² as ``(n_instances, i, j)``; rows of absent features are zero."""
+    norms = W.norm(dim=-2, keepdim=True)  # (I, 1, n)
+    unit = W / norms.clamp_min(NORM_EPS) * (norms > NORM_EPS)
+    return torch.einsum("khi,khj->kij", unit, W).square()
+
+
+def superposition(W, sqrt: bool = False) -> torch.Tensor:
+    """The paper's superposition of each feature, Σ_{j≠i} (Ŵ_i·W_j)²: 0 when W_i is orthogonal to every other
+    feature, ≥ 1 when some group of features activates direction W_i as strongly as feature i does.
+
+    ``sqrt=True`` gives its square root, which is what the authors' notebook and ARENA colour their bars by.
+    """
+    W, single = _as_batched(W)
+    overlaps = _overlaps(W)
+    value = overlaps.sum(-1) - overlaps.diagonal(dim1=-2, dim2=-1)
+    value = value.clamp_min(0)  # the subtraction can leave -1e-8 where there is no interference
+    return _unbatch(value.sqrt() if sqrt else value, single)
+
+
+def feature_dimensionality(W) -> torch.Tensor:
+    """D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² (j = i included): the fraction of a dimension feature i gets.
+
+    1 for a feature with a dimension of its own, 1/2 for an antipodal pair, d/k for k features forming a
+    tight frame in d dimensions, and 0 (not NaN) for a feature that is not learned.
+    """
+    W, single = _as_batched(W)
+    squared_norm = W.square().sum(-2)
+    denominator = _overlaps(W).sum(-1)
+    value = torch.where(denominator > 0, squared_norm / denominator.clamp_min(NORM_EPS**2), torch.zeros_like(squared_norm))
+    return _unbatch(value, single)
+
+
+def dimensions_per_feature(W) -> torch.Tensor:
+    """D* = m / ‖W‖_F² per instance (the paper's §4 "dimensions per feature"); inf for W = 0."""
+    W, single = _as_batched(W)
+    frobenius = W.square().sum((-2, -1))
+    return _unbatch(W.shape[-2] / frobenius, single)
+
+
+def count_represented(W, threshold: float = 0.5) -> torch.Tensor:
+    """Number of features with ‖W_i‖ > threshold, per instance (a learned feature has norm ≈ 1)."""
+    return (feature_norms(W) > threshold).sum(-1)
+
+
+def neuron_features(W, relative_threshold: float = 0.25, dead_threshold: float = 0.1) -> torch.Tensor:
+    """Which features each neuron responds to (privileged basis, §8; computation, §10).
+
+    A neuron j responds to feature i when |W_ji| ≥ relative_threshold × max_i |W_ji| (the paper's display
+    rescales each neuron so its largest weight is 1). Neurons whose largest |W_ji| is below ``dead_threshold``
+    respond to nothing. Returns a boolean ``(n_instances, n_hidden, n_features)`` mask.
+    """
+    W, single = _as_batched(W)
+    if not 0 < relative_threshold <= 1:
+        raise ConfigError(f"relative_threshold must lie in (0, 1], got {relative_threshold!r}")
+    magnitude = W.abs()
+    largest = magnitude.amax(-1, keepdim=True)
+    mask = (magnitude >= relative_threshold * largest) & (largest >= dead_threshold)
+    return _unbatch(mask, single)
+
+
+def neuron_counts(W, relative_threshold: float = 0.25, dead_threshold: float = 0.1) -> dict[str, torch.Tensor]:
+    """Counts of monosemantic (one feature), polysemantic (several) and dead neurons per instance."""
+    per_neuron = neuron_features(W, relative_threshold, dead_threshold).sum(-1)
+    return {
+        "monosemantic": (per_neuron == 1).sum(-1),
+        "polysemantic": (per_neuron > 1).sum(-1),
+        "dead": (per_neuron == 0).sum(-1),
+    }

@@ -1,0 +1,143 @@
+"""The toy models, batched over an instance axis (paper §2, §8, §10).
+
+Weight layout — decided once for the whole project: ``W`` has shape ``(n_instances, n_hidden, n_features)``,
+so for each instance h = W x reads exactly as in the paper and column ``W[k, :, i]`` is feature i's
+direction W_i. **The authors' notebook stores the transpose**, ``(instance, n_features, n_hidden)``; ARENA
+uses our layout. Activations are ``(n_instances, batch, ·)``.
+
+Besides the autograd ``forward``, :func:`loss_and_grads` gives the loss and its gradients in closed form: the
+trainer uses it (no autograd graph per step), and the tests check it against autograd.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import ConfigError, ModelConfig
+
+
+def _init_std(config: ModelConfig, n_instances: int) -> float:
+    n, m = config.n_features, config.n_hidden
+    if config.init == "notebook":
+        # torch's xavier_normal_ on the notebook's (instance, n, m) tensor: fan_in = n·m, fan_out = instances·m.
+        return math.sqrt(2.0 / (m * (n + n_instances)))
+    return math.sqrt(2.0 / (n + m))  # Xavier-normal for each instance's own m×n matrix
+
+
+class ToyModel(nn.Module):
+    """``n_instances`` independent toy models of one :class:`ModelConfig`.
+
+    Parameters: ``W`` (instance, hidden, feature); ``b`` (instance, feature), the output bias; and for the
+    untied model ``W_out`` (instance, feature, hidden), so that y' = ReLU(W_out h + b).
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        n_instances: int = 1,
+        *,
+        generator: torch.Generator | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        super().__init__()
+        if isinstance(n_instances, bool) or not isinstance(n_instances, int) or n_instances < 1:
+            raise ConfigError(f"n_instances must be a positive integer (>= 1), got {n_instances!r}")
+        self.config = config
+        n, m = config.n_features, config.n_hidden
+        std = _init_std(config, n_instances)
+        randn = lambda *shape: torch.randn(shape, generator=generator, device=device) * std  # noqa: E731
+        self.W = nn.Parameter(randn(n_instances, m, n))
+        self.W_out = None if config.tied else nn.Parameter(randn(n_instances, n, m))
+        self.b = nn.Parameter(torch.zeros(n_instances, n, device=device))
+
+    @property
+    def n_instances(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def decoder(self) -> torch.Tensor:
+        """The matrix that maps h back to features, (instance, feature, hidden): Wᵀ when tied, else W_out."""
+        return self.W.transpose(1, 2) if self.W_out is None else self.W_out
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        expected = (self.n_instances, self.config.n_features)
+        if x.ndim != 3 or (x.shape[0], x.shape[2]) != expected:
+            raise ConfigError(
+                f"x must have shape (n_instances={expected[0]}, batch, n_features={expected[1]}), got {tuple(x.shape)}"
+            )
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """h = W x (ReLU(W x) for the models with a privileged hidden basis): (instance, batch, hidden)."""
+        self._check_input(x)
+        h = torch.bmm(x, self.W.transpose(1, 2))
+        return h.relu() if self.config.kind in ("relu_hidden", "untied_relu_hidden") else h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x' (or y'): (instance, batch, feature)."""
+        out = torch.bmm(self.hidden(x), self.decoder.transpose(1, 2)) + self.b.unsqueeze(1)
+        return out if self.config.kind == "linear" else out.relu()
+
+    def loss(self, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor) -> torch.Tensor:
+        """Per-instance loss (autograd): importance-weighted squared error, averaged over batch and features
+        as in the authors' notebook, plus λ·E‖h‖₁ when ``l1_penalty`` is set. Sum it to train."""
+        error = (importance.unsqueeze(1) * (target - self(x)).square()).mean((1, 2))
+        if self.config.l1_penalty:
+            error = error + self.config.l1_penalty * self.hidden(x).abs().sum(-1).mean(-1)
+        return error
+
+    def select(self, index: torch.Tensor | list[int]) -> "ToyModel":
+        """A new model holding a copy of the chosen instances (e.g. the best seed of each setting)."""
+        index = torch.as_tensor(index, dtype=torch.long, device=self.W.device)
+        chosen = ToyModel.__new__(ToyModel)
+        nn.Module.__init__(chosen)
+        chosen.config = self.config
+        chosen.W = nn.Parameter(self.W.detach()[index].clone())
+        chosen.W_out = None if self.W_out is None else nn.Parameter(self.W_out.detach()[index].clone())
+        chosen.b = nn.Parameter(self.b.detach()[index].clone())
+        return chosen
+
+
+@torch.no_grad()
+def loss_and_grads(
+    model: ToyModel, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Per-instance loss (as :meth:`ToyModel.loss`) and the gradients of its sum, derived by hand.
+
+    With out = act(h Dᵀ + b), L = Σ_k mean_{b,i} I_i (y − out)² (+ λ mean_b ‖h‖₁), and D the decoder:
+      g_out = 2 I (out − y) / (batch·n) · act'(·);  ∂b = Σ_batch g_out;  g_h = g_out D (+ λ sign(h) / batch)
+      ∂D = g_outᵀ h;  ∂W (encoder) = (g_h · act_h')ᵀ x.   For tied models D = Wᵀ and both terms add up in ∂W.
+    """
+    config = model.config
+    batch, n = x.shape[1], x.shape[2]
+    W = model.W
+    h = torch.bmm(x, W.transpose(1, 2))
+    if config.kind in ("relu_hidden", "untied_relu_hidden"):
+        h.relu_()
+    out = torch.bmm(h, model.decoder.transpose(1, 2)).add_(model.b.unsqueeze(1))
+    if config.kind != "linear":
+        out.relu_()
+        active = out > 0  # where the output ReLU passes gradient
+    residual = out.sub_(target)  # out − y, reusing out's memory
+    weight = importance.unsqueeze(1)  # (instance, 1, feature)
+    loss = (residual.square() * weight).mean((1, 2))
+    g_out = residual.mul_(weight).mul_(2.0 / (batch * n))
+    if config.kind != "linear":
+        g_out.mul_(active)
+    grad_b = g_out.sum(1)
+    g_h = torch.bmm(g_out, model.decoder)  # (instance, batch, hidden)
+    if config.l1_penalty:
+        loss += config.l1_penalty * h.abs().sum(-1).mean(-1)
+        g_h.add_(torch.sign(h), alpha=config.l1_penalty / batch)
+    if config.kind in ("relu_hidden", "untied_relu_hidden"):
+        g_h.mul_(h > 0)
+    grad_W = torch.bmm(g_h.transpose(1, 2), x)  # encoder term, (instance, hidden, feature)
+    grads = {"b": grad_b}
+    if config.tied:
+        grad_W.baddbmm_(h.transpose(1, 2), g_out)  # decoder term: ∂(h W)/∂W = hᵀ g_out
+    else:
+        grads["W_out"] = torch.bmm(g_out.transpose(1, 2), h)
+    grads["W"] = grad_W
+    return loss, grads
