@@ -1,0 +1,15 @@
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("TOYMODELS_PROGRESS", "0")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Bitwise reproducibility on CPU holds at a fixed thread count (see TOOLCHAIN.md)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

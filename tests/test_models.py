@@ -1,0 +1,85 @@
+import pytest
+import torch
+
+import toymodels as tm
+from toymodels import ConfigError, DataConfig, ModelConfig, ToyModel, loss_and_grads, sample_features, target_of
+
+KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden"]
+
+
+def batch_for(model, p=0.3, signed=False, batch=64, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    probability = torch.full((model.n_instances, model.config.n_features), p)
+    data = DataConfig(signed=signed, target="abs" if signed else "identity")
+    x = sample_features(probability, batch, data, generator)
+    return x.double(), target_of(x, data).double()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("l1_penalty", [0.0, 0.05])
+def test_hand_derived_gradients_match_autograd(kind, l1_penalty):
+    config = ModelConfig(n_features=7, n_hidden=3, kind=kind, l1_penalty=l1_penalty)
+    model = ToyModel(config, n_instances=4, generator=torch.Generator().manual_seed(0)).double()
+    with torch.no_grad():
+        model.b.normal_(0, 0.3, generator=torch.Generator().manual_seed(2))  # exercise both ReLU sides
+    x, target = batch_for(model, signed=kind == "untied_relu_hidden")
+    importance = torch.rand(4, 7, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+
+    model.zero_grad()
+    autograd_loss = model.loss(x, target, importance)
+    autograd_loss.sum().backward()
+    loss, grads = loss_and_grads(model, x, target, importance)
+
+    torch.testing.assert_close(loss, autograd_loss.detach(), rtol=1e-10, atol=1e-12)
+    expected_names = {"W", "b"} | ({"W_out"} if kind == "untied_relu_hidden" else set())
+    assert set(grads) == expected_names
+    for name, grad in grads.items():
+        torch.testing.assert_close(
+            grad, getattr(model, name).grad, rtol=1e-9, atol=1e-12,
+            msg=lambda m: f"∂L/∂{name} for {kind}: {m} (a missing tied-decoder term or ReLU mask?)",
+        )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forward_shapes_and_architecture(kind):
+    config = ModelConfig(n_features=5, n_hidden=2, kind=kind)
+    model = ToyModel(config, n_instances=3)
+    assert model.W.shape == (3, 2, 5) and model.b.shape == (3, 5)
+    assert (model.W_out is None) == (kind != "untied_relu_hidden")
+    x = torch.rand(3, 8, 5)
+    out = model(x)
+    assert out.shape == (3, 8, 5)
+    if kind == "linear":
+        # x' = WᵀW x + b, written out for instance 1 and sample 0.
+        W = model.W[1]
+        torch.testing.assert_close(out[1, 0], W.T @ W @ x[1, 0] + model.b[1])
+    else:
+        assert out.min() >= 0
+
+
+def test_models_reject_wrong_input_shapes():
+    model = ToyModel(ModelConfig(5, 2), n_instances=3)
+    with pytest.raises(ConfigError, match="x must have shape"):
+        model(torch.rand(2, 8, 5))
+    with pytest.raises(ConfigError, match="x must have shape"):
+        model(torch.rand(3, 8, 4))
+    with pytest.raises(ConfigError, match="n_instances"):
+        ToyModel(ModelConfig(5, 2), n_instances=0)
+
+
+def test_init_scales():
+    n, m, instances = 400, 30, 50
+    xavier = ToyModel(ModelConfig(n, m), instances, generator=torch.Generator().manual_seed(0))
+    notebook = ToyModel(ModelConfig(n, m, init="notebook"), instances, generator=torch.Generator().manual_seed(0))
+    assert xavier.W.std().item() == pytest.approx((2 / (n + m)) ** 0.5, rel=0.02)
+    # The notebook's Xavier on a 3-D tensor: its scale depends on the number of instances.
+    assert notebook.W.std().item() == pytest.approx((2 / (m * (n + instances))) ** 0.5, rel=0.02)
+
+
+def test_select_copies_the_chosen_instances():
+    model = ToyModel(ModelConfig(4, 2, kind="untied_relu_hidden"), n_instances=5)
+    chosen = model.select([3, 0])
+    assert torch.equal(chosen.W, model.W[[3, 0]]) and torch.equal(chosen.W_out, model.W_out[[3, 0]])
+    with torch.no_grad():
+        chosen.W.zero_()
+    assert model.W.abs().sum() > 0, "select must copy, not alias"

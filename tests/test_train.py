@@ -1,0 +1,99 @@
+import math
+
+import pytest
+import torch
+
+import toymodels as tm
+from toymodels import Experiment, ModelConfig, TrainConfig, ToyModel, sample_features, target_of
+
+
+def small(steps=200, **changes):
+    exp = Experiment(
+        ModelConfig(n_features=6, n_hidden=2),
+        feature_probability=[1.0, 0.1],
+        importance=tm.importance_decay(6, 0.9),
+        n_seeds=3,
+        train=TrainConfig(steps=steps, batch_size=256, progress=False),
+    )
+    return exp.replace(**changes) if changes else exp
+
+
+def reference_training(exp: Experiment) -> ToyModel:
+    """The authors' algorithm written plainly: autograd on the summed loss and torch's AdamW."""
+    generator = torch.Generator().manual_seed(exp.train.seed)
+    model = ToyModel(exp.model, exp.n_instances, generator=generator)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
+    probability, importance = exp.probability_tensor(), exp.importance_tensor()
+    for step in range(exp.train.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = tm.lr_at(step, exp.train)
+        x = sample_features(probability, exp.train.batch_size, exp.data, generator)
+        optimizer.zero_grad()
+        model.loss(x, target_of(x, exp.data), importance).sum().backward()
+        optimizer.step()
+    return model
+
+
+@pytest.mark.parametrize("kind, schedule, weight_decay", [
+    ("relu_output", "constant", 0.01),
+    ("linear", "linear", 0.0),
+    ("relu_hidden", "cosine", 0.01),
+    ("untied_relu_hidden", "constant", 0.01),
+])
+def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay):
+    exp = small(steps=40, kind=kind, lr_schedule=schedule, weight_decay=weight_decay)
+    if kind == "untied_relu_hidden":
+        exp = exp.replace(signed=True, target="abs")
+    trained = tm.train(exp).model
+    reference = reference_training(exp)
+    for name, parameter in reference.named_parameters():
+        torch.testing.assert_close(getattr(trained, name), parameter, rtol=1e-4, atol=1e-5,
+                                   msg=lambda m: f"{name} after 40 steps differs from autograd + AdamW: {m}")
+
+
+def test_same_seed_gives_bitwise_equal_weights_and_another_seed_does_not():
+    a, b = tm.train(small(steps=50)), tm.train(small(steps=50))
+    assert torch.equal(a.model.W, b.model.W) and torch.equal(a.model.b, b.model.b)
+    assert torch.equal(a.losses, b.losses)
+    c = tm.train(small(steps=50, seed=1))
+    assert not torch.equal(a.model.W, c.model.W)
+
+
+def test_loss_falls_on_a_tiny_run():
+    result = tm.train(small(steps=300, snapshot_every=100))
+    first, last = result.history.losses[0], result.history.losses[-1]
+    assert torch.all(last < first) and last.sum() < 0.5 * first.sum(), f"loss did not fall: {first} -> {last}"
+
+
+def test_snapshots_and_callback():
+    seen = []
+    result = tm.train(small(steps=25, snapshot_every=10), callback=lambda step, model, loss: seen.append(step))
+    history = result.history
+    assert history.steps.tolist() == [0, 10, 20, 25] and seen == [0, 10, 20, 25]
+    assert history.W.shape == (4, 6, 2, 6) and history.b.shape == (4, 6, 6) and history.losses.shape == (4, 6)
+    assert torch.equal(history.W[-1], result.model.W.detach()), "the last snapshot must be the final weights"
+    assert tm.train(small(steps=5)).history is None
+
+
+def test_best_of_k_keeps_the_lowest_loss_seed_of_each_setting():
+    result = tm.train(small(steps=30))
+    losses = result.losses.view(2, 3)
+    assert torch.equal(result.best_seed, losses.argmin(1))
+    assert torch.equal(result.best_losses, losses.min(1).values)
+    best = result.best()
+    assert best.n_instances == 2
+    assert torch.equal(best.W[1], result.model.W[3 + losses[1].argmin()])
+
+
+def test_evaluation_is_seeded_and_matches_the_model_loss():
+    result = tm.train(small(steps=30))
+    again = tm.evaluate(result.model, result.experiment)
+    assert torch.equal(result.losses, again)
+
+
+def test_learning_rate_schedules():
+    config = TrainConfig(steps=101, lr=1.0, lr_schedule="linear")
+    assert tm.lr_at(0, config) == 1.0 and tm.lr_at(100, config) == pytest.approx(1 / 101)
+    config = TrainConfig(steps=101, lr=1.0, lr_schedule="cosine")
+    assert tm.lr_at(50, config) == pytest.approx(math.cos(math.pi / 4)) and tm.lr_at(100, config) == pytest.approx(0, abs=1e-12)
+    assert tm.lr_at(77, TrainConfig(lr=0.5)) == 0.5

@@ -1,0 +1,251 @@
+"""Plotly figures of learned weights, drawn as in the paper (§2 figure conventions, PAPER_NOTES §1).
+
+Every builder takes arrays (torch tensors or numpy) and returns a new ``plotly.graph_objects.Figure``. None of
+them calls ``.show()``, prints, or touches plotly's global state (``plotly.io.templates.default``,
+``plotly.io.renderers``): the caller's template and renderer decide how a figure looks and where it goes.
+
+Shapes follow :mod:`toymodels.metrics`: W is ``(n_hidden, n_features)`` for one instance and
+``(n_instances, n_hidden, n_features)`` for a sweep, and column ``W[..., :, i]`` is feature i; b is
+``(n_features,)`` or ``(n_instances, n_features)``. Feature 0 is drawn on top.
+
+Colour ranges are fixed, never fitted to the data, so colours compare across instances and slider steps:
+WᵀW and b on [-zmax, zmax] (diverging, red positive, zmax = 1 as in the paper), superposition on [0, 1],
+importance on [0, max(1, max I)]. Values outside a range are clipped to the colour of its nearest end; hovering
+shows the true value. Bars and markers get a grey outline so that they stay visible on light and dark themes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.colors import sample_colorscale
+
+from .config import ConfigError, Experiment
+from .metrics import feature_norms, superposition
+
+DIVERGING = "RdBu_r"  # WᵀW and b: blue negative, near-white zero, red positive
+SUPERPOSITION_COLORS = "Plasma"
+IMPORTANCE_COLORS = "Viridis"
+OUTLINE = dict(width=1, color="grey")
+PANEL_GAP = 0.04  # horizontal space between side-by-side panels, as a fraction of the plot width
+SWEEP_KINDS = ("summary", "weights", "norms", "features_2d")
+
+
+def _array(name: str, value, shape: tuple[int | None, ...], expected: str) -> np.ndarray:
+    """``value`` as a float array of ``shape`` (None matches any size), else a ConfigError naming it."""
+    array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=float)
+    if array.ndim != len(shape) or any(want not in (None, got) for want, got in zip(shape, array.shape)):
+        raise ConfigError(f"{name} must have shape {expected}, got {array.shape}")
+    return array
+
+
+def _single_W(W) -> np.ndarray:
+    return _array("W", W, (None, None), "(n_hidden, n_features) for one instance (index a sweep: W[k])")
+
+
+def _feature_vector(name: str, value, n: int) -> np.ndarray:
+    return _array(name, value, (n,), f"(n_features,) = ({n},)")
+
+
+class _Scale(NamedTuple):
+    """A layout colour axis shared by the traces that name it."""
+
+    name: str  # "coloraxis", "coloraxis2", ...
+    colorscale: str
+    cmin: float
+    cmax: float
+    label: str  # colour bar title
+
+
+@dataclass
+class _Panel:
+    title: str  # the panel's x-axis title
+    width: float  # relative width of the panel
+    traces: list
+    axis: dict = field(default_factory=dict)  # extra x-axis settings
+    scale: _Scale | None = None
+
+
+def _square(**extra) -> dict:
+    """x-axis settings that lock the x scale to the shared feature axis: square heatmap cells."""
+    return dict(scaleanchor="y", constrain="domain", **extra)
+
+
+def _panels_figure(panels: list[_Panel], n_features: int, title: str | None) -> go.Figure:
+    """Panels side by side sharing one y axis, feature 0 on top, so bars line up with heatmap rows."""
+    fig = go.Figure()
+    usable = 1 - PANEL_GAP * (len(panels) - 1)
+    total = sum(panel.width for panel in panels)
+    left = 0.0
+    for k, panel in enumerate(panels, start=1):
+        suffix = "" if k == 1 else str(k)
+        right = min(1.0, left + usable * panel.width / total)  # min: rounding may pass 1
+        axis = dict(domain=[left, right], anchor="y", title_text=panel.title, showgrid=False, zeroline=False)
+        fig.update_layout({f"xaxis{suffix}": dict(axis, **panel.axis)})
+        fig.add_traces([trace.update(xaxis=f"x{suffix}", yaxis="y") for trace in panel.traces])
+        left = right + PANEL_GAP
+    scales = [panel.scale for panel in panels if panel.scale]
+    for index, scale in enumerate(scales):  # colour bars stacked on the right
+        colorbar = dict(
+            title=dict(text=scale.label, side="right"), y=1 - (index + 0.5) / len(scales), len=1 / len(scales) - 0.05
+        )
+        fig.update_layout(
+            {scale.name: dict(colorscale=scale.colorscale, cmin=scale.cmin, cmax=scale.cmax, colorbar=colorbar)}
+        )
+    fig.update_layout(
+        title_text=title,
+        yaxis=dict(
+            range=[n_features - 0.5, -0.5], title_text="feature", constrain="domain", showgrid=False, zeroline=False
+        ),
+    )
+    return fig
+
+
+def _weight_panels(W: np.ndarray, b, zmax: float) -> list[_Panel]:
+    n = W.shape[1]
+    b = _feature_vector("b", b, n)
+    features = np.arange(n)
+    scale = _Scale("coloraxis", DIVERGING, -zmax, zmax, "W<sup>T</sup>W and b")
+    gram = go.Heatmap(
+        z=W.T @ W, x=features, y=features, coloraxis="coloraxis",
+        hovertemplate="W<sub>%{y}</sub>·W<sub>%{x}</sub> = %{z:.3f}<extra></extra>",
+    )
+    bias = go.Heatmap(
+        z=b[:, None], x=[0], y=features, coloraxis="coloraxis", hovertemplate="b<sub>%{y}</sub> = %{z:.3f}<extra></extra>"
+    )
+    return [
+        _Panel("W<sup>T</sup>W", n, [gram], _square(), scale),
+        _Panel("b", 1, [bias], _square(showticklabels=False)),
+    ]
+
+
+def _norms_panel(W: np.ndarray, importance, sqrt_superposition: bool) -> _Panel:
+    n = W.shape[1]
+    label = ("√" if sqrt_superposition else "") + "Σ<sub>j≠i</sub>(Ŵ<sub>i</sub>·W<sub>j</sub>)²"
+    hover = "feature %{y}<br>‖W<sub>i</sub>‖ = %{x:.3f}<br>" + label + " = %{marker.color:.3f}"
+    if importance is not None:
+        importance = _feature_vector("importance", importance, n)
+        hover += "<br>importance %{customdata:.3g}"
+    bars = go.Bar(
+        x=feature_norms(W).numpy(), y=np.arange(n), orientation="h", customdata=importance,
+        marker=dict(color=superposition(W, sqrt=sqrt_superposition).numpy(), coloraxis="coloraxis2", line=OUTLINE),
+        hovertemplate=hover + "<extra></extra>",
+    )
+    scale = _Scale("coloraxis2", SUPERPOSITION_COLORS, 0.0, 1.0, "superposition<br>" + label)
+    return _Panel("‖W<sub>i</sub>‖", max(n / 2, 3), [bars], dict(rangemode="tozero", showgrid=True), scale)
+
+
+def weights_heatmap(W, b, title: str | None = None, zmax: float = 1.0) -> go.Figure:
+    """WᵀW (n×n) and b (an n×1 column) for one instance, as diverging heatmaps on the fixed range ±zmax."""
+    W = _single_W(W)
+    return _panels_figure(_weight_panels(W, b, zmax), W.shape[1], title)
+
+
+def feature_norms_bar(W, title: str | None = None, importance=None, sqrt_superposition: bool = False) -> go.Figure:
+    """Horizontal bars of ‖W_i‖ per feature, coloured by the paper's superposition Σ_{j≠i}(Ŵ_i·W_j)² on [0, 1]
+    (or its square root, as the authors' notebook and ARENA plot, with ``sqrt_superposition=True``).
+    ``importance`` (n_features,), if given, is shown on hover."""
+    W = _single_W(W)
+    return _panels_figure([_norms_panel(W, importance, sqrt_superposition)], W.shape[1], title)
+
+
+def summary_figure(
+    W, b, importance=None, title: str | None = None, sqrt_superposition: bool = False, zmax: float = 1.0
+) -> go.Figure:
+    """The paper's per-model picture: WᵀW, b and the ‖W_i‖ bars side by side, rows aligned by feature."""
+    W = _single_W(W)
+    panels = _weight_panels(W, b, zmax) + [_norms_panel(W, importance, sqrt_superposition)]
+    return _panels_figure(panels, W.shape[1], title)
+
+
+def features_2d(W, importance=None, title: str | None = None, axis_range: float = 1.5) -> go.Figure:
+    """The intro picture for m = 2: each feature a line from the origin to W_i with a marker at the tip,
+    coloured by importance (viridis; grey when ``importance`` is None), equal aspect, axes fixed to ±axis_range."""
+    W = _single_W(W)
+    if W.shape[0] != 2:
+        raise ConfigError(f"W must have n_hidden = 2 rows for features_2d, shape (2, n_features), got {W.shape}")
+    n = W.shape[1]
+    colors, marker = ["grey"] * n, dict(size=10, line=OUTLINE, color="grey")
+    hover = "%{text}: (%{x:.3f}, %{y:.3f})"
+    axis = dict(range=[-axis_range, axis_range], constrain="domain", zeroline=True)
+    layout = dict(
+        title_text=title,
+        xaxis=dict(axis, title_text="hidden dimension 0"),
+        yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
+    )
+    if importance is not None:
+        importance = _feature_vector("importance", importance, n)
+        top = max(1.0, float(importance.max()))
+        colors = sample_colorscale(IMPORTANCE_COLORS, list(np.clip(importance / top, 0, 1)))
+        marker.update(color=importance, coloraxis="coloraxis")
+        hover += "<br>importance %{customdata:.3g}"
+        layout["coloraxis"] = dict(
+            colorscale=IMPORTANCE_COLORS, cmin=0, cmax=top, colorbar=dict(title_text="importance")
+        )
+    lines = [
+        go.Scatter(x=[0, x], y=[0, y], mode="lines", line=dict(color=color, width=3), hoverinfo="skip", showlegend=False)
+        for x, y, color in zip(W[0], W[1], colors)
+    ]
+    tips = go.Scatter(
+        x=W[0], y=W[1], mode="markers", marker=marker, text=[f"feature {i}" for i in range(n)], customdata=importance,
+        hovertemplate=hover + "<extra></extra>", showlegend=False,
+    )
+    return go.Figure(lines + [tips], layout=layout)
+
+
+def _titled(title: str, label: str) -> str:
+    return f"{title} — {label}" if label else title
+
+
+def instance_slider(
+    build: Callable[[int], go.Figure], n_instances: int, labels: Sequence[str], title: str | None = None
+) -> go.Figure:
+    """One figure holding ``build(k)``'s traces for every instance k, with a plotly slider that shows one
+    instance at a time (pure plotly.js: works in static HTML without a kernel).
+
+    The layout (axes, colour bars, annotations) is ``build(0)``'s. With a ``title``, each step sets the title
+    to "title — label"; otherwise the title of ``build(0)`` stays."""
+    if isinstance(n_instances, bool) or not isinstance(n_instances, (int, np.integer)) or n_instances < 1:
+        raise ConfigError(f"n_instances must be a positive integer, got {n_instances!r}")
+    if len(labels) != n_instances:
+        raise ConfigError(f"labels must have one label per instance ({n_instances}), got {len(labels)}")
+    figures = [build(k) for k in range(n_instances)]
+    owners = [k for k, figure in enumerate(figures) for _ in figure.data]
+    traces = [dict(trace.to_plotly_json(), visible=k == 0) for k, figure in enumerate(figures) for trace in figure.data]
+    fig = go.Figure(data=traces, layout=figures[0].layout)
+
+    def step(k: int) -> dict:
+        args = [{"visible": [owner == k for owner in owners]}]
+        if title is not None:
+            args.append({"title.text": _titled(title, labels[k])})  # plotly.js ignores a plain "title" here
+        return dict(label=labels[k], method="update", args=args)
+
+    fig.update_layout(sliders=[dict(active=0, pad=dict(t=60), steps=[step(k) for k in range(n_instances)])])
+    if title is not None:
+        fig.update_layout(title_text=_titled(title, labels[0]))
+    return fig
+
+
+def sweep_figure(W, b, experiment: Experiment, kind: str = "summary", sqrt_superposition: bool = False) -> go.Figure:
+    """A slider over the settings of ``experiment``: W ``(n_settings, n_hidden, n_features)`` and b
+    ``(n_settings, n_features)`` hold one instance per setting (after best-of-K). The title is
+    ``experiment.name`` and the step labels ``experiment.setting_labels``.
+
+    ``kind``: "summary" (WᵀW, b, norm bars), "weights" (WᵀW, b), "norms" (bars) or "features_2d" (m = 2)."""
+    if kind not in SWEEP_KINDS:
+        raise ConfigError(f"kind must be one of {', '.join(map(repr, SWEEP_KINDS))}; got {kind!r}")
+    s, m, n = experiment.n_settings, experiment.model.n_hidden, experiment.model.n_features
+    W = _array("W", W, (s, m, n), f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n}), one instance per setting")
+    b = _array("b", b, (s, n), f"(n_settings, n_features) = ({s}, {n})")
+    importance = experiment.importance_tensor(per="setting").numpy()
+    builders = {
+        "summary": lambda k: summary_figure(W[k], b[k], importance[k], sqrt_superposition=sqrt_superposition),
+        "weights": lambda k: weights_heatmap(W[k], b[k]),
+        "norms": lambda k: feature_norms_bar(W[k], importance=importance[k], sqrt_superposition=sqrt_superposition),
+        "features_2d": lambda k: features_2d(W[k], importance[k]),
+    }
+    return instance_slider(builders[kind], s, experiment.setting_labels, title=experiment.name)
