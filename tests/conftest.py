@@ -6,7 +6,7 @@ import torch
 os.environ.setdefault("TOYMODELS_PROGRESS", "0")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def one_thread():
     """Bitwise reproducibility on CPU holds at a fixed thread count (see TOOLCHAIN.md)."""
     previous = torch.get_num_threads()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -96,12 +97,28 @@ def evaluate(
     return total / n_batches
 
 
+@contextmanager
+def _torch_threads(threads: int):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def train(experiment: Experiment, *, callback: Callback | None = None) -> TrainResult:
     """Train every instance of ``experiment`` and return the model, the final losses and the history.
 
     ``callback(step, model, loss)`` runs at every snapshot (needs ``snapshot_every`` > 0); ``loss`` is the
-    per-instance training loss at that step. The same seed gives the same weights (at a fixed thread count).
+    per-instance training loss at that step. The same seed gives the same weights (at the same
+    ``threads``, which the trainer sets while it runs).
     """
+    with _torch_threads(experiment.train.threads):
+        return _train(experiment, callback)
+
+
+def _train(experiment: Experiment, callback: Callback | None) -> TrainResult:
     config = experiment.train
     device = torch.device(config.device)
     generator = torch.Generator(device).manual_seed(config.seed)
