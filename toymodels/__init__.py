@@ -33,6 +33,7 @@ from .metrics import (
 )
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
-from .train import History, TrainResult, evaluate, lr_at, train
+from .train import History, Trainer, TrainResult, evaluate, lr_at, train
+from . import plots, theory  # figures and closed forms: tm.plots.*, tm.theory.*
 
 __version__ = "0.1.0"

@@ -107,6 +107,121 @@ def _torch_threads(threads: int):
         torch.set_num_threads(previous)
 
 
+class AdamW:
+    """torch.optim.AdamW's update (decoupled weight decay), on plain tensors with explicit state, so that
+    instances can be dropped mid-run (:meth:`Trainer.keep`). The tests check it against torch's."""
+
+    def __init__(self, parameters: list[torch.Tensor], lr: float, weight_decay: float,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.parameters = parameters
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.exp_avg = [torch.zeros_like(p) for p in parameters]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in parameters]
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self, grads: list[torch.Tensor]) -> None:
+        beta1, beta2 = self.betas
+        self.steps += 1
+        if self.weight_decay:
+            torch._foreach_mul_(self.parameters, 1 - self.lr * self.weight_decay)
+        torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
+        torch._foreach_mul_(self.exp_avg_sq, beta2)
+        torch._foreach_addcmul_(self.exp_avg_sq, grads, grads, 1 - beta2)
+        denominator = torch._foreach_sqrt(self.exp_avg_sq)
+        torch._foreach_div_(denominator, math.sqrt(1 - beta2**self.steps))
+        torch._foreach_add_(denominator, self.eps)
+        torch._foreach_addcdiv_(self.parameters, self.exp_avg, denominator, -self.lr / (1 - beta1**self.steps))
+
+    def keep(self, index: torch.Tensor, parameters: list[torch.Tensor]) -> None:
+        """Keep the state of the chosen instances (dimension 0), now attached to ``parameters``."""
+        self.parameters = parameters
+        self.exp_avg = [m[index] for m in self.exp_avg]
+        self.exp_avg_sq = [v[index] for v in self.exp_avg_sq]
+
+
+class Trainer:
+    """Step-by-step training of an :class:`Experiment`; :func:`train` runs one from start to finish.
+
+    ``run(n)`` takes n more steps; ``keep(index)`` drops all but the chosen instances (successive halving);
+    ``result()`` evaluates and packages the model. Every step draws a fresh batch from the trainer's generator.
+    """
+
+    def __init__(self, experiment: Experiment, callback: Callback | None = None) -> None:
+        config = experiment.train
+        self.experiment, self.callback = experiment, callback
+        self.device = torch.device(config.device)
+        self.generator = torch.Generator(self.device).manual_seed(config.seed)
+        with _torch_threads(config.threads):
+            self.model = ToyModel(experiment.model, experiment.n_instances, generator=self.generator, device=self.device)
+        self.instances = torch.arange(experiment.n_instances, device=self.device)  # indices into the experiment
+        self.probability = experiment.probability_tensor(device=self.device)
+        self.importance = experiment.importance_tensor(device=self.device)
+        self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.step = 0
+        self.snapshots: list[tuple] = []
+
+    def _parameters(self) -> list[torch.Tensor]:
+        return [p.data for p in (self.model.W, self.model.W_out, self.model.b) if p is not None]
+
+    def _snapshot(self, loss: torch.Tensor) -> None:
+        model = self.model
+        W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
+        self.snapshots.append((self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(), loss.cpu(), W_out))
+        if self.callback is not None:
+            self.callback(self.step, model, loss)
+
+    def run(self, n_steps: int | None = None) -> None:
+        """Take ``n_steps`` more steps (default: all that remain of ``experiment.train.steps``)."""
+        config, data = self.experiment.train, self.experiment.data
+        n_steps = config.steps - self.step if n_steps is None else n_steps
+        bar = tqdm(total=n_steps, disable=not _progress_enabled(config), desc=self.experiment.name, mininterval=1.0)
+        names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
+        with _torch_threads(config.threads):
+            for _ in range(n_steps):
+                self.optimizer.lr = lr_at(self.step, config)
+                x = sample_features(self.probability, config.batch_size, data, self.generator)
+                loss, grads = loss_and_grads(self.model, x, target_of(x, data), self.importance)
+                if config.snapshot_every and self.step % config.snapshot_every == 0:
+                    self._snapshot(loss)
+                self.optimizer.step([grads[name] for name in names])
+                self.step += 1
+                if bar.disable:
+                    continue
+                if self.step % 100 == 1:
+                    bar.set_postfix(loss=f"{loss.sum().item():.3g}", refresh=False)
+                bar.update()
+        bar.close()
+
+    def keep(self, index: torch.Tensor) -> None:
+        """Continue with only the instances at positions ``index`` of the current ones."""
+        index = torch.as_tensor(index, dtype=torch.long, device=self.device)
+        self.model = self.model.select(index)
+        self.instances = self.instances[index]
+        self.probability, self.importance = self.probability[index], self.importance[index]
+        self.optimizer.keep(index, self._parameters())
+
+    def result(self) -> TrainResult:
+        """Evaluate the current model on fresh batches and package it (with its history)."""
+        if len(self.instances) != self.experiment.n_instances:
+            raise RuntimeError("result() needs every instance; after keep(), evaluate the kept model directly")
+        with _torch_threads(self.experiment.train.threads):
+            losses = evaluate(self.model, self.experiment)
+        if self.experiment.train.snapshot_every and self.snapshots[-1][0] != self.step:
+            self._snapshot(losses)
+        history = None
+        if self.snapshots:
+            steps, Ws, bs, step_losses, W_outs = zip(*self.snapshots)
+            history = History(
+                steps=torch.tensor(steps),
+                W=torch.stack(Ws),
+                b=torch.stack(bs),
+                losses=torch.stack(step_losses),
+                W_out=None if W_outs[0] is None else torch.stack(W_outs),
+            )
+        return TrainResult(experiment=self.experiment, model=self.model, losses=losses, history=history)
+
+
 def train(experiment: Experiment, *, callback: Callback | None = None) -> TrainResult:
     """Train every instance of ``experiment`` and return the model, the final losses and the history.
 
@@ -114,55 +229,6 @@ def train(experiment: Experiment, *, callback: Callback | None = None) -> TrainR
     per-instance training loss at that step. The same seed gives the same weights (at the same
     ``threads``, which the trainer sets while it runs).
     """
-    with _torch_threads(experiment.train.threads):
-        return _train(experiment, callback)
-
-
-def _train(experiment: Experiment, callback: Callback | None) -> TrainResult:
-    config = experiment.train
-    device = torch.device(config.device)
-    generator = torch.Generator(device).manual_seed(config.seed)
-    model = ToyModel(experiment.model, experiment.n_instances, generator=generator, device=device)
-    probability = experiment.probability_tensor(device=device)
-    importance = experiment.importance_tensor(device=device)
-    parameters = [p for p in (model.W, model.W_out, model.b) if p is not None]
-    optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
-
-    snapshots: list[tuple[int, torch.Tensor, ...]] = []
-
-    def snapshot(step: int, loss: torch.Tensor) -> None:
-        W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
-        snapshots.append((step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(), loss.cpu(), W_out))
-        if callback is not None:
-            callback(step, model, loss)
-
-    bar = tqdm(total=config.steps, disable=not _progress_enabled(config), desc=experiment.name, mininterval=1.0)
-    for step in range(config.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, config)
-        x = sample_features(probability, config.batch_size, experiment.data, generator)
-        loss, grads = loss_and_grads(model, x, target_of(x, experiment.data), importance)
-        for name, grad in grads.items():
-            getattr(model, name).grad = grad
-        if config.snapshot_every and step % config.snapshot_every == 0:
-            snapshot(step, loss)
-        optimizer.step()
-        if step % 100 == 0 or step == config.steps - 1:
-            bar.set_postfix(loss=f"{loss.sum().item():.3g}", refresh=False)
-        bar.update()
-    bar.close()
-
-    losses = evaluate(model, experiment)
-    if config.snapshot_every:
-        snapshot(config.steps, losses)
-    history = None
-    if snapshots:
-        steps, Ws, bs, step_losses, W_outs = zip(*snapshots)
-        history = History(
-            steps=torch.tensor(steps),
-            W=torch.stack(Ws),
-            b=torch.stack(bs),
-            losses=torch.stack(step_losses),
-            W_out=None if W_outs[0] is None else torch.stack(W_outs),
-        )
-    return TrainResult(experiment=experiment, model=model, losses=losses, history=history)
+    trainer = Trainer(experiment, callback)
+    trainer.run()
+    return trainer.result()
