@@ -15,7 +15,7 @@ def model_with(W, kind="linear"):
 
 
 def data(n, p=0.3, batch=4096, seed=0):
-    x = tm.sample_features(torch.full((1, n), p), batch, generator=torch.Generator().manual_seed(seed))
+    x = tm.sample_features(torch.full((1, n), p), batch, uniforms=tm.Uniforms(seed))
     return x, x
 
 

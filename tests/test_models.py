@@ -2,16 +2,15 @@ import pytest
 import torch
 
 import toymodels as tm
-from toymodels import ConfigError, DataConfig, ModelConfig, ToyModel, loss_and_grads, sample_features, target_of
+from toymodels import ConfigError, DataConfig, ModelConfig, ToyModel, Uniforms, loss_and_grads, sample_features, target_of
 
 KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden"]
 
 
 def batch_for(model, p=0.3, signed=False, batch=64, seed=1):
-    generator = torch.Generator().manual_seed(seed)
     probability = torch.full((model.n_instances, model.config.n_features), p)
     data = DataConfig(signed=signed, target="abs" if signed else "identity")
-    x = sample_features(probability, batch, data, generator)
+    x = sample_features(probability, batch, data, Uniforms(seed))
     return x.double(), target_of(x, data).double()
 
 

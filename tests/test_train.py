@@ -19,15 +19,15 @@ def small(steps=200, **changes):
 
 
 def reference_training(exp: Experiment) -> ToyModel:
-    """The authors' algorithm written plainly: autograd on the summed loss and torch's AdamW."""
-    generator = torch.Generator().manual_seed(exp.train.seed)
-    model = ToyModel(exp.model, exp.n_instances, generator=generator)
+    """The authors' algorithm written plainly: autograd on the summed loss and torch's AdamW (same batches)."""
+    model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(exp.train.seed))
+    uniforms = tm.Uniforms(exp.train.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance = exp.probability_tensor(), exp.importance_tensor()
     for step in range(exp.train.steps):
         for group in optimizer.param_groups:
             group["lr"] = tm.lr_at(step, exp.train)
-        x = sample_features(probability, exp.train.batch_size, exp.data, generator)
+        x = sample_features(probability, exp.train.batch_size, exp.data, uniforms)
         optimizer.zero_grad()
         model.loss(x, target_of(x, exp.data), importance).sum().backward()
         optimizer.step()

@@ -21,7 +21,7 @@ from .config import (
     importance_decay,
     log_densities,
 )
-from .data import sample_features, target_of
+from .data import FeatureSampler, Uniforms, sample_features, target_of
 from .metrics import (
     count_represented,
     dimensions_per_feature,
@@ -33,6 +33,7 @@ from .metrics import (
 )
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
+from .workspace import Workspace
 from .train import History, Trainer, TrainResult, evaluate, lr_at, train
 from . import plots, theory  # figures and closed forms: tm.plots.*, tm.theory.*
 

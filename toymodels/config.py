@@ -124,9 +124,10 @@ class TrainConfig:
     snapshot_every: int = 0  # keep W, b and the loss every N steps for learning dynamics; 0 keeps none
     eval_batches: int = 4  # fresh batches used for the final per-instance loss (selection is by this loss)
     device: str = "cpu"
-    # torch CPU threads while training (restored afterwards). One thread is fastest for these tiny tensors
-    # (more threads spin on barriers, badly so on a busy machine) and gives the same weights on any machine.
-    threads: int = 1
+    # torch CPU threads while training (restored afterwards). 0 chooses by problem size: 1 for small models
+    # (more threads spin on barriers, badly so on a busy machine), 2 for large ones. The count never depends
+    # on the machine, so a seed gives the same weights everywhere.
+    threads: int = 0
     progress: bool = True  # a tqdm bar; also silenced by the environment variable TOYMODELS_PROGRESS=0
 
     def __post_init__(self) -> None:
@@ -144,7 +145,10 @@ class TrainConfig:
             f"snapshot_every must be an integer >= 0 (0 = no snapshots), got {self.snapshot_every!r}",
         )
         _positive_int("eval_batches", self.eval_batches)
-        _positive_int("threads", self.threads)
+        _require(
+            isinstance(self.threads, (int, np.integer)) and self.threads >= 0,
+            f"threads must be an integer >= 0 (0 = automatic), got {self.threads!r}",
+        )
         try:
             torch.device(self.device)
         except (RuntimeError, TypeError) as error:

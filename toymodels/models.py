@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .config import ConfigError, ModelConfig
+from .workspace import Workspace
 
 
 def _init_std(config: ModelConfig, n_instances: int) -> float:
@@ -102,42 +103,61 @@ class ToyModel(nn.Module):
 
 @torch.no_grad()
 def loss_and_grads(
-    model: ToyModel, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    model: ToyModel,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    importance: torch.Tensor,
+    workspace: Workspace | None = None,
+    need_loss: bool = True,
+    total_batch: int | None = None,
+) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
     """Per-instance loss (as :meth:`ToyModel.loss`) and the gradients of its sum, derived by hand.
 
-    With out = act(h Dᵀ + b), L = Σ_k mean_{b,i} I_i (y − out)² (+ λ mean_b ‖h‖₁), and D the decoder:
-      g_out = 2 I (out − y) / (batch·n) · act'(·);  ∂b = Σ_batch g_out;  g_h = g_out D (+ λ sign(h) / batch)
-      ∂D = g_outᵀ h;  ∂W (encoder) = (g_h · act_h')ᵀ x.   For tied models D = Wᵀ and both terms add up in ∂W.
+    With D the decoder (Wᵀ when tied), pre = D h + b, out = act(pre) and L = Σ_k mean_{batch,i} I_i (out − y)²
+    (+ λ mean_batch ‖h‖₁):
+      g = 2 I (out − y) / (batch·n) · act'(pre);  ∂b = Σ_batch g;  g_h = Dᵀ g (+ λ sign(h) / batch) · act_h'
+      ∂D = g hᵀ;  ∂W (encoder) = g_h xᵀ.   For tied models both terms add up in ∂W.
+    Activations are feature-major, (instance, ·, batch), where these thin matrix products are fastest; a
+    batch from :func:`toymodels.data.sample_features` already is. ``need_loss=False`` skips the loss.
+    When x is one chunk of a larger batch, ``total_batch`` is that batch's size: the loss and gradients are then
+    this chunk's contributions to the batch mean, and the chunks' results add up.
     """
     config = model.config
-    batch, n = x.shape[1], x.shape[2]
-    W = model.W
-    h = torch.bmm(x, W.transpose(1, 2))
+    workspace = workspace or Workspace()
+    n_instances, batch, n = x.shape
+    mean_over = total_batch or batch
+    m = config.n_hidden
+    xT, yT = x.transpose(1, 2), target.transpose(1, 2)  # (instance, feature, batch)
+    W, decoder = model.W.detach(), model.decoder.detach()
+
+    h = torch.bmm(W, xT, out=workspace.get("h", (n_instances, m, batch), x))
     if config.kind in ("relu_hidden", "untied_relu_hidden"):
         h.relu_()
-    out = torch.bmm(h, model.decoder.transpose(1, 2)).add_(model.b.unsqueeze(1))
+    pre = torch.baddbmm(
+        model.b.detach().unsqueeze(-1), decoder, h, out=workspace.get("pre", (n_instances, n, batch), x)
+    )
+    weight = importance.unsqueeze(-1)  # (instance, feature, 1)
+    loss = None
+    if need_loss:
+        out = pre if config.kind == "linear" else pre.relu()
+        loss = (out - yT).square_().mul_(weight).sum((1, 2)) / (mean_over * n)
+    g = torch.sub(pre, yT, out=workspace.get("g", (n_instances, n, batch), x)).mul_(weight * (2.0 / (mean_over * n)))
     if config.kind != "linear":
-        out.relu_()
-        active = out > 0  # where the output ReLU passes gradient
-    residual = out.sub_(target)  # out − y, reusing out's memory
-    weight = importance.unsqueeze(1)  # (instance, 1, feature)
-    loss = (residual.square() * weight).mean((1, 2))
-    g_out = residual.mul_(weight).mul_(2.0 / (batch * n))
-    if config.kind != "linear":
-        g_out.mul_(active)
-    grad_b = g_out.sum(1)
-    g_h = torch.bmm(g_out, model.decoder)  # (instance, batch, hidden)
+        # ReLU's backward: keep g where pre > 0 (where out − y = pre − y), zero elsewhere; in place.
+        torch.ops.aten.threshold_backward.grad_input(g, pre, 0, grad_input=g)
+    grad_b = g.sum(-1)
+    g_h = torch.bmm(decoder.transpose(1, 2), g, out=workspace.get("g_h", (n_instances, m, batch), x))
     if config.l1_penalty:
-        loss += config.l1_penalty * h.abs().sum(-1).mean(-1)
-        g_h.add_(torch.sign(h), alpha=config.l1_penalty / batch)
+        if need_loss:
+            loss += config.l1_penalty * h.abs().sum((1, 2)) / mean_over
+        g_h.add_(torch.sign(h), alpha=config.l1_penalty / mean_over)
     if config.kind in ("relu_hidden", "untied_relu_hidden"):
-        g_h.mul_(h > 0)
-    grad_W = torch.bmm(g_h.transpose(1, 2), x)  # encoder term, (instance, hidden, feature)
+        torch.ops.aten.threshold_backward.grad_input(g_h, h, 0, grad_input=g_h)
+    grad_W = torch.bmm(g_h, x)  # encoder term g_h xᵀ, (instance, hidden, feature)
     grads = {"b": grad_b}
     if config.tied:
-        grad_W.baddbmm_(h.transpose(1, 2), g_out)  # decoder term: ∂(h W)/∂W = hᵀ g_out
+        grad_W.baddbmm_(h, g.transpose(1, 2))  # decoder term (g hᵀ)ᵀ = h gᵀ
     else:
-        grads["W_out"] = torch.bmm(g_out.transpose(1, 2), h)
+        grads["W_out"] = torch.bmm(g, h.transpose(1, 2))
     grads["W"] = grad_W
     return loss, grads

@@ -18,13 +18,41 @@ import torch
 from tqdm import tqdm
 
 from .config import Experiment, TrainConfig
-from .data import sample_features, target_of
+from .data import FeatureSampler, Uniforms, target_of
 from .models import ToyModel, loss_and_grads
+from .workspace import Workspace
 
 Callback = Callable[[int, ToyModel, torch.Tensor], None]
 
 # Seeds the evaluation batches apart from the training batches of the same seed.
 _EVAL_SEED_OFFSET = 1_000_003
+# A step processes the batch in chunks whose activations, (instance, feature, chunk) floats, stay about this
+# size, so that the sampled features, pre-activations and output gradients of a chunk stay in the CPU's cache
+# between the matrix products that read them. Small models take the whole batch at once.
+_CHUNK_ELEMENTS = 1 << 20
+# Automatic thread count: one thread below this many activation elements per step (tiny tensors: more
+# threads spin on barriers), two above it (large matrix products). Fixed by size, never by the machine, so
+# that a seed gives the same weights everywhere.
+_TWO_THREADS_ELEMENTS = 1 << 21
+
+
+def threads_for(experiment: Experiment) -> int:
+    """The torch thread count the trainer uses for ``experiment`` (``TrainConfig.threads``, or automatic)."""
+    if experiment.train.threads:
+        return experiment.train.threads
+    elements = experiment.n_instances * experiment.model.n_features * experiment.train.batch_size
+    return 1 if elements < _TWO_THREADS_ELEMENTS else 2
+
+
+def batch_chunks(experiment: Experiment) -> list[int]:
+    """Sizes of the chunks one training batch is processed in (they sum to the batch size)."""
+    batch = experiment.train.batch_size
+    per_sample = experiment.n_instances * experiment.model.n_features
+    chunk = max(32, _CHUNK_ELEMENTS // per_sample)
+    if chunk >= batch:
+        return [batch]
+    sizes = [chunk] * (batch // chunk)
+    return sizes + ([batch % chunk] if batch % chunk else [])
 
 
 def lr_at(step: int, train: TrainConfig) -> float:
@@ -86,13 +114,13 @@ def evaluate(
     """Per-instance loss averaged over fresh batches (seeded, so repeated calls agree)."""
     train = experiment.train
     device = model.W.device
-    generator = torch.Generator(device).manual_seed((train.seed if seed is None else seed) + _EVAL_SEED_OFFSET)
-    probability = experiment.probability_tensor(device=device)
+    uniforms = Uniforms((train.seed if seed is None else seed) + _EVAL_SEED_OFFSET, device)
+    sampler = FeatureSampler(experiment.probability_tensor(device=device), experiment.data, uniforms)
     importance = experiment.importance_tensor(device=device)
     total = torch.zeros(model.n_instances, device=device)
     n_batches = n_batches or train.eval_batches
     for _ in range(n_batches):
-        x = sample_features(probability, train.batch_size, experiment.data, generator)
+        x = sampler(train.batch_size)
         total += model.loss(x, target_of(x, experiment.data), importance)
     return total / n_batches
 
@@ -151,13 +179,18 @@ class Trainer:
         config = experiment.train
         self.experiment, self.callback = experiment, callback
         self.device = torch.device(config.device)
-        self.generator = torch.Generator(self.device).manual_seed(config.seed)
-        with _torch_threads(config.threads):
-            self.model = ToyModel(experiment.model, experiment.n_instances, generator=self.generator, device=self.device)
+        # Initial weights and batches come from two streams of the same seed.
+        self.uniforms = Uniforms(config.seed, self.device)
+        self.workspace = Workspace()
+        with _torch_threads(threads_for(experiment)):
+            generator = torch.Generator(self.device).manual_seed(config.seed)
+            self.model = ToyModel(experiment.model, experiment.n_instances, generator=generator, device=self.device)
         self.instances = torch.arange(experiment.n_instances, device=self.device)  # indices into the experiment
         self.probability = experiment.probability_tensor(device=self.device)
+        self.sampler = FeatureSampler(self.probability, experiment.data, self.uniforms, self.workspace)
         self.importance = experiment.importance_tensor(device=self.device)
         self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.chunks = batch_chunks(experiment)
         self.step = 0
         self.snapshots: list[tuple] = []
 
@@ -173,25 +206,40 @@ class Trainer:
 
     def run(self, n_steps: int | None = None) -> None:
         """Take ``n_steps`` more steps (default: all that remain of ``experiment.train.steps``)."""
-        config, data = self.experiment.train, self.experiment.data
+        config = self.experiment.train
         n_steps = config.steps - self.step if n_steps is None else n_steps
         bar = tqdm(total=n_steps, disable=not _progress_enabled(config), desc=self.experiment.name, mininterval=1.0)
-        names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
-        with _torch_threads(config.threads):
+        with _torch_threads(threads_for(self.experiment)):
             for _ in range(n_steps):
+                snapshot = config.snapshot_every and self.step % config.snapshot_every == 0
+                report = not bar.disable and self.step % 100 == 0
                 self.optimizer.lr = lr_at(self.step, config)
-                x = sample_features(self.probability, config.batch_size, data, self.generator)
-                loss, grads = loss_and_grads(self.model, x, target_of(x, data), self.importance)
-                if config.snapshot_every and self.step % config.snapshot_every == 0:
+                loss, grads = self._loss_and_grads(need_loss=snapshot or report)
+                if snapshot:
                     self._snapshot(loss)
-                self.optimizer.step([grads[name] for name in names])
-                self.step += 1
-                if bar.disable:
-                    continue
-                if self.step % 100 == 1:
+                if report:
                     bar.set_postfix(loss=f"{loss.sum().item():.3g}", refresh=False)
+                self.optimizer.step(grads)
+                self.step += 1
                 bar.update()
         bar.close()
+
+    def _loss_and_grads(self, need_loss: bool) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """Loss and gradients of one fresh batch, summed over its cache-sized chunks."""
+        config, data = self.experiment.train, self.experiment.data
+        names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
+        total_loss, total_grads = None, None
+        for chunk in self.chunks:
+            x = self.sampler(chunk)
+            loss, grads = loss_and_grads(
+                self.model, x, target_of(x, data), self.importance, self.workspace, need_loss, config.batch_size
+            )
+            if total_grads is None:
+                total_loss, total_grads = loss, [grads[name] for name in names]
+            else:
+                torch._foreach_add_(total_grads, [grads[name] for name in names])
+                total_loss = None if loss is None else total_loss + loss
+        return total_loss, total_grads
 
     def keep(self, index: torch.Tensor) -> None:
         """Continue with only the instances at positions ``index`` of the current ones."""
@@ -199,13 +247,14 @@ class Trainer:
         self.model = self.model.select(index)
         self.instances = self.instances[index]
         self.probability, self.importance = self.probability[index], self.importance[index]
+        self.sampler = FeatureSampler(self.probability, self.experiment.data, self.uniforms, self.workspace)
         self.optimizer.keep(index, self._parameters())
 
     def result(self) -> TrainResult:
         """Evaluate the current model on fresh batches and package it (with its history)."""
         if len(self.instances) != self.experiment.n_instances:
             raise RuntimeError("result() needs every instance; after keep(), evaluate the kept model directly")
-        with _torch_threads(self.experiment.train.threads):
+        with _torch_threads(threads_for(self.experiment)):
             losses = evaluate(self.model, self.experiment)
         if self.experiment.train.snapshot_every and self.snapshots[-1][0] != self.step:
             self._snapshot(losses)
