@@ -16,13 +16,14 @@ def batch_for(model, p=0.3, signed=False, batch=64, seed=1):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("l1_penalty", [0.0, 0.05])
-def test_hand_derived_gradients_match_autograd(kind, l1_penalty):
-    config = ModelConfig(n_features=7, n_hidden=3, kind=kind, l1_penalty=l1_penalty)
+@pytest.mark.parametrize("n_features", [7, 16])  # n ≤ 5m takes the Gram-matrix shortcut, n > 5m the thin products
+def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features):
+    config = ModelConfig(n_features=n_features, n_hidden=3, kind=kind, l1_penalty=l1_penalty)
     model = ToyModel(config, n_instances=4, generator=torch.Generator().manual_seed(0)).double()
     with torch.no_grad():
         model.b.normal_(0, 0.3, generator=torch.Generator().manual_seed(2))  # exercise both ReLU sides
     x, target = batch_for(model, signed=kind == "untied_relu_hidden")
-    importance = torch.rand(4, 7, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    importance = torch.rand(4, n_features, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
 
     model.zero_grad()
     autograd_loss = model.loss(x, target, importance)
@@ -30,6 +31,12 @@ def test_hand_derived_gradients_match_autograd(kind, l1_penalty):
     loss, grads = loss_and_grads(model, x, target, importance)
 
     torch.testing.assert_close(loss, autograd_loss.detach(), rtol=1e-10, atol=1e-12)
+    # The same batch in two chunks: the contributions add up to the whole batch's loss and gradients.
+    halves = [loss_and_grads(model, x[:, part], target[:, part], importance, total_batch=x.shape[1])
+              for part in (slice(0, 40), slice(40, None))]
+    torch.testing.assert_close(halves[0][0] + halves[1][0], loss)
+    for name in grads:
+        torch.testing.assert_close(halves[0][1][name] + halves[1][1][name], grads[name])
     expected_names = {"W", "b"} | ({"W_out"} if kind == "untied_relu_hidden" else set())
     assert set(grads) == expected_names
     for name, grad in grads.items():

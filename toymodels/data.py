@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from .config import ConfigError, DataConfig
-from .workspace import Workspace
 
 _ONE_BITS = 0x3F800000  # the float32 bit pattern of 1.0
 _MANTISSA = 0x007FFFFF
@@ -59,8 +58,7 @@ class FeatureSampler:
 
     ``probability`` is the per-instance, per-feature density p, shape ``(n_instances, n_features)``; for
     correlated and anticorrelated data the density of a set is read from its first feature. ``uniforms`` is
-    the random stream. With a ``workspace``, independent features are written into its buffer "x"
-    (overwritten by the next batch).
+    the random stream.
     """
 
     def __init__(
@@ -68,7 +66,6 @@ class FeatureSampler:
         probability: torch.Tensor,
         data: DataConfig = DataConfig(),
         uniforms: Uniforms | None = None,
-        workspace: Workspace | None = None,
     ) -> None:
         if probability.ndim != 2:
             raise ConfigError(f"probability must have shape (n_instances, n_features), got {tuple(probability.shape)}")
@@ -76,13 +73,13 @@ class FeatureSampler:
         k = data.set_size
         if self.n_features % k:
             raise ConfigError(f"n_features={self.n_features} must be a multiple of set_size={k}")
-        self.data, self.workspace = data, workspace
+        self.data = data
         self.uniforms = uniforms or Uniforms(0, probability.device)
         p = probability.unsqueeze(-1)  # (instance, feature, 1), broadcast over the batch
         if data.correlation == "none":
-            # x = ReLU(1 - u/p) = ReLU((1 + 1/p) - v/p) with v = 1 + u ∈ [1, 2): one fused pass, then the ReLU.
-            self.inverse = 1.0 / p
-            self.offset = 1.0 + self.inverse
+            # x = ReLU(1 - u/p) = ReLU(v·(-1/p) + (1 + 1/p)) with v = 1 + u ∈ [1, 2), in place on v.
+            self.slope = -1.0 / p
+            self.offset = 1.0 - self.slope
         else:
             self.set_p = p[:, ::k]
             if data.correlation == "anticorrelated" and data.anticorrelated_convention == "arena":
@@ -94,9 +91,7 @@ class FeatureSampler:
             raise ConfigError(f"batch_size must be a positive integer (>= 1), got {batch_size!r}")
         I, n, data, k = self.n_instances, self.n_features, self.data, self.data.set_size
         if data.correlation == "none":
-            v = self.uniforms.one_to_two(I, n, batch_size)
-            x = torch.empty_like(v) if self.workspace is None else self.workspace.get("x", v.shape, v)
-            torch.addcmul(self.offset, v, self.inverse, value=-1, out=x).relu_()
+            x = self.uniforms.one_to_two(I, n, batch_size).mul_(self.slope).add_(self.offset).relu_()
         elif data.correlation == "correlated":
             # One shared draw decides whether a whole set is active; values are independent.
             set_active = self.uniforms.uniform(I, n // k, batch_size) < self.set_p

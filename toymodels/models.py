@@ -121,6 +121,10 @@ def loss_and_grads(
     batch from :func:`toymodels.data.sample_features` already is. ``need_loss=False`` skips the loss.
     When x is one chunk of a larger batch, ``total_batch`` is that batch's size: the loss and gradients are then
     this chunk's contributions to the batch mean, and the chunks' results add up.
+
+    Small tied models without a hidden nonlinearity take a shortcut through the Gram matrix M = WᵀW:
+    pre = M x + b, and since L depends on W only through M, with S = ∂L/∂M = g xᵀ, ∂W = W (S + Sᵀ). That is two
+    products with the batch instead of five, and fewer FLOPs while n ≤ 5m.
     """
     config = model.config
     workspace = workspace or Workspace()
@@ -130,12 +134,16 @@ def loss_and_grads(
     xT, yT = x.transpose(1, 2), target.transpose(1, 2)  # (instance, feature, batch)
     W, decoder = model.W.detach(), model.decoder.detach()
 
-    h = torch.bmm(W, xT, out=workspace.get("h", (n_instances, m, batch), x))
-    if config.kind in ("relu_hidden", "untied_relu_hidden"):
-        h.relu_()
-    pre = torch.baddbmm(
-        model.b.detach().unsqueeze(-1), decoder, h, out=workspace.get("pre", (n_instances, n, batch), x)
-    )
+    bias = model.b.detach().unsqueeze(-1)
+    pre = workspace.get("pre", (n_instances, n, batch), x)
+    through_gram = config.kind in ("linear", "relu_output") and not config.l1_penalty and n <= 5 * m
+    if through_gram:
+        torch.baddbmm(bias, torch.bmm(W.transpose(1, 2), W), xT, out=pre)
+    else:
+        h = torch.bmm(W, xT, out=workspace.get("h", (n_instances, m, batch), x))
+        if config.kind in ("relu_hidden", "untied_relu_hidden"):
+            h.relu_()
+        torch.baddbmm(bias, decoder, h, out=pre)
     weight = importance.unsqueeze(-1)  # (instance, feature, 1)
     loss = None
     if need_loss:
@@ -146,6 +154,9 @@ def loss_and_grads(
         # ReLU's backward: keep g where pre > 0 (where out − y = pre − y), zero elsewhere; in place.
         torch.ops.aten.threshold_backward.grad_input(g, pre, 0, grad_input=g)
     grad_b = g.sum(-1)
+    if through_gram:
+        S = torch.bmm(g, x)  # (instance, feature, feature)
+        return loss, {"W": torch.bmm(W, S + S.transpose(1, 2)), "b": grad_b}
     g_h = torch.bmm(decoder.transpose(1, 2), g, out=workspace.get("g_h", (n_instances, m, batch), x))
     if config.l1_penalty:
         if need_loss:

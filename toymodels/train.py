@@ -187,7 +187,7 @@ class Trainer:
             self.model = ToyModel(experiment.model, experiment.n_instances, generator=generator, device=self.device)
         self.instances = torch.arange(experiment.n_instances, device=self.device)  # indices into the experiment
         self.probability = experiment.probability_tensor(device=self.device)
-        self.sampler = FeatureSampler(self.probability, experiment.data, self.uniforms, self.workspace)
+        self.sampler = FeatureSampler(self.probability, experiment.data, self.uniforms)
         self.importance = experiment.importance_tensor(device=self.device)
         self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.chunks = batch_chunks(experiment)
@@ -247,7 +247,7 @@ class Trainer:
         self.model = self.model.select(index)
         self.instances = self.instances[index]
         self.probability, self.importance = self.probability[index], self.importance[index]
-        self.sampler = FeatureSampler(self.probability, self.experiment.data, self.uniforms, self.workspace)
+        self.sampler = FeatureSampler(self.probability, self.experiment.data, self.uniforms)
         self.optimizer.keep(index, self._parameters())
 
     def result(self) -> TrainResult:
