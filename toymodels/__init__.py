@@ -34,7 +34,8 @@ from .metrics import (
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
 from .workspace import Workspace
-from .train import History, Trainer, TrainResult, evaluate, lr_at, train
-from . import plots, theory  # figures and closed forms: tm.plots.*, tm.theory.*
+from .train import History, Trainer, TrainResult, evaluate, halving_schedule, lr_at, train
+from . import cache, plots, theory  # disk cache, figures, closed forms: tm.cache.*, tm.plots.*, tm.theory.*
+from .cache import cached_train
 
 __version__ = "0.1.0"

@@ -123,6 +123,11 @@ class TrainConfig:
     seed: int = 0  # seeds the initial weights and every batch
     snapshot_every: int = 0  # keep W, b and the loss every N steps for learning dynamics; 0 keeps none
     eval_batches: int = 4  # fresh batches used for the final per-instance loss (selection is by this loss)
+    # Best-of-K by successive halving: every fit trains `halving_steps` steps, then only the best 1/η of each
+    # setting's fits continue (η = `halving_eta`) for η times as many steps, and so on. 0 trains every fit
+    # for all steps.
+    halving_steps: int = 0
+    halving_eta: int = 4
     device: str = "cpu"
     # torch CPU threads while training (restored afterwards). 0 chooses by problem size: 1 for small models
     # (more threads spin on barriers, badly so on a busy machine), 2 for large ones. The count never depends
@@ -145,6 +150,18 @@ class TrainConfig:
             f"snapshot_every must be an integer >= 0 (0 = no snapshots), got {self.snapshot_every!r}",
         )
         _positive_int("eval_batches", self.eval_batches)
+        _require(
+            isinstance(self.halving_steps, (int, np.integer)) and self.halving_steps >= 0,
+            f"halving_steps must be an integer >= 0 (0 = no successive halving), got {self.halving_steps!r}",
+        )
+        _require(
+            isinstance(self.halving_eta, (int, np.integer)) and self.halving_eta >= 2,
+            f"halving_eta must be an integer >= 2, got {self.halving_eta!r}",
+        )
+        _require(
+            not (self.halving_steps and self.snapshot_every),
+            "snapshot_every must be 0 with successive halving (halving_steps > 0): instances change mid-run",
+        )
         _require(
             isinstance(self.threads, (int, np.integer)) and self.threads >= 0,
             f"threads must be an integer >= 0 (0 = automatic), got {self.threads!r}",

@@ -78,21 +78,28 @@ class History:
 @dataclass
 class TrainResult:
     experiment: Experiment
-    model: ToyModel  # every instance, laid out as setting * n_seeds + seed
+    # Laid out as setting * k + j with k fits per setting: all n_seeds, or the survivors of successive halving.
+    model: ToyModel
     losses: torch.Tensor  # (n_instances,) final loss on fresh evaluation batches
     history: Optional[History] = None
+    seeds: Optional[torch.Tensor] = None  # (n_instances,) which of the n_seeds fits each instance is
 
     @property
-    def best_seed(self) -> torch.Tensor:
-        """Index of the lowest-loss seed of each setting, (n_settings,)."""
-        exp = self.experiment
-        return self.losses.view(exp.n_settings, exp.n_seeds).argmin(dim=1)
+    def fits_per_setting(self) -> int:
+        return self.model.n_instances // self.experiment.n_settings
 
     @property
     def best_index(self) -> torch.Tensor:
         """Instance index of the best fit of each setting, (n_settings,)."""
-        seeds = self.best_seed
-        return torch.arange(len(seeds), device=seeds.device) * self.experiment.n_seeds + seeds
+        k = self.fits_per_setting
+        best = self.losses.view(self.experiment.n_settings, k).argmin(dim=1)
+        return torch.arange(len(best), device=best.device) * k + best
+
+    @property
+    def best_seed(self) -> torch.Tensor:
+        """Which of the n_seeds fits won in each setting, (n_settings,)."""
+        index = self.best_index
+        return index % self.fits_per_setting if self.seeds is None else self.seeds[index]
 
     def best(self) -> ToyModel:
         """The best-of-K model: one instance per setting."""
@@ -112,12 +119,18 @@ def evaluate(
     model: ToyModel, experiment: Experiment, n_batches: int | None = None, seed: int | None = None
 ) -> torch.Tensor:
     """Per-instance loss averaged over fresh batches (seeded, so repeated calls agree)."""
-    train = experiment.train
     device = model.W.device
-    uniforms = Uniforms((train.seed if seed is None else seed) + _EVAL_SEED_OFFSET, device)
-    sampler = FeatureSampler(experiment.probability_tensor(device=device), experiment.data, uniforms)
-    importance = experiment.importance_tensor(device=device)
-    total = torch.zeros(model.n_instances, device=device)
+    return _evaluate(
+        model, experiment, experiment.probability_tensor(device=device), experiment.importance_tensor(device=device),
+        n_batches, seed,
+    )
+
+
+def _evaluate(model, experiment, probability, importance, n_batches=None, seed=None) -> torch.Tensor:
+    train = experiment.train
+    uniforms = Uniforms((train.seed if seed is None else seed) + _EVAL_SEED_OFFSET, model.W.device)
+    sampler = FeatureSampler(probability, experiment.data, uniforms)
+    total = torch.zeros(model.n_instances, device=model.W.device)
     n_batches = n_batches or train.eval_batches
     for _ in range(n_batches):
         x = sampler(train.batch_size)
@@ -137,7 +150,7 @@ def _torch_threads(threads: int):
 
 class AdamW:
     """torch.optim.AdamW's update (decoupled weight decay), on plain tensors with explicit state, so that
-    instances can be dropped mid-run (:meth:`Trainer.keep`). The tests check it against torch's."""
+    instances can be dropped mid-run (:meth:`Trainer.keep_best`). The tests check it against torch's."""
 
     def __init__(self, parameters: list[torch.Tensor], lr: float, weight_decay: float,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
@@ -171,8 +184,8 @@ class AdamW:
 class Trainer:
     """Step-by-step training of an :class:`Experiment`; :func:`train` runs one from start to finish.
 
-    ``run(n)`` takes n more steps; ``keep(index)`` drops all but the chosen instances (successive halving);
-    ``result()`` evaluates and packages the model. Every step draws a fresh batch from the trainer's generator.
+    ``run(n)`` takes n more steps; ``keep_best(k)`` keeps the k lowest-loss fits of each setting (successive
+    halving); ``result()`` evaluates and packages the model. Every step draws a fresh batch.
     """
 
     def __init__(self, experiment: Experiment, callback: Callback | None = None) -> None:
@@ -185,7 +198,7 @@ class Trainer:
         with _torch_threads(threads_for(experiment)):
             generator = torch.Generator(self.device).manual_seed(config.seed)
             self.model = ToyModel(experiment.model, experiment.n_instances, generator=generator, device=self.device)
-        self.instances = torch.arange(experiment.n_instances, device=self.device)  # indices into the experiment
+        self.seeds = torch.arange(experiment.n_seeds, device=self.device).repeat(experiment.n_settings)
         self.probability = experiment.probability_tensor(device=self.device)
         self.sampler = FeatureSampler(self.probability, experiment.data, self.uniforms)
         self.importance = experiment.importance_tensor(device=self.device)
@@ -241,21 +254,27 @@ class Trainer:
                 total_loss = None if loss is None else total_loss + loss
         return total_loss, total_grads
 
-    def keep(self, index: torch.Tensor) -> None:
-        """Continue with only the instances at positions ``index`` of the current ones."""
-        index = torch.as_tensor(index, dtype=torch.long, device=self.device)
+    def evaluate(self) -> torch.Tensor:
+        """Loss of each current instance on fresh evaluation batches (the same batches at every call)."""
+        with _torch_threads(threads_for(self.experiment)):
+            return _evaluate(self.model, self.experiment, self.probability, self.importance)
+
+    def keep_best(self, k: int) -> None:
+        """Continue with only the k lowest-loss fits of each setting."""
+        n_settings = self.experiment.n_settings
+        losses = self.evaluate().view(n_settings, -1)
+        fits = losses.shape[1]
+        chosen = losses.topk(min(k, fits), dim=1, largest=False).indices.sort(dim=1).values
+        index = (chosen + fits * torch.arange(n_settings, device=self.device).unsqueeze(1)).flatten()
         self.model = self.model.select(index)
-        self.instances = self.instances[index]
+        self.seeds = self.seeds[index]
         self.probability, self.importance = self.probability[index], self.importance[index]
         self.sampler = FeatureSampler(self.probability, self.experiment.data, self.uniforms)
         self.optimizer.keep(index, self._parameters())
 
     def result(self) -> TrainResult:
         """Evaluate the current model on fresh batches and package it (with its history)."""
-        if len(self.instances) != self.experiment.n_instances:
-            raise RuntimeError("result() needs every instance; after keep(), evaluate the kept model directly")
-        with _torch_threads(threads_for(self.experiment)):
-            losses = evaluate(self.model, self.experiment)
+        losses = self.evaluate()
         if self.experiment.train.snapshot_every and self.snapshots[-1][0] != self.step:
             self._snapshot(losses)
         history = None
@@ -268,16 +287,33 @@ class Trainer:
                 losses=torch.stack(step_losses),
                 W_out=None if W_outs[0] is None else torch.stack(W_outs),
             )
-        return TrainResult(experiment=self.experiment, model=self.model, losses=losses, history=history)
+        return TrainResult(self.experiment, self.model, losses, history, self.seeds)
+
+
+def halving_schedule(train: TrainConfig, n_seeds: int) -> list[tuple[int, int]]:
+    """Successive halving as (step, fits kept per setting) cuts: every fit trains ``halving_steps`` steps,
+    then the best 1/η continue for η times as many, and so on, until one fit per setting remains or the
+    run ends. Empty when halving is off."""
+    cuts: list[tuple[int, int]] = []
+    step, fits = train.halving_steps, n_seeds
+    while train.halving_steps and fits > 1 and step < train.steps:
+        fits = math.ceil(fits / train.halving_eta)
+        cuts.append((step, fits))
+        step *= train.halving_eta
+    return cuts
 
 
 def train(experiment: Experiment, *, callback: Callback | None = None) -> TrainResult:
     """Train every instance of ``experiment`` and return the model, the final losses and the history.
 
     ``callback(step, model, loss)`` runs at every snapshot (needs ``snapshot_every`` > 0); ``loss`` is the
-    per-instance training loss at that step. The same seed gives the same weights (at the same
-    ``threads``, which the trainer sets while it runs).
+    per-instance training loss at that step. The same seed gives the same weights. With
+    ``halving_steps`` set, best-of-K runs as successive halving (:func:`halving_schedule`): the result then
+    holds only the surviving fits, and ``result.seeds`` says which they are.
     """
     trainer = Trainer(experiment, callback)
+    for step, fits in halving_schedule(experiment.train, experiment.n_seeds):
+        trainer.run(step - trainer.step)
+        trainer.keep_best(fits)
     trainer.run()
     return trainer.result()

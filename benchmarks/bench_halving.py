@@ -1,0 +1,50 @@
+"""Does successive halving pick winners as good as training every fit? (issue: best-of-K at paper scale)
+
+    .venv/bin/python benchmarks/bench_halving.py [--fits 64] [--steps 10000]
+
+Runs the privileged-basis protocol (n=10, m=5, I = 0.75^i, six densities) with K fits per density twice: every
+fit trained for all steps, and by successive halving (the preset's schedule). For each density it prints the
+full protocol's best loss, the halving winner's loss (evaluated on the same fresh batches), where that loss
+ranks among the K fully trained fits, and how many features each winner represents; then both run times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+import toymodels as tm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fits", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=10_000)
+    args = parser.parse_args()
+    paper = tm.preset("privileged_basis")
+    exp = paper.replace(n_seeds=args.fits, steps=args.steps, progress=False)
+    start = time.perf_counter()
+    full = tm.train(exp.replace(halving_steps=0))
+    full_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    halved = tm.train(exp)
+    halved_seconds = time.perf_counter() - start
+    schedule = tm.halving_schedule(exp.train, args.fits)
+    print(f"privileged basis, {exp.n_settings} densities × {args.fits} fits, {args.steps} steps; halving cuts (step, fits kept): {schedule}")
+    print(f"{'density':>8} | {'full best loss':>14} | {'halving winner':>14} | {'rank among full':>15} | features full / halving")
+    full_losses = full.losses.view(exp.n_settings, args.fits)
+    for k, density in enumerate(p[0] for p in exp.feature_probability):
+        winner = halved.best_losses[k]
+        rank = int((full_losses[k] < winner).sum()) + 1
+        features = [tm.count_represented(r.best().W[k]).item() for r in (full, halved)]
+        print(f"{density:8.2f} | {full.best_losses[k]:14.6f} | {winner:14.6f} | {rank:>7} of {args.fits:<5} | "
+              f"{features[0]} / {features[1]}")
+    print(f"time: every fit trained {full_seconds:.0f} s, successive halving {halved_seconds:.0f} s "
+          f"({full_seconds / halved_seconds:.1f}× faster)")
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(2)
+    main()
