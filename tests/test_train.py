@@ -102,15 +102,17 @@ def test_learning_rate_schedules():
 def test_halving_schedule():
     train = TrainConfig(steps=10_000, halving_steps=250, halving_eta=4)
     assert tm.halving_schedule(train, 1000) == [(250, 250), (1000, 63), (4000, 16)]
-    assert tm.halving_schedule(train, 1) == []
+    assert tm.halving_schedule(train, 64) == [(250, 16), (1000, 8)]  # never fewer than 8 finalists
+    assert tm.halving_schedule(train, 8) == []
     assert tm.halving_schedule(TrainConfig(steps=10_000), 1000) == []
-    assert tm.halving_schedule(TrainConfig(steps=100, halving_steps=10, halving_eta=2), 4) == [(10, 2), (20, 1)]
+    assert tm.halving_schedule(TrainConfig(steps=100, halving_steps=10, halving_eta=2, halving_finalists=1), 4) == [
+        (10, 2), (20, 1)]
 
 
 def test_successive_halving_keeps_a_winner_as_good_as_training_every_fit():
     exp = small(steps=400).replace(n_seeds=8, feature_probability=[0.3, 0.05])
     full = tm.train(exp)
-    halved = tm.train(exp.replace(halving_steps=50, halving_eta=2))
+    halved = tm.train(exp.replace(halving_steps=50, halving_eta=2, halving_finalists=1))
     assert halved.model.n_instances == 2 and halved.fits_per_setting == 1
     assert torch.equal(halved.best_index, torch.tensor([0, 1]))
     assert set(halved.seeds.tolist()) <= set(range(8))

@@ -124,10 +124,11 @@ class TrainConfig:
     snapshot_every: int = 0  # keep W, b and the loss every N steps for learning dynamics; 0 keeps none
     eval_batches: int = 4  # fresh batches used for the final per-instance loss (selection is by this loss)
     # Best-of-K by successive halving: every fit trains `halving_steps` steps, then only the best 1/η of each
-    # setting's fits continue (η = `halving_eta`) for η times as many steps, and so on. 0 trains every fit
-    # for all steps.
+    # setting's fits continue (η = `halving_eta`) for η times as many steps, and so on, never keeping fewer
+    # than `halving_finalists`, which train to the end. 0 trains every fit for all steps.
     halving_steps: int = 0
     halving_eta: int = 4
+    halving_finalists: int = 8
     device: str = "cpu"
     # torch CPU threads while training (restored afterwards). 0 chooses by problem size: 1 for small models
     # (more threads spin on barriers, badly so on a busy machine), 2 for large ones. The count never depends
@@ -158,6 +159,7 @@ class TrainConfig:
             isinstance(self.halving_eta, (int, np.integer)) and self.halving_eta >= 2,
             f"halving_eta must be an integer >= 2, got {self.halving_eta!r}",
         )
+        _positive_int("halving_finalists", self.halving_finalists)
         _require(
             not (self.halving_steps and self.snapshot_every),
             "snapshot_every must be 0 with successive halving (halving_steps > 0): instances change mid-run",
