@@ -48,15 +48,14 @@ def threads_for(experiment: Experiment, n_instances: int | None = None) -> int:
 
 
 def batch_chunks(experiment: Experiment, n_instances: int | None = None) -> list[int]:
-    """Sizes of the chunks one training batch of ``n_instances`` instances is processed in (they sum to the
-    batch size)."""
+    """Sizes of the equal chunks one training batch of ``n_instances`` instances is processed in."""
     batch = experiment.train.batch_size
     per_sample = (n_instances or experiment.n_instances) * experiment.model.n_features
-    chunk = max(32, _CHUNK_ELEMENTS // per_sample)
-    if chunk >= batch or experiment.model.n_features * experiment.model.n_hidden < _CHUNK_MIN_WEIGHTS:
+    largest = max(32, _CHUNK_ELEMENTS // per_sample)
+    if largest >= batch or experiment.model.n_features * experiment.model.n_hidden < _CHUNK_MIN_WEIGHTS:
         return [batch]
-    sizes = [chunk] * (batch // chunk)
-    return sizes + ([batch % chunk] if batch % chunk else [])
+    sizes = [batch // k for k in range(2, batch // 32 + 1) if batch % k == 0 and batch // k <= largest]
+    return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
 
 
 def lr_at(step: int, train: TrainConfig) -> float:
@@ -194,9 +193,9 @@ class Trainer:
         self.experiment, self.callback = experiment, callback
         self.device = torch.device(config.device)
         # Initial weights and batches come from two streams of the same seed.
+        self.threads = threads_for(experiment)
         self.uniforms = Uniforms(config.seed, self.device)
         self.workspace = Workspace()
-        self.threads = threads_for(experiment)
         with _torch_threads(self.threads):
             generator = torch.Generator(self.device).manual_seed(config.seed)
             self.model = ToyModel(experiment.model, experiment.n_instances, generator=generator, device=self.device)
