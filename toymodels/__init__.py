@@ -8,7 +8,8 @@
 
 Modules, one idea each: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
 (sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
-``adversarial``, ``theory`` (closed forms), ``plots`` (plotly figures).
+``adversarial``, ``theory`` (closed forms), ``plots`` (plotly figures), ``display`` (the book's renderer,
+tables and live sliders).
 """
 
 from .adversarial import Attack, analytic_attack, relative_vulnerability
@@ -35,7 +36,7 @@ from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
 from .workspace import Workspace
 from .train import History, Trainer, TrainResult, evaluate, halving_schedule, lr_at, train
-from . import cache, plots, theory  # disk cache, figures, closed forms: tm.cache.*, tm.plots.*, tm.theory.*
+from . import cache, display, plots, theory  # disk cache, notebook display, figures, closed forms
 from .cache import cached_train
 
 __version__ = "0.1.0"

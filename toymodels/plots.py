@@ -249,3 +249,123 @@ def sweep_figure(W, b, experiment: Experiment, kind: str = "summary", sqrt_super
         "features_2d": lambda k: features_2d(W[k], importance[k]),
     }
     return instance_slider(builders[kind], s, experiment.setting_labels, title=experiment.name)
+
+
+def features_2d_row(W, importance=None, labels: Sequence[str] = (), title: str | None = None,
+                    axis_range: float = 1.5) -> go.Figure:
+    """The paper's opening figure: the 2-D picture of ``features_2d`` for each instance, side by side.
+    W is ``(n_instances, 2, n_features)``; ``importance`` ``(n_features,)`` or ``(n_instances, n_features)``;
+    ``labels`` (one per instance) title the panels."""
+    W = _array("W", W, (None, 2, None), "(n_instances, 2, n_features)")
+    k, n = W.shape[0], W.shape[2]
+    if labels and len(labels) != k:
+        raise ConfigError(f"labels must have one label per instance ({k}), got {len(labels)}")
+    if importance is not None:
+        importance = np.broadcast_to(np.asarray(importance, dtype=float), (k, n))
+    panels = [features_2d(W[i], None if importance is None else importance[i], axis_range=axis_range) for i in range(k)]
+    fig = go.Figure(layout=panels[0].layout)
+    width = (1 - PANEL_GAP * (k - 1)) / k
+    for i, panel in enumerate(panels):
+        suffix = "" if i == 0 else str(i + 1)
+        left = i * (width + PANEL_GAP)
+        x = dict(panel.layout.xaxis.to_plotly_json(), domain=[left, left + width], anchor=f"y{suffix}")
+        y = dict(panel.layout.yaxis.to_plotly_json(), anchor=f"x{suffix}", scaleanchor=f"x{suffix}")
+        if i:
+            x["title_text"], y["title_text"] = None, None
+            x.pop("title", None), y.pop("title", None)
+        fig.update_layout({f"xaxis{suffix}": x, f"yaxis{suffix}": y})
+        fig.add_traces([trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in panel.data])
+        if labels:
+            fig.add_annotation(text=labels[i], x=left + width / 2, y=1.0, xref="paper", yref="paper",
+                               xanchor="center", yanchor="bottom", showarrow=False)
+    fig.update_layout(title_text=title, height=max(320, int(900 / k) + 120))
+    return fig
+
+
+def _stacked(figures: Sequence[go.Figure], row_titles: Sequence[str], gap: float = 0.1) -> go.Figure:
+    """Figures made by ``_panels_figure`` (panels side by side on one y axis) stacked as rows of one figure.
+    Colour axes are taken from the first figure: the builders use fixed, shared ranges."""
+    rows = len(figures)
+    height = (1 - gap * (rows - 1)) / rows
+    fig = go.Figure(layout=dict(figures[0].layout.to_plotly_json(), annotations=[]))
+    x_count = 0
+    for r, part in enumerate(figures):
+        layout = part.layout.to_plotly_json()
+        y_ref = "y" if r == 0 else f"y{r + 1}"
+        top = 1 - r * (height + gap)
+        x_keys = sorted((key for key in layout if key.startswith("xaxis")), key=lambda key: int(key[5:] or 1))
+        renamed = {}
+        for key in x_keys:
+            x_count += 1
+            old = "x" + key[5:]
+            renamed[old] = "x" if x_count == 1 else f"x{x_count}"
+            axis = dict(layout[key], anchor=y_ref)
+            if "scaleanchor" in axis:
+                axis["scaleanchor"] = y_ref
+            fig.update_layout({"xaxis" + renamed[old][1:]: axis})
+        fig.update_layout({"yaxis" + y_ref[1:]: dict(layout["yaxis"], domain=[max(0.0, top - height), top], anchor=renamed["x"])})
+        fig.add_traces([trace.update(xaxis=renamed[trace.xaxis or "x"], yaxis=y_ref) for trace in part.data])
+        fig.add_annotation(text=f"<b>{row_titles[r]}</b>", x=0, y=top, xref="paper", yref="paper",
+                           xanchor="left", yanchor="bottom", showarrow=False)
+    return fig
+
+
+def compare_sweeps(sweeps: Sequence[tuple], title: str | None = None, sqrt_superposition: bool = False,
+                   row_height: int = 360) -> go.Figure:
+    """Several models over the same settings, one row each (WᵀW, b and the ‖W_i‖ bars, as ``summary_figure``),
+    with one slider that moves every row to the same setting: the paper's linear vs ReLU-output comparison.
+
+    ``sweeps``: ``(W, b, experiment)`` per model, W ``(n_settings, n_hidden, n_features)`` (after best-of-K),
+    b ``(n_settings, n_features)``; the experiments must share their densities and importances. Rows are
+    titled by ``experiment.name``, steps labelled by the first experiment's ``setting_labels``."""
+    if not sweeps:
+        raise ConfigError("sweeps must hold at least one (W, b, experiment)")
+    first = sweeps[0][2]
+    checked = []
+    for W, b, experiment in sweeps:
+        if (experiment.feature_probability, experiment.importance) != (first.feature_probability, first.importance):
+            raise ConfigError(f"every experiment must share the settings of {first.name!r}; {experiment.name!r} differs")
+        s, m, n = experiment.n_settings, experiment.model.n_hidden, experiment.model.n_features
+        checked.append((
+            _array("W", W, (s, m, n), f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n})"),
+            _array("b", b, (s, n), f"(n_settings, n_features) = ({s}, {n})"),
+            experiment,
+        ))
+    importance = first.importance_tensor(per="setting").numpy()
+
+    def build(k: int) -> go.Figure:
+        rows = [summary_figure(W[k], b[k], importance[k], sqrt_superposition=sqrt_superposition) for W, b, _ in checked]
+        return _stacked(rows, [experiment.name for _, _, experiment in checked])
+
+    fig = instance_slider(build, first.n_settings, first.setting_labels, title=title)
+    return fig.update_layout(height=row_height * len(sweeps) + 160, showlegend=False)
+
+
+def loss_decomposition(accounting: dict, title: str | None = None) -> go.Figure:
+    """The §2 linear-model accounting of trained models across a sparsity sweep, one colour per model: the
+    feature benefit not won, Σ_i I_i(1 − ‖W_i‖²)² (solid), the interference, Σ_{i≠j} I_j(W_j·W_i)² (dashed),
+    and the measured loss in the same units (dotted, markers).
+
+    ``accounting`` maps a model name to ``theory.loss_accounting``'s result for its best-of-K weights (all
+    over the same densities). x is 1/(1−S) on a log axis; y is in units of one feature's variance."""
+    if not accounting:
+        raise ConfigError("accounting must hold at least one model's theory.loss_accounting result")
+    x = 1 / _array("density", next(iter(accounting.values())).density, (None,), "(n_settings,)")
+    colors = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+    lines = (("feature_benefit", "1 − feature benefit", dict(dash="solid", width=2), "lines"),
+             ("interference", "interference", dict(dash="dash", width=2), "lines"),
+             ("measured", "measured loss", dict(dash="dot", width=1), "lines+markers"))
+    fig = go.Figure()
+    for index, (name, terms) in enumerate(accounting.items()):
+        for field_name, label, line, mode in lines:
+            values = _array(field_name, getattr(terms, field_name), (len(x),), f"({len(x)},), one per setting")
+            fig.add_trace(go.Scatter(
+                x=x, y=values, name=f"{name}: {label}", mode=mode, line=dict(line, color=colors[index % len(colors)]),
+                marker=dict(size=7, line=OUTLINE), hovertemplate="1/(1−S) = %{x:.3g}<br>%{y:.4f}",
+            ))
+    fig.update_layout(
+        title_text=title, height=520, legend=dict(orientation="h", y=-0.25),
+        xaxis=dict(type="log", title_text="1/(1−S)  (sparser →)"),
+        yaxis=dict(title_text="loss / Var(x<sub>i</sub>)", rangemode="tozero"),
+    )
+    return fig

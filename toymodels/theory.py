@@ -343,6 +343,43 @@ def linear_expected_loss(
     return loss if batched else float(loss[0])
 
 
+class LossAccounting(NamedTuple):
+    """The §2 terms of trained models, summed over features, next to their measured loss in the same units.
+
+    Each is ``(n_instances,)``. For the linear model with the bias at its optimum, E-loss = Var(x_i) ×
+    (feature_benefit + interference) exactly, so ``measured`` (the loss divided by one feature's variance
+    s/3 − s²/4) equals their sum; a ReLU-output model's measured loss falls below it where the ReLU and a
+    negative bias remove interference.
+    """
+
+    density: np.ndarray  # s of each instance
+    feature_benefit: np.ndarray  # Σ_i I_i (1 − ‖W_i‖²)²: the benefit not won (Σ_i I_i when nothing is learned)
+    interference: np.ndarray  # Σ_{i≠j} I_j (W_j·W_i)²
+    measured: np.ndarray  # the model's expected loss, summed over features, / Var(x_i)
+
+
+def loss_accounting(W: ArrayLike, importance: ArrayLike, density: ArrayLike, loss: ArrayLike) -> LossAccounting:
+    """``linear_loss_decomposition`` of batched trained weights W (n_instances, m, n), summed per instance,
+    and the measured ``loss`` (n_instances,) in the same units. ``density``: one density per instance
+    (n_instances,); ``loss`` is the trainer's, a mean over features (``TrainResult.best_losses``), so it is
+    multiplied by n here."""
+    W3, _ = _weights(W)
+    n_instances, _, n = W3.shape
+    s = _density(density)
+    if s.shape not in ((), (n_instances,)):
+        raise ConfigError(f"density must be a scalar or have shape ({n_instances},), one per instance, got {s.shape}")
+    loss = _array("loss", loss)
+    if loss.shape != (n_instances,):
+        raise ConfigError(f"loss must have shape ({n_instances},), one per instance, got {loss.shape}")
+    terms = linear_loss_decomposition(W3, importance)
+    variance = ignored_feature_loss(s)  # Var(x_i) = E x² − (E x)² = s/3 − s²/4, the same expression
+    return LossAccounting(
+        density=np.broadcast_to(s, (n_instances,)).copy(),
+        feature_benefit=terms.feature_benefit.sum(-1),
+        interference=terms.interference.sum((-2, -1)),
+        measured=loss * n / variance,
+    )
+
 # ----------------------------------------------------------------------------------------------------
 # Ideal geometry (§4): tight frames, whose every feature has dimensionality D_i = d / k
 

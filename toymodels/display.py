@@ -1,0 +1,345 @@
+"""Showing results in a notebook and in the book: the plotly renderer, the chapters' one set-up call, small
+tables of the numbers the prose quotes, and live sliders for a running kernel.
+
+Every chapter starts with ``tm.display.setup()``. It makes plotly figures render as an HTML ``<div>`` plus a
+script that draws it with a ``Plotly`` already on the page, and the plotly JSON that JupyterLab, Notebook 7
+and VS Code draw themselves. The book (Jupyter Book 1) shows the HTML and serves plotly.js once from its own
+static files (``book/_ext/toymodels_book.py``), so a notebook never carries the 4.6 MB library, and the page
+works offline. Div ids count up from ``figure-1`` in each kernel, so re-executing a chapter writes the same
+outputs (the regression check, nbval, compares them exactly); numbers are stored to ``digits`` significant
+digits as float32, which is what a reader can see and keeps the notebooks small.
+
+Plotly 7's own default renderer emits only the plotly JSON, which Jupyter Book 1 drops: no figure at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import math
+import sys
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import torch
+from _plotly_utils.basevalidators import is_typed_array_spec
+from _plotly_utils.utils import to_typed_array_spec
+from plotly.io._base_renderers import MimetypeRenderer
+
+from . import theory
+from .config import ConfigError, Experiment, importance_decay
+from .metrics import feature_dimensionality, feature_norms, superposition
+from .theory import LossAccounting
+from .train import TrainResult, evaluate, train
+
+RENDERER = "toymodels"
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+PLOT_CONFIG = {"responsive": True, "displaylogo": False}
+
+
+# ----------------------------------------------------------------------------------------------------
+# The plotly renderer
+
+
+def _significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (zeros, infinities and NaN kept)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values) & (values != 0)
+    exponent = np.zeros_like(values)
+    exponent[finite] = np.floor(np.log10(np.abs(values[finite])))
+    scale = 10.0 ** (digits - 1 - exponent)
+    return np.where(finite, np.round(values * scale) / scale, values)
+
+
+def _compact(value, digits: int):
+    """A copy of a figure dict with every float rounded to ``digits`` significant digits, float arrays
+    (numpy, or plotly's base64 typed-array specs) stored as float32 typed arrays."""
+    if is_typed_array_spec(value) and value["dtype"] in ("f4", "f8"):
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.float32 if value["dtype"] == "f4" else np.float64)
+        shape = tuple(int(size) for size in value.get("shape", str(array.size)).split(","))
+        return _compact(array.reshape(shape), digits)
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+        return to_typed_array_spec(_significant(value, digits).astype(np.float32))
+    if isinstance(value, dict):
+        return {key: _compact(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_compact(item, digits) for item in value]
+    if isinstance(value, float) and math.isfinite(value):
+        return float(_significant(np.array(value), digits))
+    return value
+
+
+class BookRenderer(MimetypeRenderer):
+    """Figure → ``text/html`` (no plotly.js, deterministic div id) + the plotly JSON mimetype."""
+
+    def __init__(self, digits: int = 4, prefix: str = "figure"):
+        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+            raise ConfigError(f"digits must be a positive integer, got {digits!r}")
+        self.digits, self.prefix = digits, prefix
+        self.numbers = itertools.count(1)  # shared with the copies plotly makes of a renderer for each figure
+
+    def to_mimebundle(self, fig_dict):
+        number = next(self.numbers)
+        figure = _compact(fig_dict, self.digits)
+        html = pio.to_html(
+            figure, config=PLOT_CONFIG, include_plotlyjs=False, full_html=False, validate=False,
+            div_id=f"{self.prefix}-{number}", default_height=_height(figure),
+        )
+        spec = json.loads(pio.to_json(dict(figure, config=PLOT_CONFIG), validate=False))
+        return {"text/html": html, PLOTLY_MIMETYPE: spec}
+
+
+def _height(figure: dict) -> str:
+    height = figure.get("layout", {}).get("height")
+    return f"{height}px" if height else "480px"
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def setup(digits: int = 4) -> None:
+    """The one set-up call of every chapter: registers the book's renderer as plotly's default (a fresh one,
+    so div ids restart at ``figure-1``). In Colab, which draws neither, plotly's own default stays."""
+    pio.renderers[RENDERER] = BookRenderer(digits)
+    if not in_colab():
+        pio.renderers.default = RENDERER
+
+
+# ----------------------------------------------------------------------------------------------------
+# Tables of the numbers the prose quotes
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of already-formatted cells; prints as aligned text and renders as an HTML table."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def __str__(self) -> str:
+        cells = [self.columns, *self.rows]
+        widths = [max(len(row[k]) for row in cells) for k in range(len(self.columns))]
+        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{column}</th>" for column in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in self.rows)
+        return f'<table class="toymodels-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+# The geometries a feature can take part in (PAPER_NOTES §2, §4): its dimensionality D_i, the hidden
+# dimensions the geometry needs, and how many features form one (1: any number).
+GEOMETRIES = {
+    "dedicated": (1.0, 1, 1),
+    "tetrahedron": (3 / 4, 3, 4),
+    "triangle": (2 / 3, 2, 3),
+    "antipodal": (1 / 2, 1, 2),
+    "pentagon": (2 / 5, 2, 5),
+    "square antiprism": (3 / 8, 3, 8),
+    "not learned": (0.0, 0, 1),
+}
+
+
+def geometry(D: float, n_hidden: int | None = None, tolerance: float = 0.03) -> str:
+    """The name of the ideal geometry (possible in ``n_hidden`` dimensions) whose dimensionality is within
+    ``tolerance`` of ``D``, else "D = …"."""
+    candidates = {name: d for name, (d, dims, _) in GEOMETRIES.items() if n_hidden is None or dims <= n_hidden}
+    name, value = min(candidates.items(), key=lambda item: abs(item[1] - D))
+    return name if abs(value - D) <= tolerance else f"D = {D:.2f}"
+
+
+def describe(W) -> list[str]:
+    """Per instance, what its features do, e.g. "2 dedicated, 3 not learned": counts by geometry name, in the
+    order of the features. A name is used only for a whole number of its shapes (pentagons come in fives);
+    other features are listed as "other (D = …)"."""
+    D = feature_dimensionality(W)
+    D = D.unsqueeze(0) if D.ndim == 1 else D
+    n_hidden = torch.as_tensor(W).shape[-2]
+    descriptions = []
+    for row in D.tolist():
+        names = [geometry(d, n_hidden) for d in row]
+        counts = Counter(name for name in names if name in GEOMETRIES)  # in order of first appearance
+        whole = {name for name, count in counts.items() if count % GEOMETRIES[name][2] == 0}
+        parts = [f"{count} {name}" for name, count in counts.items() if name in whole]
+        others = [f"{d:.2f}" for d, name in zip(row, names) if name not in whole]
+        if others:
+            parts.append(f"{len(others)} other (D = {', '.join(others)})")
+        descriptions.append(", ".join(parts))
+    return descriptions
+
+
+def _fixed(value: float, decimals: int = 2) -> str:
+    """``value`` with ``decimals`` decimals, without a minus sign on a value that rounds to zero."""
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _vector(values, decimals: int = 2) -> str:
+    return " ".join(_fixed(v, decimals) for v in values)
+
+
+def sparsity_label(p: float) -> str:
+    """Sparsity S = 1 − p as a percentage: "0 %", "80 %", "99.9 %", or one decimal ("34.8 %")."""
+    percent = 100 * (1 - float(p))
+    for decimals in range(3):
+        text = f"{percent:.{decimals}f}"
+        if abs(float(text) - percent) < 1e-4:  # densities may come through float32
+            return f"{text} %"
+    return f"{percent:.1f} %"
+
+
+def _densities(experiment: Experiment) -> list[float]:
+    """One density per setting (the first feature's: these sweeps vary all features together)."""
+    return experiment.probability_tensor(per="setting")[:, 0].tolist()
+
+
+def geometry_table(result: TrainResult) -> Table:
+    """One row per setting of a best-of-K result: sparsity, loss, ‖W_i‖ and D_i of every feature, and the
+    geometry they form."""
+    best = result.best()
+    norms, D = feature_norms(best.W), feature_dimensionality(best.W)
+    rows = tuple(
+        (sparsity_label(p), f"{loss:.4g}", _vector(norm), _vector(d), text)
+        for p, loss, norm, d, text in zip(
+            _densities(result.experiment), result.best_losses.tolist(), norms.tolist(), D.tolist(), describe(best.W)
+        )
+    )
+    return Table(("sparsity", "loss", "‖W_i‖ (feature 0 → n−1)", "D_i", "geometry"), rows)
+
+
+def geometry_phases(result: TrainResult) -> Table:
+    """Consecutive settings of a sweep whose features form the same geometry, as ranges of sparsity: where
+    the geometry changes."""
+    phases: list[list] = []
+    for p, text in zip(_densities(result.experiment), describe(result.best().W)):
+        if phases and phases[-1][2] == text:
+            phases[-1][1] = p
+        else:
+            phases.append([p, p, text])
+    rows = tuple(
+        (sparsity_label(first) if first == last else f"{sparsity_label(first)} – {sparsity_label(last)}", text)
+        for first, last, text in phases
+    )
+    return Table(("sparsity", "geometry"), rows)
+
+
+def sweep_table(results: dict[str, TrainResult], represented: float = 0.5, interfering: float = 0.1) -> Table:
+    """One row per setting of sweeps over the same settings, for each named best-of-K result: how many
+    features are represented (‖W_i‖ > ``represented``), how many of those are in superposition
+    (Σ_{j≠i}(Ŵ_i·W_j)² > ``interfering``), and the most negative bias."""
+    columns, cells = ["sparsity"], []
+    for name, result in results.items():
+        best = result.best()
+        kept = feature_norms(best.W) > represented
+        crowded = kept & (superposition(best.W) > interfering)
+        cells.append(zip(kept.sum(-1).tolist(), crowded.sum(-1).tolist(), best.b.detach().amin(-1).tolist()))
+        columns += [f"{name}: represented", f"{name}: in superposition", f"{name}: min b_i"]
+    first = next(iter(results.values())).experiment
+    rows = tuple(
+        (sparsity_label(p),) + tuple(text for k, c, b in triples for text in (str(k), str(c), _fixed(b, 3)))
+        for p, *triples in zip(_densities(first), *cells)
+    )
+    return Table(tuple(columns), rows)
+
+
+def loss_accounting(results: dict[str, TrainResult], eval_batches: int = 256) -> dict[str, LossAccounting]:
+    """``theory.loss_accounting`` of each named best-of-K sweep: the §2 linear-model terms of its trained
+    weights, and its loss measured again on ``eval_batches`` fresh batches (the 4 batches that select the
+    best fit are too few to compare with the terms at high sparsity, where few features are ever active)."""
+    accounting = {}
+    for name, result in results.items():
+        experiment, best = result.experiment.replace(n_seeds=1), result.best()
+        with _threads(1):  # a fixed thread count: the same sums, to the last bit, on every run
+            losses = evaluate(best, experiment, n_batches=eval_batches)
+        accounting[name] = theory.loss_accounting(
+            best.W, experiment.importance_tensor(per="setting"), _densities(experiment), losses
+        )
+    return accounting
+
+
+@contextmanager
+def _threads(count: int):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def accounting_table(accounting: dict[str, LossAccounting]) -> Table:
+    """One row per setting: each model's feature benefit not won, interference and measured loss."""
+    columns, cells = ["sparsity"], []
+    for name, terms in accounting.items():
+        columns += [f"{name}: 1 − benefit", f"{name}: interference", f"{name}: measured"]
+        cells.append(zip(terms.feature_benefit, terms.interference, terms.measured))
+    density = next(iter(accounting.values())).density
+    rows = tuple(
+        (sparsity_label(p),) + tuple(_fixed(value, 3) for triple in triples for value in triple)
+        for p, *triples in zip(density.tolist(), *cells)
+    )
+    return Table(tuple(columns), rows)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Live sliders (need a running kernel; the book shows a plotly slider over precomputed results instead)
+
+
+def live_figure(draw: Callable[..., go.Figure], **controls):
+    """Sliders above a figure that ``draw(**values)`` redraws whenever a slider is released.
+
+    ``controls`` maps ``draw``'s keyword arguments to ipywidgets. The figure is a ``go.FigureWidget`` updated
+    in place (its traces keep their identity), so it does not flicker or grow the notebook; ``draw`` must
+    return figures with the same traces in the same order for every value.
+    """
+    import ipywidgets
+
+    def values() -> dict:
+        return {name: control.value for name, control in controls.items()}
+
+    figure = go.FigureWidget(draw(**values()))
+
+    def redraw(_change=None) -> None:
+        fresh = draw(**values())
+        with figure.batch_update():
+            for trace, new in zip(figure.data, fresh.data):
+                trace.update(new.to_plotly_json())
+            figure.layout.title = fresh.layout.title
+            figure.layout.coloraxis = fresh.layout.coloraxis
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), figure])
+
+
+def live_intro(experiment: Experiment, density: float = 0.1, decay: float = 0.9):
+    """The intro's five features in two dimensions, retrained (``experiment``: ``tm.preset("intro_live")``,
+    under half a second) for the density and importance decay I_i = decay^i chosen on two sliders."""
+    import ipywidgets
+
+    from . import plots
+
+    n = experiment.model.n_features
+
+    def draw(density: float, decay: float) -> go.Figure:
+        importance = importance_decay(n, decay)
+        best = train(experiment.replace(feature_probability=density, importance=importance, progress=False)).best()
+        title = f"{experiment.name}: sparsity {sparsity_label(density)}, I<sub>i</sub> = {decay:.2f}<sup>i</sup>"
+        return plots.features_2d(best.W[0], importance, title=f"{title}<br>{describe(best.W)[0]}")
+
+    style = dict(continuous_update=False, style={"description_width": "initial"})
+    return live_figure(
+        draw,
+        density=ipywidgets.FloatLogSlider(density, base=10, min=-2, max=0, step=0.05, description="density 1−S",
+                                          readout_format=".3f", **style),
+        decay=ipywidgets.FloatSlider(decay, min=0.5, max=1.0, step=0.01, description="importance decay", **style),
+    )
