@@ -16,7 +16,7 @@ def batch_for(model, p=0.3, signed=False, batch=64, seed=1):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("l1_penalty", [0.0, 0.05])
-@pytest.mark.parametrize("n_features", [7, 16])  # n ≤ 5m takes the Gram-matrix shortcut, n > 5m the thin products
+@pytest.mark.parametrize("n_features", [7, 16])  # 2n ≤ 5m takes the Gram-matrix shortcut, 2n > 5m the thin products
 def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features):
     config = ModelConfig(n_features=n_features, n_hidden=3, kind=kind, l1_penalty=l1_penalty)
     model = ToyModel(config, n_instances=4, generator=torch.Generator().manual_seed(0)).double()
