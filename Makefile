@@ -1,10 +1,20 @@
-# The two commands of the README: `make book` builds the book, `make test` runs the tests.
-# Each first installs everything into a local virtual environment, .venv (once; again when the pins change).
+# The README's commands. Each first installs what it needs into a local virtual environment, .venv (once;
+# again when the pins change):
+#   make book      renders the book from the chapters' committed outputs into _build/html
+#   make execute   re-executes every chapter with papermill at the paper's fidelity (then commit the chapters)
+#   make test      every check, as CI runs it (.ci/run): unit tests, papermill (fast), nbval, the book build
+#                  with warnings as errors, and a headless-Chromium check of every chapter
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+MATHJAX_VERSION := 3.2.2
+MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js
+TIMED := tools/timed
+export TOYMODELS_PROGRESS := 0
 
-.PHONY: book test clean
+.PHONY: book execute test unit papermill-fast nbval browser chromium clean
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +22,40 @@ $(VENV)/installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-test: $(VENV)/installed
-	TOYMODELS_PROGRESS=0 $(BIN)/python -m pytest
+# MathJax for offline equations, served from the built site (book/_ext/toymodels_book.py copies it there).
+$(MATHJAX): $(VENV)/installed
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --no-save --loglevel=error mathjax@$(MATHJAX_VERSION)
+	touch $@
 
-book: $(VENV)/installed
-	$(BIN)/jupyter-book build . -W -n --keep-going
+# Debian's chromium, for the browser check (apt needs root: sudo is used when not root).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get install -y -qq chromium || { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; }; }
+
+book: $(VENV)/installed $(MATHJAX)
+	$(TIMED) "book build" $(BIN)/jupyter-book build . -W -n --keep-going
+	test -f _build/html/index.html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+execute: $(VENV)/installed
+	$(TIMED) "papermill (paper fidelity)" $(BIN)/python tools/execute_chapters.py
+
+test: unit papermill-fast nbval book browser
+
+unit: $(VENV)/installed
+	$(TIMED) "unit tests" $(BIN)/python -m pytest -m "not browser"
+
+papermill-fast: $(VENV)/installed
+	$(TIMED) "papermill (fast)" $(BIN)/python tools/execute_chapters.py --fast --out _build/fast
+
+# nbval re-executes the committed chapters (paper fidelity) and compares every output with the committed one.
+nbval: $(VENV)/installed
+	$(TIMED) "nbval" $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=900 \
+	  -p no:cacheprovider $$($(BIN)/python tools/execute_chapters.py --list)
+
+browser: $(VENV)/installed chromium book
+	$(TIMED) "browser check" $(BIN)/python -m pytest -m browser tests/test_browser.py
 
 clean:
 	rm -rf _build

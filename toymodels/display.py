@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import escape
 from typing import Callable
 
 import numpy as np
@@ -131,8 +132,8 @@ class Table:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{column}</th>" for column in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in self.rows)
+        head = "".join(f"<th>{escape(column)}</th>" for column in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in self.rows)
         return f'<table class="toymodels-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 

@@ -1,0 +1,75 @@
+"""Sphinx extension of the book: everything a page runs is served from the built site, so the book reads
+offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 draws nothing by default).
+
+* plotly.js: the chapters' figures are HTML that calls ``Plotly.newPlot`` (``toymodels.display``'s renderer)
+  without the library. This extension copies ``plotly.min.js`` from the installed plotly package, so it
+  always matches the version that wrote the figures, into ``_static/`` and loads it on pages with a figure.
+  (A file in a top-level ``_static/`` folder would be injected into every page, and twice with our tag.)
+* Scripts added twice (sphinx-thebe's inline configuration) are loaded once: the second copy is a
+  JavaScript error on every page.
+* MathJax: ``mathjax_path`` in ``_config.yml`` points at ``_static/mathjax``; this extension copies the npm
+  package ``mathjax@3`` (installed into ``.venv/npm`` by ``make``) there. A missing copy is an error, not a
+  silently broken page.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import plotly
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+FIGURE_MARKER = 'class="plotly-graph-div"'
+
+
+def _mathjax_source(app: Sphinx) -> Path:
+    source = Path(app.confdir, app.config.toymodels_mathjax_dir)
+    if not (source / "tex-chtml.js").is_file():
+        raise ExtensionError(
+            f"MathJax is missing from {source}: run `make book` (it installs the npm package mathjax@3 there) "
+            "or set toymodels_mathjax_dir in _config.yml"
+        )
+    return source
+
+
+def _check_sources(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    if not PLOTLY_JS.is_file():
+        raise ExtensionError(f"plotly.js is missing from the installed plotly package: {PLOTLY_JS}")
+    _mathjax_source(app)
+
+
+def _page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if FIGURE_MARKER in context.get("body", ""):
+        app.add_js_file("plotly.min.js")  # added during html-page-context: this page only, in <head>
+    # sphinx-thebe 0.3.1 adds its inline configuration twice under Jupyter Book 1 ("Identifier 'THEBE_JS_URL'
+    # has already been declared" on every page), once with filename None and once with "": keep one copy.
+    scripts, seen = context.get("script_files", []), set()
+    unique = []
+    for script in scripts:
+        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir, "_static")
+    static.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(PLOTLY_JS, static / "plotly.min.js")
+    shutil.copytree(_mathjax_source(app), static / "mathjax", dirs_exist_ok=True)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("toymodels_mathjax_dir", ".venv/npm/node_modules/mathjax/es5", "html")
+    app.connect("builder-inited", _check_sources)
+    app.connect("html-page-context", _page_scripts)
+    app.connect("build-finished", _copy_assets)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

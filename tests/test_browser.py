@@ -1,0 +1,161 @@
+"""A real browser reads the built book offline: headless Chromium (Debian's) loads every chapter, and every
+plotly figure must draw, its slider must switch settings, every equation must render, and nothing may fail:
+no JavaScript error, no failed request, no request that leaves the machine. A full-page screenshot of each
+chapter is kept under _build/screenshots/ as the test's artifact.
+
+Runs after `make book` (`make test` does both); skipped when there is no built book.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHAPTERS = subprocess.run(
+    [sys.executable, str(ROOT / "tools" / "execute_chapters.py"), "--list"],
+    cwd=ROOT, capture_output=True, text=True, check=True,
+).stdout.split()
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+def _figures_in(notebook_path: Path) -> int:
+    """Plotly figures the chapter shows (outputs of cells hidden with remove-output excluded)."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    return sum(
+        len(re.findall(r'class="plotly-graph-div"', output.get("data", {}).get("text/html", "")))
+        for cell in notebook.cells if cell.cell_type == "code" and "remove-output" not in cell.metadata.get("tags", [])
+        for output in cell.outputs
+    )
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    if not (SITE / "index.html").exists():
+        pytest.skip("no built book: run `make book` first (`make test` does)")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: `make chromium` installs it (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageLog:
+    """Everything a page reported that means it did not work."""
+
+    def __init__(self, page, site_url: str) -> None:
+        self.problems: list[str] = []
+        local = urlparse(site_url).netloc
+        page.on("console", lambda message: message.type == "error" and self.problems.append(f"console: {message.text}"))
+        page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
+        page.on("requestfailed", lambda request: self.problems.append(f"failed request: {request.url}"))
+
+        def route(route) -> None:  # an honest offline reader: nothing but the site itself
+            if urlparse(route.request.url).netloc in (local, "") or route.request.url.startswith("data:"):
+                route.continue_()
+            else:
+                self.problems.append(f"request off the site: {route.request.url}")
+                route.abort()
+
+        page.route("**/*", route)
+
+
+def _open(browser, site_url: str, path: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log = PageLog(page, site_url)
+    page.goto(f"{site_url}/{path}", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, log
+
+
+def test_index_page_loads_cleanly(browser, site_url):
+    page, log = _open(browser, site_url, "index.html")
+    page.wait_for_timeout(300)
+    assert log.problems == []
+    for chapter in CHAPTERS:
+        assert page.locator(f'a[href*="{Path(chapter).stem}.html"]').count() > 0, f"{chapter} is not in the navigation"
+    page.close()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[Path(chapter).stem for chapter in CHAPTERS])
+def test_chapter_draws_every_figure_and_equation_offline(browser, site_url, chapter):
+    path = str(Path(chapter).with_suffix(".html"))
+    page, log = _open(browser, site_url, path)
+    expected = _figures_in(ROOT / chapter)
+    assert expected > 0, f"{chapter} shows no figure"
+
+    # Figures: plotly.js (served from _static) drew an SVG of non-zero size in every figure div.
+    page.wait_for_function("window.Plotly !== undefined", timeout=10_000)
+    figures = page.evaluate("""() => [...document.querySelectorAll('.plotly-graph-div')].map(gd => ({
+        id: gd.id, drawn: !!gd._fullLayout && gd.querySelector('svg.main-svg') !== null,
+        height: gd.getBoundingClientRect().height, sliders: (gd.layout.sliders || []).length,
+        traces: gd.data.length}))""")
+    assert len(figures) == expected, f"{chapter}: {len(figures)} figure divs on the page, {expected} in the notebook"
+    for figure in figures:
+        assert figure["drawn"] and figure["height"] > 100, f"{chapter}: figure {figure['id']} did not draw: {figure}"
+
+    # A slider switches the figure to another setting (the precomputed traces, no kernel).
+    slider = next((figure for figure in figures if figure["sliders"]), None)
+    if slider is not None:
+        gd = f"document.getElementById('{slider['id']}')"
+        before = page.evaluate(f"{gd}.data.map(t => t.visible)")
+        rail = page.locator(f"#{slider['id']} .slider-rail-touch-rect").first
+        rail.scroll_into_view_if_needed()
+        box = rail.bounding_box()
+        page.mouse.click(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
+        active = page.evaluate(f"{gd}._fullLayout.sliders[0].active")
+        after = page.evaluate(f"{gd}.data.map(t => t.visible)")
+        assert active > 0 and after != before, f"{chapter}: clicking the slider did not change the figure"
+
+    # Equations: MathJax (served from _static) typeset every one, without errors.
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.document", timeout=10_000)
+    page.evaluate("MathJax.startup.promise")
+    math = page.evaluate("""() => ({sources: document.querySelectorAll('.math').length,
+        rendered: document.querySelectorAll('mjx-container').length,
+        errors: document.querySelectorAll('mjx-merror').length})""")
+    assert math["sources"] > 0 and math["rendered"] >= math["sources"], f"{chapter}: equations not rendered: {math}"
+    assert math["errors"] == 0, f"{chapter}: MathJax reported {math['errors']} errors"
+
+    # The live-kernel widget is not shown in the static book.
+    assert page.locator(".jupyter-widgets, .widget-area").count() == 0, f"{chapter}: a dead widget is on the page"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).stem}.png"), full_page=True)
+    page.close()
+    assert log.problems == [], f"{chapter}: " + "\n".join(log.problems)
