@@ -47,11 +47,11 @@ unit: $(VENV)/installed
 	$(TIMED) "unit tests" $(BIN)/python -m pytest -m "not browser"
 
 papermill-fast: $(VENV)/installed
-	$(TIMED) "papermill (fast)" $(BIN)/python tools/execute_chapters.py --fast --out _build/fast
+	$(TIMED) "papermill (fast)" $(BIN)/python tools/execute_chapters.py --fast --out _build/fast --notebook-timeout 300
 
 # nbval re-executes the committed chapters (paper fidelity) and compares every output with the committed one.
 nbval: $(VENV)/installed
-	$(TIMED) "nbval" $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=900 \
+	$(TIMED) "nbval" timeout 2400 $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=900 \
 	  -p no:cacheprovider $$($(BIN)/python tools/execute_chapters.py --list)
 
 browser: $(VENV)/installed chromium book

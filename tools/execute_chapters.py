@@ -62,8 +62,9 @@ def clean(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_papermill(source: Path, target: Path, parameters: dict, timeout: int) -> int:
-    """One papermill process (and its kernel, in the same process group) under a wall-clock limit."""
+def run_papermill(source: Path, target: Path, parameters: dict, timeout: int, notebook_timeout: int) -> int:
+    """One papermill process (and its kernel, in the same process group) under a wall-clock limit; -1 if
+    it had to be stopped."""
     command = [sys.executable, "-m", "papermill", str(source), str(target), "--cwd", str(source.parent),
                "-k", "python3", "--execution-timeout", str(timeout), "--log-level", "WARNING", "--no-progress-bar"]
     for name, value in parameters.items():
@@ -71,11 +72,11 @@ def run_papermill(source: Path, target: Path, parameters: dict, timeout: int) ->
     env = dict(os.environ, TOYMODELS_PROGRESS="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
     process = subprocess.Popen(command, env=env, start_new_session=True)
     try:
-        return process.wait(timeout=timeout + 60)
+        return process.wait(timeout=notebook_timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # papermill and the kernel it started
         process.wait()
-        print(f"  {source.name}: no result after {timeout + 60} s; stopped", flush=True)
+        print(f"  {source.name}: no result after {notebook_timeout} s; stopped", flush=True)
         return -1
 
 
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
     parser.add_argument("--fast", action="store_true", help="run with the parameter fast=True (CI)")
     parser.add_argument("--out", type=Path, help="write executed copies here instead of in place")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell, and per notebook + 60 s")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds a cell may take")
+    parser.add_argument("--notebook-timeout", type=int, default=1200,
+                        help="seconds a whole chapter may take before it counts as hung (then retried)")
     parser.add_argument("--retries", type=int, default=1)
     parser.add_argument("--list", action="store_true", help="print the chapters' paths and exit")
     args = parser.parse_args(argv)
@@ -104,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         scratch.parent.mkdir(parents=True, exist_ok=True)
         for _attempt in range(1 + args.retries):
             start = time.monotonic()
-            code = run_papermill(source, scratch, parameters, args.timeout)
-            print(f"{source.relative_to(ROOT)}: {'ok' if code == 0 else f'failed ({code})'} "
+            code = run_papermill(source, scratch, parameters, args.timeout, args.notebook_timeout)
+            print(f"{os.path.relpath(source)}: {'ok' if code == 0 else f'failed ({code})'} "
                   f"in {time.monotonic() - start:.0f} s", flush=True)
             if code >= 0:  # done, or a cell raised: only a hang (-1) is worth another try
                 break

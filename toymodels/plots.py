@@ -270,8 +270,7 @@ def features_2d_row(W, importance=None, labels: Sequence[str] = (), title: str |
         left = i * (width + PANEL_GAP)
         x = dict(panel.layout.xaxis.to_plotly_json(), domain=[left, left + width], anchor=f"y{suffix}")
         y = dict(panel.layout.yaxis.to_plotly_json(), anchor=f"x{suffix}", scaleanchor=f"x{suffix}")
-        if i:
-            x["title_text"], y["title_text"] = None, None
+        if i:  # axis titles on the first panel only
             x.pop("title", None), y.pop("title", None)
         fig.update_layout({f"xaxis{suffix}": x, f"yaxis{suffix}": y})
         fig.add_traces([trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in panel.data])
