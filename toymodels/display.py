@@ -20,7 +20,6 @@ import json
 import math
 import sys
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from typing import Callable
@@ -33,11 +32,11 @@ from _plotly_utils.basevalidators import is_typed_array_spec
 from _plotly_utils.utils import to_typed_array_spec
 from plotly.io._base_renderers import MimetypeRenderer
 
-from . import theory
+from . import plots, theory
 from .config import ConfigError, Experiment, importance_decay
 from .metrics import feature_dimensionality, feature_norms, superposition
 from .theory import LossAccounting
-from .train import TrainResult, evaluate, train
+from .train import TrainResult, _torch_threads, evaluate, train
 
 RENDERER = "toymodels"
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
@@ -259,22 +258,12 @@ def loss_accounting(results: dict[str, TrainResult], eval_batches: int = 256) ->
     accounting = {}
     for name, result in results.items():
         experiment, best = result.experiment.replace(n_seeds=1), result.best()
-        with _threads(1):  # a fixed thread count: the same sums, to the last bit, on every run
+        with _torch_threads(1):  # a fixed thread count: the same sums, to the last bit, on every run
             losses = evaluate(best, experiment, n_batches=eval_batches)
         accounting[name] = theory.loss_accounting(
             best.W, experiment.importance_tensor(per="setting"), _densities(experiment), losses
         )
     return accounting
-
-
-@contextmanager
-def _threads(count: int):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def accounting_table(accounting: dict[str, LossAccounting]) -> Table:
@@ -326,8 +315,6 @@ def live_intro(experiment: Experiment, density: float = 0.1, decay: float = 0.9)
     """The intro's five features in two dimensions, retrained (``experiment``: ``tm.preset("intro_live")``,
     under half a second) for the density and importance decay I_i = decay^i chosen on two sliders."""
     import ipywidgets
-
-    from . import plots
 
     n = experiment.model.n_features
 
