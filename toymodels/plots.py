@@ -278,8 +278,9 @@ def features_2d_row(W, importance=None, labels: Sequence[str] = (), title: str |
             fig.add_annotation(text=labels[i], x=left + width / 2, y=1.0, xref="paper", yref="paper",
                                xanchor="center", yanchor="bottom", showarrow=False)
     if importance is not None:  # the colour bar goes below the row, so the panels get the full width
-        fig.update_layout(coloraxis_colorbar=dict(orientation="h", y=-0.3, len=0.5, thickness=12, title_side="top"))
-    fig.update_layout(title_text=title, height=max(320, int(1200 / k) + 140))
+        fig.update_layout(coloraxis_colorbar=dict(orientation="h", y=-0.35, len=0.5, thickness=12, title_side="top"))
+    # Square panels share the width, so the height follows it; narrow side margins leave them more room.
+    fig.update_layout(title_text=title, height=max(320, int(750 / k) + 170), margin=dict(l=60, r=20, t=90, b=40))
     return fig
 
 
