@@ -36,7 +36,7 @@ from . import plots, theory
 from .config import ConfigError, Experiment, importance_decay
 from .metrics import feature_dimensionality, feature_norms, superposition
 from .theory import LossAccounting
-from .train import TrainResult, _torch_threads, evaluate, train
+from .train import TrainResult, evaluate, train
 
 RENDERER = "toymodels"
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
@@ -258,8 +258,7 @@ def loss_accounting(results: dict[str, TrainResult], eval_batches: int = 256) ->
     accounting = {}
     for name, result in results.items():
         experiment, best = result.experiment.replace(n_seeds=1), result.best()
-        with _torch_threads(1):  # a fixed thread count: the same sums, to the last bit, on every run
-            losses = evaluate(best, experiment, n_batches=eval_batches)
+        losses = evaluate(best, experiment, n_batches=eval_batches)  # at a fixed thread count: reproducible
         accounting[name] = theory.loss_accounting(
             best.W, experiment.importance_tensor(per="setting"), _densities(experiment), losses
         )

@@ -117,18 +117,20 @@ def _progress_enabled(train: TrainConfig) -> bool:
     return train.progress and os.environ.get("TOYMODELS_PROGRESS", "1") != "0"
 
 
-@torch.no_grad()
 def evaluate(
     model: ToyModel, experiment: Experiment, n_batches: int | None = None, seed: int | None = None
 ) -> torch.Tensor:
-    """Per-instance loss averaged over fresh batches (seeded, so repeated calls agree)."""
+    """Per-instance loss averaged over fresh batches (seeded, and at the trainer's thread count for this size,
+    so repeated calls agree to the last bit)."""
     device = model.W.device
-    return _evaluate(
-        model, experiment, experiment.probability_tensor(device=device), experiment.importance_tensor(device=device),
-        n_batches, seed,
-    )
+    with _torch_threads(threads_for(experiment, model.n_instances)):
+        return _evaluate(
+            model, experiment, experiment.probability_tensor(device=device),
+            experiment.importance_tensor(device=device), n_batches, seed,
+        )
 
 
+@torch.no_grad()
 def _evaluate(model, experiment, probability, importance, n_batches=None, seed=None) -> torch.Tensor:
     train = experiment.train
     uniforms = Uniforms((train.seed if seed is None else seed) + _EVAL_SEED_OFFSET, model.W.device)
