@@ -1,7 +1,6 @@
 import pytest
 import torch
 
-import toymodels as tm
 from toymodels import ConfigError, DataConfig, ModelConfig, ToyModel, Uniforms, loss_and_grads, sample_features, target_of
 
 KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden"]

@@ -40,3 +40,17 @@ from . import cache, display, plots, theory  # disk cache, notebook display, fig
 from .cache import cached_train
 
 __version__ = "0.1.0"
+
+__all__ = [  # the documented public API
+    # configuration and presets
+    "ConfigError", "DataConfig", "Experiment", "ModelConfig", "TrainConfig", "importance_decay", "log_densities",
+    "PRESETS", "preset",
+    # data, models, training
+    "FeatureSampler", "Uniforms", "sample_features", "target_of", "ToyModel", "loss_and_grads", "Workspace",
+    "History", "Trainer", "TrainResult", "evaluate", "halving_schedule", "lr_at", "train", "cached_train",
+    # metrics and the adversarial attack
+    "count_represented", "dimensions_per_feature", "feature_dimensionality", "feature_norms", "neuron_counts",
+    "neuron_features", "superposition", "Attack", "analytic_attack", "relative_vulnerability",
+    # modules
+    "cache", "display", "plots", "theory",
+]
