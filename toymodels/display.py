@@ -330,3 +330,104 @@ def live_intro(experiment: Experiment, density: float = 0.1, decay: float = 0.9)
                                           readout_format=".3f", **style),
         decay=ipywidgets.FloatSlider(decay, min=0.5, max=1.0, step=0.01, description="importance decay", **style),
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Phase diagrams (§3)
+
+
+def phase_agreement_table(diagrams: dict) -> Table:
+    """One row per named ``(EmpiricalPhaseDiagram, TheoryPhaseDiagram)``: its grid, how often the trained
+    phase is the theory's (most common phase of the kept fits, and the lowest-loss fit's), how pure the grid
+    points are, and how many fits took the confused solution or are far (Gram distance > 0.5) from every phase."""
+    rows = []
+    for name, (empirical, theory_diagram) in diagrams.items():
+        R, S, K = empirical.fit_phase.shape
+        confused = empirical.names.index("confused") if "confused" in empirical.names else -1
+        rows.append((
+            name, f"{R} × {S} × {K}",
+            f"{empirical.agreement(theory_diagram.on_grid):.1%}",
+            f"{empirical.agreement(theory_diagram.on_grid, best=True):.1%}",
+            f"{empirical.purity.mean():.1%}",
+            str(int((empirical.fit_phase == confused).sum())),
+            str(int((empirical.fit_distance > 0.5).sum())),
+        ))
+    return Table(("setup", "grid (r × density × fits)", "agree: most common phase", "agree: lowest-loss fit",
+                  "kept fits in the common phase", "confused fits", "fits far from every phase"), tuple(rows))
+
+
+def phase_disagreements(empirical, theory_diagram) -> Table:
+    """The grid points where the kept fits' most common phase differs from the theory's: the kept fits'
+    phases (counts), the lowest-loss fit's phase, and the theory's."""
+    from .phase import PHASE_DESCRIPTIONS
+
+    rows = []
+    for i, j in np.argwhere(empirical.phase != theory_diagram.on_grid):
+        counts = Counter(empirical.names[k] for k in empirical.fit_phase[i, j][empirical.kept[i, j]])
+        kept = ", ".join(f"{count} {PHASE_DESCRIPTIONS[name]}" for name, count in counts.most_common())
+        rows.append((f"{empirical.relative_importance[i]:.3g}", f"{empirical.density[j]:.3g}", kept,
+                     PHASE_DESCRIPTIONS[empirical.names[empirical.best_phase[i, j]]],
+                     PHASE_DESCRIPTIONS[empirical.names[theory_diagram.on_grid[i, j]]]))
+    return Table(("r", "density", "kept fits", "lowest-loss fit", "theory"), tuple(rows))
+
+
+def phase_theory_table(densities=(1.0, 0.6, 0.3, 0.1, 0.03, 0.01), n_samples: int = 400_000) -> Table:
+    """The closed forms behind the diagrams at a few densities s: the cost q of an ignored feature, the cost
+    g of one half of an antipodal pair with b = 0 (the paper's s²/6) and with the optimal bias b*, the
+    window r_low < r < 1/r_low where the pair wins for n = 2, and a Monte Carlo estimate of the pair's cost
+    (n_samples samples at W = [1, −1], b = b*) with its standard error."""
+    rows = []
+    for s in densities:
+        q, g0, g = (float(v) for v in (theory.ignored_feature_loss(s), theory.antipodal_feature_loss(s, False),
+                                       theory.antipodal_feature_loss(s)))
+        r_low, _ = theory.antipodal_window(s)
+        W, b = theory.candidate_solution("antipodal", s)
+        mc, stderr = theory.expected_loss_monte_carlo(W, b, 1.0, s, n_samples=n_samples, return_stderr=True)
+        window = "none (q ≤ 2g)" if np.isnan(r_low) else f"{float(r_low):.3g} – {1 / float(r_low):.3g}"
+        rows.append((f"{s:g}", f"{q:.3g}", f"{g0:.3g}", f"{float(theory.antipodal_optimal_bias(s)):.3g}",
+                     f"{g:.3g}", f"{mc / 2:.3g} ± {stderr / 2:.1g}", window))
+    return Table(("density s", "q (ignored)", "g, b = 0", "b*", "g, b = b*", "g, Monte Carlo", "antipodal window in r"),
+                 tuple(rows))
+
+
+def phase_column_slider(result: TrainResult, density: float):
+    """A plotly slider along r at the grid density nearest to ``density`` of a trained n = 3, m = 2 phase grid:
+    the lowest-loss fit's features in the hidden plane (the extra feature is the last), labelled with its phase."""
+    from .phase import PHASE_DESCRIPTIONS, classify, grid_axes, nearest_column, phases
+
+    r, s = grid_axes(result.experiment)
+    density_index = nearest_column(s, density)
+    if result.experiment.model.n_hidden != 2:
+        raise ConfigError("phase_column_slider draws m = 2 models: use the phase_change_3 grid")
+    best = result.best().W.detach().numpy().reshape(len(r), len(s), 2, -1)[:, density_index]
+    names = [PHASE_DESCRIPTIONS[phases(3)[index]] for index in classify(best)[0]]
+    labels = [f"r = {value:.3g}" for value in r]
+    titles = [f"1−S = {s[density_index]:.3g}, r = {value:.3g}: {name}" for value, name in zip(r, names)]
+    return plots.instance_slider(
+        lambda k: plots.features_2d(best[k], [1.0, 1.0, r[k]], title=titles[k]), len(r), labels,
+    )
+
+
+def live_phase_point(experiment: Experiment, relative_importance: float = 1.0, density: float = 0.3):
+    """Train one point of the n = 3, m = 2 diagram on demand (``experiment``: ``tm.preset("phase_change_live")``):
+    sliders for r and the density; the lowest-loss fit's features, its phase and the theory's."""
+    import ipywidgets
+
+    from .phase import PHASE_DESCRIPTIONS, classify
+
+    def draw(relative_importance: float, density: float) -> go.Figure:
+        importance = [1.0, 1.0, relative_importance]
+        best = train(experiment.replace(feature_probability=density, importance=importance, progress=False)).best()
+        found = PHASE_DESCRIPTIONS[theory.PHASE_CANDIDATES[3][int(classify(best.W[0])[0])]]
+        predicted = PHASE_DESCRIPTIONS[theory.PHASE_CANDIDATES[3][int(theory.phase_diagram(3, relative_importance, density)[0])]]
+        title = f"r = {relative_importance:.3g}, 1−S = {density:.3g}<br>trained: {found}<br>theory: {predicted}"
+        return plots.features_2d(best.W[0], importance, title=title)
+
+    style = dict(continuous_update=False, style={"description_width": "initial"})
+    return live_figure(
+        draw,
+        relative_importance=ipywidgets.FloatLogSlider(relative_importance, base=10, min=-1, max=1, step=0.05,
+                                                      description="relative importance r", readout_format=".3g", **style),
+        density=ipywidgets.FloatLogSlider(density, base=10, min=-2, max=0, step=0.05, description="density 1−S",
+                                          readout_format=".3f", **style),
+    )

@@ -81,7 +81,7 @@ def phase_change(n_features: int = 2, fast: bool = False) -> Experiment:
     n=2, m=1 or n=3, m=2; the others have importance 1."""
     if n_features not in (2, 3):
         raise ConfigError(f"n_features must be 2 or 3 for the phase-change presets, got {n_features!r}")
-    size = 8 if fast else 24  # book's choice: paper-fidelity grid 24×24 (the paper's figure is ~20×20)
+    size = 8 if fast else 16  # book's choice: 16×16 at paper fidelity (2,560 fits of 10k steps, ~2–4 minutes)
     r, p = _grid(np.geomspace(0.1, 10, size), np.geomspace(1.0, 0.01, size))
     importance = np.ones((r.size, n_features))
     importance[:, -1] = r
@@ -94,6 +94,14 @@ def phase_change(n_features: int = 2, fast: bool = False) -> Experiment:
         name=f"Phase change, n={n_features}, m={n_features - 1}",
         setting_labels=tuple(f"r = {ri:.3g}, 1−S = {pi:.3g}" for ri, pi in zip(r, p)),
     )
+
+
+def phase_change_live(fast: bool = False) -> Experiment:
+    """One point of the n=3, m=2 phase diagram by the grid's protocol (10 fits, 10k steps; ~3 s), for the
+    chapter's live widget, which sets the density and the importances [1, 1, r]."""
+    grid = phase_change(3, fast=fast)
+    return grid.replace(feature_probability=0.3, importance=[1.0, 1.0, 1.0], setting_labels=(),
+                        name="Phase change, one point, n=3, m=2")
 
 
 def uniform(fast: bool = False, notebook_size: bool = False) -> Experiment:
@@ -222,6 +230,7 @@ PRESETS: dict[str, Callable[[bool], Experiment]] = {
     "basic_relu_80": lambda fast=False: basic("relu_output", 80, 20, 0.9, fast=fast),
     "phase_change_2": lambda fast=False: phase_change(2, fast=fast),
     "phase_change_3": lambda fast=False: phase_change(3, fast=fast),
+    "phase_change_live": phase_change_live,
     "uniform": uniform,
     "uniform_notebook": lambda fast=False: uniform(fast, notebook_size=True),
     "non_uniform": non_uniform,
