@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -59,3 +61,12 @@ def test_untied_models_and_histories_round_trip(tmp_path):
     second = cache.cached_train(exp, tmp_path)
     assert torch.equal(first.model.W_out, second.model.W_out)
     assert torch.equal(first.history.W, second.history.W) and torch.equal(first.history.steps, second.history.steps)
+
+
+def test_default_directory_follows_the_environment(tmp_path, monkeypatch):
+    from toymodels import cache
+
+    monkeypatch.setenv("TOYMODELS_CACHE", str(tmp_path / "here"))
+    assert cache.default_directory() == tmp_path / "here"
+    monkeypatch.delenv("TOYMODELS_CACHE")
+    assert cache.default_directory() == Path.home() / ".cache" / "toymodels"

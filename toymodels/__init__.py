@@ -8,7 +8,8 @@
 
 Modules, one idea each: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
 (sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
-``adversarial``, ``theory`` (closed forms), ``phase`` (phase diagrams, §3), ``plots`` (plotly figures),
+``adversarial``, ``theory`` (closed forms), ``phase`` (phase diagrams, §3), ``polytopes`` (uniform
+superposition, §4), ``geometry`` (non-uniform and correlated superposition, §4), ``plots`` (plotly figures),
 ``display`` (the book's renderer, tables and live sliders).
 """
 
@@ -36,7 +37,7 @@ from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
 from .workspace import Workspace
 from .train import History, Trainer, TrainResult, evaluate, halving_schedule, lr_at, train
-from . import cache, display, phase, plots, theory  # disk cache, notebook display, §3, figures, closed forms
+from . import cache, display, geometry, phase, plots, polytopes, theory  # disk cache, notebook, §4, §3, figures
 from .cache import cached_train
 
 __version__ = "0.1.0"
@@ -52,5 +53,5 @@ __all__ = [  # the documented public API
     "count_represented", "dimensions_per_feature", "feature_dimensionality", "feature_norms", "neuron_counts",
     "neuron_features", "superposition", "Attack", "analytic_attack", "relative_vulnerability",
     # modules
-    "cache", "display", "phase", "plots", "theory",
+    "cache", "display", "geometry", "phase", "plots", "polytopes", "theory",
 ]

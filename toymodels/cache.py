@@ -66,10 +66,16 @@ def _load(experiment: Experiment, key: str, path: Path) -> TrainResult | None:
         return None
 
 
-def cached_train(experiment: Experiment, directory: str | os.PathLike) -> TrainResult:
-    """``train(experiment)``, through a cache in ``directory`` (no callbacks: a cached run has none)."""
+def default_directory() -> Path:
+    """Where cached runs go by default: ``$TOYMODELS_CACHE``, else ``~/.cache/toymodels``."""
+    return Path(os.environ.get("TOYMODELS_CACHE") or Path.home() / ".cache" / "toymodels")
+
+
+def cached_train(experiment: Experiment, directory: str | os.PathLike | None = None) -> TrainResult:
+    """``train(experiment)``, through a cache in ``directory`` (default: :func:`default_directory`; no
+    callbacks: a cached run has none)."""
     key = cache_key(experiment)
-    path = Path(directory) / f"{key}.pt"
+    path = Path(directory or default_directory()) / f"{key}.pt"
     if path.exists():
         result = _load(experiment, key, path)
         if result is not None:

@@ -431,3 +431,233 @@ def live_phase_point(experiment: Experiment, relative_importance: float = 1.0, d
         density=ipywidgets.FloatLogSlider(density, base=10, min=-2, max=0, step=0.05, description="density 1−S",
                                           readout_format=".3f", **style),
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# The geometry of superposition (§4): non-uniform superposition, correlated and anticorrelated sets
+
+
+def non_uniform_table(sweep) -> Table:
+    """One row per varied density of a :class:`toymodels.geometry.NonUniformSweep`: how many times sparser than
+    the others the varied feature is, how many fits are pentagons / two digons / other, the lowest-loss fit's
+    class, the varied feature's room in the lowest-loss pentagon (mean angle to its two neighbours; 72° when
+    regular), and the lowest losses of each solution (per sample, summed over features) with the closed form."""
+    from .geometry import NON_UNIFORM_CLASSES
+
+    counts = sweep.counts()
+    number = lambda value, spec=".5f": "–" if np.isnan(value) else f"{value:{spec}}"  # noqa: E731
+    rows = tuple(
+        (f"{p:.4g}", f"{sweep.base_density / p:.2f}", " / ".join(map(str, count)), NON_UNIFORM_CLASSES[best],
+         number(room, ".1f"), number(pentagon), number(digons), f"{theory_digons:.5f}")
+        for p, count, best, room, pentagon, digons, theory_digons in zip(
+            sweep.varied_density, counts.tolist(), sweep.best_class, sweep.pentagon_room, sweep.pentagon_loss,
+            sweep.digon_loss, sweep.digon_theory)
+    )
+    return Table(("varied density", "× sparser", "fits: pentagon / digons / other", "lowest-loss fit",
+                  "pentagon: room of the varied feature (°)", "pentagon loss", "two digons loss",
+                  "two digons, closed form"), rows)
+
+
+def non_uniform_threshold(sweep) -> Table:
+    """The pentagon → two digons threshold of a :class:`toymodels.geometry.NonUniformSweep` next to the paper's:
+    where the lowest-loss pentagon and two digons cost the same (trained digons, and the closed form), and
+    the grid interval where the lowest-loss fit changes."""
+    from .geometry import PAPER_THRESHOLD_RATIO
+
+    base = sweep.base_density
+    low, high = sweep.switch
+    rows = (
+        ("losses cross (trained fits)", f"{sweep.threshold:.4g}", f"{base / sweep.threshold:.2f}"),
+        ("losses cross (digons in closed form)", f"{sweep.threshold_theory:.4g}", f"{base / sweep.threshold_theory:.2f}"),
+        ("lowest-loss fit turns pentagon between", f"{low:.4g} – {high:.4g}", f"{base / high:.2f} – {base / low:.2f}"),
+        ("paper", f"≈ {base / PAPER_THRESHOLD_RATIO:.3g}", f"≈ {PAPER_THRESHOLD_RATIO:g}"),
+    )
+    return Table(("pentagon → two digons", "varied density", f"× sparser than {base:g}"), rows)
+
+
+def arrangement_table(sweeps: dict) -> Table:
+    """One row per named :class:`toymodels.geometry.SetSweep` of a single setting (or per setting of a sweep):
+    the density, each set's arrangement in the lowest-loss fit with its members' cosine, whether every feature
+    has an antipodal partner in another set, and how many fits share that arrangement."""
+    from .geometry import ANTIPODAL_COS, ARRANGEMENTS
+
+    rows = []
+    for name, sweep in sweeps.items():
+        for s, p in enumerate(sweep.density):
+            names = [ARRANGEMENTS[a] for a in sweep.arrangement[s]]
+            same = (sweep.fit_arrangement[s] == sweep.arrangement[s]).all(-1).sum()
+            rows.append((
+                name, f"{p:.3g}", ", ".join(names), _vector(sweep.cosine[s]),
+                "yes" if (sweep.across_cosine[s] <= ANTIPODAL_COS).all() else "no",
+                f"{same}/{sweep.fit_arrangement.shape[1]}", f"{sweep.fit_loss[s, sweep.best[s]]:.3g}",
+            ))
+    return Table(("setup", "1−S per set", "sets (lowest-loss fit)", "cos within sets", "antipodal across sets",
+                  "fits alike", "loss"), tuple(rows))
+
+
+def collapse_bands_table(sweep) -> Table:
+    """The collapse bands of the superposition-vs-PCA sweep (a :class:`toymodels.geometry.SetSweep` over
+    densities): each run of densities with the same number of collapsed sets in the lowest-loss fit, its
+    share of ‖W‖² along the principal components, and the paper's band for that number."""
+    from .geometry import PAPER_COLLAPSE_BANDS, collapse_bands
+
+    paper = {0: PAPER_COLLAPSE_BANDS[0][1], 1: PAPER_COLLAPSE_BANDS[1][1], 2: PAPER_COLLAPSE_BANDS[2][1],
+             3: f"{PAPER_COLLAPSE_BANDS[3][1]}; most PCA-like for {PAPER_COLLAPSE_BANDS[4][1]}"}
+    rows = []
+    for band in collapse_bands(sweep.density, sweep.collapsed):
+        inside = (sweep.density >= band.low) & (sweep.density <= band.high)
+        alignment = sweep.pca_alignment[inside]
+        densities = f"{band.low:.3g}" if band.low == band.high else f"{band.low:.3g} – {band.high:.3g}"
+        rows.append((str(band.count), densities, f"{alignment.min():.2f} – {alignment.max():.2f}", paper.get(band.count, "–")))
+    return Table(("collapsed pairs", "1−S (lowest-loss fit)", "share of ‖W‖² along the principal components", "paper"),
+                 tuple(rows))
+
+
+def block_overlap_table(sweeps: dict) -> Table:
+    """Within-set against across-set overlaps of WᵀW (:func:`toymodels.geometry.block_overlaps`) of the lowest-loss
+    fit of each named :class:`toymodels.geometry.SetSweep`, at each of its settings, and each feature's cosine
+    with its most opposed feature in another set (median and range over the features)."""
+    from .geometry import block_overlaps
+
+    rows = []
+    for name, sweep in sweeps.items():
+        for s, p in enumerate(sweep.density):
+            best = block_overlaps(sweep.best_W[s], sweep.set_size)
+            opposed = sweep.across_cosine[s]
+            rows.append((name, f"{p:.3g}", f"{float(best.within):.3f}", f"{float(best.across):.3f}",
+                         f"{float(best.across) / max(float(best.within), 1e-12):.1f}", f"{float(best.across_share):.1%}",
+                         f"{np.median(opposed):.2f} ({opposed.min():.2f} – {opposed.max():.2f})"))
+    return Table(("setup", "1−S per set", "mean |W_i·W_j| within sets", "across sets", "across / within",
+                  "share of Σ(W_i·W_j)² across sets", "cos with the most opposed feature of another set"), tuple(rows))
+
+
+def _best_fit(experiment: Experiment):
+    """Train ``experiment`` (one setting) and return its trained result and the lowest expected-loss fit's index."""
+    from . import geometry
+
+    result = train(experiment)
+    losses = geometry.fit_losses(result, n_points=512)
+    return result, losses, int(losses[0].argmin())
+
+
+def live_non_uniform(experiment: Experiment, varied_density: float = 0.02):
+    """The non-uniform model retrained for the density of feature 0 chosen on a slider (``experiment``:
+    ``tm.preset("non_uniform")``, whose other densities are kept): the lowest-loss fit's features (by
+    :func:`toymodels.geometry.fit_losses`), its class and loss, and the closed-form loss of two digons.
+    The full protocol (10 fits of 10k steps) takes about 3 s per redraw on two cores;
+    ``.replace(steps=1500, lr=1e-2, n_seeds=8)`` about 0.6 s, and gave the same lowest-loss class at all 20
+    densities of the preset's grid (tests/test_geometry.py checks 0.005 and 0.05)."""
+    import ipywidgets
+
+    from . import geometry
+
+    base = experiment.probability_tensor(per="setting")[0].double().numpy()
+    names = ["feature 0 (density varied)", f"the others (density {base[1]:g})"]
+
+    def draw(varied_density: float) -> go.Figure:
+        probability = base.copy()
+        probability[0] = varied_density
+        result, losses, k = _best_fit(experiment.replace(feature_probability=[probability.tolist()], progress=False))
+        W = result.model.W.detach().numpy()[k]
+        found = geometry.NON_UNIFORM_CLASSES[int(geometry.classify_non_uniform(W))]
+        closed = float(geometry.digon_loss_theory(varied_density, float(base[1])))
+        title = (f"feature 0 at density {varied_density:.3g} ({base[1] / varied_density:.2f}× sparser): {found}<br>"
+                 f"loss {losses[0, k]:.5f}; two digons would cost {closed:.5f}")
+        return plots.features_2d_groups(W, [0, 1, 1, 1, 1], names, title=title)
+
+    style = dict(continuous_update=False, style={"description_width": "initial"})
+    return live_figure(
+        draw,
+        varied_density=ipywidgets.FloatLogSlider(varied_density, base=10, min=np.log10(0.005), max=np.log10(0.2),
+                                                 step=0.02, description="density of feature 0", readout_format=".4f",
+                                                 **style),
+    )
+
+
+def live_correlated(experiment: Experiment, density: float = 0.05):
+    """A correlated or anticorrelated m = 2 model retrained for the density (each set's 1 − S) chosen on a slider
+    (``experiment``: e.g. ``tm.preset("correlated_3_pairs")``): the lowest-loss fit's features coloured by set,
+    and each set's arrangement. As for :func:`live_non_uniform`, ``.replace(steps=1500, lr=1e-2, n_seeds=8)``
+    redraws in under a second instead of about 3 s; on the ``pca_sweep`` grid it gave the full protocol's number
+    of collapsed pairs at 15 of 16 densities (one collapsed instead of none at 0.058)."""
+    import ipywidgets
+
+    from . import geometry
+
+    n, k = experiment.model.n_features, experiment.data.set_size
+    groups = np.arange(n) // k
+    names = [f"set {s + 1}" for s in range(n // k)]
+
+    def draw(density: float) -> go.Figure:
+        result, losses, best = _best_fit(experiment.replace(feature_probability=density, progress=False))
+        W = result.model.W.detach().numpy()[best]
+        sets = ", ".join(geometry.ARRANGEMENTS[a] for a in geometry.classify_sets(W, k))
+        title = f"{experiment.name}, 1−S = {density:.3g}<br>sets: {sets}; loss {losses[0, best]:.5f}"
+        return plots.features_2d_groups(W, groups, names, title=title)
+
+    style = dict(continuous_update=False, style={"description_width": "initial"})
+    return live_figure(
+        draw,
+        density=ipywidgets.FloatLogSlider(density, base=10, min=-2, max=np.log10(0.8), step=0.05,
+                                          description="density 1−S of each set", readout_format=".3f", **style),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Uniform superposition (§4)
+
+
+def uniform_table(result: TrainResult, represented: float = 0.5, overlap: float = 0.1) -> Table:
+    """One row per density of a best-of-K uniform-superposition sweep: 1/(1−S), dimensions per feature D*,
+    learned features, Σ_i D_i (≈ m when the features pack the space), and the features in each kind of
+    component of the geometry graph (:func:`toymodels.polytopes.polytope_counts`)."""
+    from .polytopes import polytope_counts
+
+    best = result.best()
+    m = result.experiment.model.n_hidden
+    D = feature_dimensionality(best.W)
+    star = best.W.detach().square().sum((-2, -1))
+    rows = []
+    for p, W, d, frobenius in zip(_densities(result.experiment), best.W.detach(), D, star.tolist()):
+        counts = polytope_counts(W, represented, overlap)
+        learned = int((feature_norms(W) > represented).sum())
+        shapes = ", ".join(f"{count} {label}" for label, count in sorted(counts.items(), key=lambda kv: -kv[1])
+                           if label != "not learned" and count)
+        rows.append((f"{1 / p:.3g}", f"{m / frobenius:.3f}", str(learned), f"{float(d.sum()):.1f}", shapes or "–"))
+    return Table(("1/(1−S)", "D*", "learned features", f"Σ D_i (m = {m})", "features by component"), tuple(rows))
+
+
+def uniform_training_table(result: TrainResult, represented: float = 0.5, tolerance: float = 0.03) -> Table:
+    """How the uniform sweep's geometry sharpens with training, one row per snapshot: learned features over
+    all densities, the share of them whose D_i lies within ``tolerance`` of a polytope line (1, 3/4, 2/3, 1/2,
+    2/5, 3/8), and the loss summed over densities (the last row's is the evaluation loss)."""
+    from .polytopes import POLYTOPE_FRACTIONS
+
+    history = result.history
+    if history is None:
+        raise ConfigError("result has no snapshots: train with snapshot_every > 0 (the uniform preset does)")
+    lines = torch.tensor(list(POLYTOPE_FRACTIONS.values()))
+    rows = []
+    for step, W, loss in zip(history.steps.tolist(), history.W, history.losses):
+        learned = feature_norms(W) > represented
+        D = feature_dimensionality(W)[learned]
+        near = (D[:, None] - lines).abs().amin(-1) <= tolerance
+        share = float(near.float().mean()) if len(D) else 0.0
+        rows.append((f"{step:,}", str(int(learned.sum())), f"{share:.0%}", f"{float(loss.sum()):.4g}"))
+    return Table(("step", "learned features (all densities)", f"D_i within {tolerance} of a polytope line", "loss"),
+                 tuple(rows))
+
+
+def dimensionality_clusters_table(result: TrainResult, represented: float = 0.5, tolerance: float = 0.03) -> Table:
+    """Where the learned features' D_i cluster over a whole sweep (best fit per setting): for each polytope
+    line d/k, the features within ``tolerance`` of it and their mean D_i, and the share of all learned features."""
+    from .polytopes import POLYTOPE_FRACTIONS, dimensionality_clusters
+
+    W = result.best().W.detach()
+    D = feature_dimensionality(W)[feature_norms(W) > represented]
+    rows = tuple(
+        (name, f"{POLYTOPE_FRACTIONS[name]:.3f}", str(count), "–" if count == 0 else f"{mean:.3f}",
+         f"{count / max(len(D), 1):.0%}")
+        for name, (count, mean) in dimensionality_clusters(D, tolerance).items()
+    )
+    return Table(("polytope", "d/k", f"features within {tolerance}", "their mean D_i", "share of learned"), rows)

@@ -1,0 +1,105 @@
+"""Uniform superposition (paper §4): how many dimensions each feature gets, and the polytopes they form.
+
+For n features of equal importance and density in m dimensions (the paper: n = 400, m = 30), the paper
+measures two things:
+
+* **dimensions per feature**, D* = m / ‖W‖_F² (``metrics.dimensions_per_feature``): 1 while every learned
+  feature has a dimension of its own, 1/2 over a wide range of sparsity where they pair up antipodally;
+* **feature dimensionality**, D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² (``metrics.feature_dimensionality``): the share of
+  a dimension feature i gets. Features that form a tight frame of k vectors in d dimensions have D_i = d/k, so
+  learned features cluster at the values of :data:`POLYTOPES`.
+
+Feature geometry: features interact only with the features they overlap, so the graph whose edges join
+features with |W_i·W_j| above a threshold splits into small components, and each component is one polytope
+(a tegum product splits into its orthogonal factors, each a component of its own). A component is named by
+its size k and the dimension d it spans, when those match a polytope of :data:`POLYTOPES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .config import ConfigError
+
+# name: (features k, dimensions d); D_i = d / k for each of its features.
+POLYTOPES: dict[str, tuple[int, int]] = {
+    "dedicated": (1, 1),
+    "tetrahedron": (4, 3),
+    "triangle": (3, 2),
+    "digon": (2, 1),
+    "pentagon": (5, 2),
+    "square antiprism": (8, 3),
+}
+# The fractions D = d/k the paper draws as lines on the feature-dimensionality plot (0: not learned).
+POLYTOPE_FRACTIONS: dict[str, float] = {name: d / k for name, (k, d) in POLYTOPES.items()}
+
+
+def _weights(W) -> np.ndarray:
+    W = W.detach().cpu().numpy() if isinstance(W, torch.Tensor) else np.asarray(W, dtype=float)
+    if W.ndim != 2 or 0 in W.shape:
+        raise ConfigError(f"W must have shape (n_hidden, n_features) for one model, got {W.shape}")
+    return W.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One connected group of learned features (a polytope, when ``name`` is not None)."""
+
+    features: tuple[int, ...]
+    dimensions: int  # rank of the group's vectors (singular values above 10 % of the largest)
+    name: str | None  # the polytope of POLYTOPES with this (k, d), if any, else None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{len(self.features)} features in {self.dimensions}-D"
+
+
+def components(W, represented: float = 0.5, overlap: float = 0.1) -> list[Component]:
+    """The feature-geometry graph of one model W (m, n): features with ‖W_i‖ > ``represented`` are nodes,
+    joined where |W_i·W_j| > ``overlap``; returns its connected components, largest first."""
+    W = _weights(W)
+    norms = np.linalg.norm(W, axis=0)
+    learned = np.flatnonzero(norms > represented)
+    adjacent = np.abs(W[:, learned].T @ W[:, learned]) > overlap
+    label = -np.ones(len(learned), dtype=int)
+    for start in range(len(learned)):  # breadth-first search over the small graph
+        if label[start] >= 0:
+            continue
+        label[start], frontier = start, [start]
+        while frontier:
+            neighbours = np.flatnonzero(adjacent[frontier].any(0) & (label < 0))
+            label[neighbours] = start
+            frontier = list(neighbours)
+    found = []
+    for root in np.unique(label):
+        members = learned[label == root]
+        singular = np.linalg.svd(W[:, members], compute_uv=False)
+        d = int((singular > 0.1 * singular[0]).sum())
+        name = next((name for name, shape in POLYTOPES.items() if shape == (len(members), d)), None)
+        found.append(Component(tuple(int(i) for i in members), d, name))
+    return sorted(found, key=lambda c: (-len(c.features), c.features))
+
+
+def polytope_counts(W, represented: float = 0.5, overlap: float = 0.1) -> dict[str, int]:
+    """How many features of W (m, n) sit in each kind of component, by label ("digon", "pentagon", …, or
+    "k features in d-D" for groups that are no polytope of the list); "not learned" counts the rest."""
+    W = _weights(W)
+    counts: dict[str, int] = {}
+    for component in components(W, represented, overlap):
+        counts[component.label] = counts.get(component.label, 0) + len(component.features)
+    counts["not learned"] = W.shape[1] - sum(counts.values())
+    return counts
+
+
+def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, float]]:
+    """For each polytope line d/k of :data:`POLYTOPE_FRACTIONS`: how many of the feature dimensionalities ``D``
+    (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their mean (NaN if none)."""
+    D = np.asarray(D.detach().cpu() if isinstance(D, torch.Tensor) else D, dtype=float).ravel()
+    clusters = {}
+    for name, line in POLYTOPE_FRACTIONS.items():
+        near = D[np.abs(D - line) <= tolerance]
+        clusters[name] = (len(near), float(near.mean()) if len(near) else float("nan"))
+    return clusters
