@@ -34,7 +34,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 
 from . import plots, theory
 from .config import ConfigError, Experiment, importance_decay
-from .metrics import feature_dimensionality, feature_norms, superposition
+from .metrics import count_represented, dimensions_per_feature, feature_dimensionality, feature_norms, superposition
 from .theory import LossAccounting
 from .train import TrainResult, evaluate, train
 
@@ -613,17 +613,16 @@ def uniform_table(result: TrainResult, represented: float = 0.5, overlap: float 
     component of the geometry graph (:func:`toymodels.polytopes.polytope_counts`)."""
     from .polytopes import polytope_counts
 
-    best = result.best()
+    W = result.best().W.detach()
     m = result.experiment.model.n_hidden
-    D = feature_dimensionality(best.W)
-    star = best.W.detach().square().sum((-2, -1))
+    columns = zip(_densities(result.experiment), W, dimensions_per_feature(W).tolist(),
+                  count_represented(W, represented).tolist(), feature_dimensionality(W).sum(-1).tolist())
     rows = []
-    for p, W, d, frobenius in zip(_densities(result.experiment), best.W.detach(), D, star.tolist()):
-        counts = polytope_counts(W, represented, overlap)
-        learned = int((feature_norms(W) > represented).sum())
+    for p, W_k, d_star, learned, total_D in columns:
+        counts = polytope_counts(W_k, represented, overlap)
         shapes = ", ".join(f"{count} {label}" for label, count in sorted(counts.items(), key=lambda kv: -kv[1])
                            if label != "not learned" and count)
-        rows.append((f"{1 / p:.3g}", f"{m / frobenius:.3f}", str(learned), f"{float(d.sum()):.1f}", shapes or "–"))
+        rows.append((f"{1 / p:.3g}", f"{d_star:.3f}", str(learned), f"{total_D:.1f}", shapes or "–"))
     return Table(("1/(1−S)", "D*", "learned features", f"Σ D_i (m = {m})", "features by component"), tuple(rows))
 
 

@@ -162,6 +162,16 @@ def summary_figure(
     return _panels_figure(panels, W.shape[1], title)
 
 
+def _plane_layout(title: str | None, axis_range: float) -> dict:
+    """The hidden plane of an m = 2 model: equal aspect, both axes fixed to ±axis_range."""
+    axis = dict(range=[-axis_range, axis_range], constrain="domain", zeroline=True)
+    return dict(
+        title_text=title,
+        xaxis=dict(axis, title_text="hidden dimension 0"),
+        yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
+    )
+
+
 def features_2d(W, importance=None, title: str | None = None, axis_range: float = 1.5) -> go.Figure:
     """The intro picture for m = 2: each feature a line from the origin to W_i with a marker at the tip,
     coloured by importance (viridis; grey when ``importance`` is None), equal aspect, axes fixed to ±axis_range."""
@@ -171,12 +181,7 @@ def features_2d(W, importance=None, title: str | None = None, axis_range: float 
     n = W.shape[1]
     colors, marker = ["grey"] * n, dict(size=10, line=OUTLINE, color="grey")
     hover = "%{text}: (%{x:.3f}, %{y:.3f})"
-    axis = dict(range=[-axis_range, axis_range], constrain="domain", zeroline=True)
-    layout = dict(
-        title_text=title,
-        xaxis=dict(axis, title_text="hidden dimension 0"),
-        yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
-    )
+    layout = _plane_layout(title, axis_range)
     if importance is not None:
         importance = _feature_vector("importance", importance, n)
         top = max(1.0, float(importance.max()))
@@ -251,6 +256,32 @@ def sweep_figure(W, b, experiment: Experiment, kind: str = "summary", sqrt_super
     return instance_slider(builders[kind], s, experiment.setting_labels, title=experiment.name)
 
 
+def _side_by_side(panels: Sequence[go.Figure], labels: Sequence[str] = ()) -> go.Figure:
+    """Square 2-D panels in one row of one figure, axis titles on the first only, each panel titled by its
+    label; a legend entry (a named trace) shows once, at its first panel. The layout starts as the first's."""
+    fig = go.Figure(layout=panels[0].layout)
+    k = len(panels)
+    width = (1 - PANEL_GAP * (k - 1)) / k
+    shown: set[str] = set()
+    for i, panel in enumerate(panels):
+        suffix = "" if i == 0 else str(i + 1)
+        left = i * (width + PANEL_GAP)
+        x = dict(panel.layout.xaxis.to_plotly_json(), domain=[left, left + width], anchor=f"y{suffix}")
+        y = dict(panel.layout.yaxis.to_plotly_json(), anchor=f"x{suffix}", scaleanchor=f"x{suffix}")
+        if i:  # axis titles on the first panel only
+            x.pop("title", None), y.pop("title", None)
+        fig.update_layout({f"xaxis{suffix}": x, f"yaxis{suffix}": y})
+        for trace in panel.data:
+            if trace.name is not None:
+                trace.update(showlegend=trace.name not in shown)
+                shown.add(trace.name)
+            fig.add_trace(trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+        if labels:
+            fig.add_annotation(text=labels[i], x=left + width / 2, y=1.0, xref="paper", yref="paper",
+                               xanchor="center", yanchor="bottom", showarrow=False)
+    return fig
+
+
 def features_2d_row(W, importance=None, labels: Sequence[str] = (), title: str | None = None,
                     axis_range: float = 1.5) -> go.Figure:
     """The paper's opening figure: the 2-D picture of ``features_2d`` for each instance, side by side.
@@ -263,20 +294,7 @@ def features_2d_row(W, importance=None, labels: Sequence[str] = (), title: str |
     if importance is not None:
         importance = np.broadcast_to(np.asarray(importance, dtype=float), (k, n))
     panels = [features_2d(W[i], None if importance is None else importance[i], axis_range=axis_range) for i in range(k)]
-    fig = go.Figure(layout=panels[0].layout)
-    width = (1 - PANEL_GAP * (k - 1)) / k
-    for i, panel in enumerate(panels):
-        suffix = "" if i == 0 else str(i + 1)
-        left = i * (width + PANEL_GAP)
-        x = dict(panel.layout.xaxis.to_plotly_json(), domain=[left, left + width], anchor=f"y{suffix}")
-        y = dict(panel.layout.yaxis.to_plotly_json(), anchor=f"x{suffix}", scaleanchor=f"x{suffix}")
-        if i:  # axis titles on the first panel only
-            x.pop("title", None), y.pop("title", None)
-        fig.update_layout({f"xaxis{suffix}": x, f"yaxis{suffix}": y})
-        fig.add_traces([trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in panel.data])
-        if labels:
-            fig.add_annotation(text=labels[i], x=left + width / 2, y=1.0, xref="paper", yref="paper",
-                               xanchor="center", yanchor="bottom", showarrow=False)
+    fig = _side_by_side(panels, labels)
     if importance is not None:  # the colour bar goes below the row, so the panels get the full width
         fig.update_layout(coloraxis_colorbar=dict(orientation="h", y=-0.35, len=0.5, thickness=12, title_side="top"))
     # Square panels share the width, so the height follows it; narrow side margins leave them more room.
@@ -554,13 +572,7 @@ def features_2d_groups(W, groups, names: Sequence[str], title: str | None = None
             marker=dict(size=10, color=GROUP_COLORS[index % len(GROUP_COLORS)], line=OUTLINE),
             text=[f"feature {i}" for i in chosen], hovertemplate="%{text}: (%{x:.3f}, %{y:.3f})<extra></extra>",
         ))
-    axis = dict(range=[-axis_range, axis_range], constrain="domain", zeroline=True)
-    layout = dict(
-        title_text=title,
-        xaxis=dict(axis, title_text="hidden dimension 0"),
-        yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
-    )
-    return go.Figure(lines + tips, layout=layout)
+    return go.Figure(lines + tips, layout=_plane_layout(title, axis_range))
 
 
 def _set_groups(n: int, set_size: int) -> tuple[np.ndarray, list[str]]:
@@ -582,25 +594,7 @@ def correlated_row(panels: Sequence[tuple], title: str | None = None, axis_range
         figures.append(features_2d_groups(W, groups, [f"set {s + 1}" for s in range(len(names))], axis_range=axis_range))
         labels.append(label)
     k = len(figures)
-    fig = go.Figure(layout=figures[0].layout)
-    width = (1 - PANEL_GAP * (k - 1)) / k
-    shown: set[str] = set()
-    for i, panel in enumerate(figures):
-        suffix = "" if i == 0 else str(i + 1)
-        left = i * (width + PANEL_GAP)
-        x = dict(panel.layout.xaxis.to_plotly_json(), domain=[left, left + width], anchor=f"y{suffix}")
-        y = dict(panel.layout.yaxis.to_plotly_json(), anchor=f"x{suffix}", scaleanchor=f"x{suffix}")
-        if i:
-            x.pop("title", None), y.pop("title", None)
-        fig.update_layout({f"xaxis{suffix}": x, f"yaxis{suffix}": y})
-        for trace in panel.data:
-            first = trace.name is not None and trace.name not in shown
-            if trace.name is not None:
-                shown.add(trace.name)
-                trace.update(showlegend=first)
-            fig.add_trace(trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
-        fig.add_annotation(text=labels[i], x=left + width / 2, y=1.0, xref="paper", yref="paper",
-                           xanchor="center", yanchor="bottom", showarrow=False)
+    fig = _side_by_side(figures, labels)
     fig.update_layout(title_text=title, height=max(340, int(750 / k) + 190), margin=dict(l=60, r=20, t=100, b=40),
                       legend=dict(orientation="h", y=-0.2))
     return fig
@@ -769,16 +763,12 @@ POLYTOPE_COLORS = {
 OTHER_COMPONENT_COLOR = "#7f7f7f"
 
 
-def _sparsity_axis() -> dict:
-    return dict(type="log", title_text="1/(1−S)  (sparser →)")
-
-
-def _fraction_lines(fig: go.Figure, values: dict, **row_col) -> None:
+def _fraction_lines(fig: go.Figure, values: dict) -> None:
     """Dotted horizontal lines at the polytopes' D = d/k, labelled on the right."""
     for name, value in values.items():
         fig.add_hline(y=value, line=dict(color=POLYTOPE_COLORS.get(name, "grey"), width=1, dash="dot"),
                       annotation_text=f"{name} {value:.3g}", annotation_position="right",
-                      annotation_font=dict(size=10, color=POLYTOPE_COLORS.get(name, "grey")), **row_col)
+                      annotation_font=dict(size=10, color=POLYTOPE_COLORS.get(name, "grey")))
 
 
 def feature_dimensionality_figure(density, W, title: str | None = None, represented: float = 0.5) -> go.Figure:
@@ -807,7 +797,7 @@ def feature_dimensionality_figure(density, W, title: str | None = None, represen
     ))
     _fraction_lines(fig, POLYTOPE_FRACTIONS)
     return fig.update_layout(
-        title_text=title, height=520, xaxis=_sparsity_axis(), yaxis=dict(title_text="dimensions", range=[0, 1.1]),
+        title_text=title, height=520, xaxis=dict(type="log", title_text="1/(1−S)  (sparser →)"), yaxis=dict(title_text="dimensions", range=[0, 1.1]),
         legend=dict(orientation="h", y=-0.2), margin=dict(r=140),
     )
 

@@ -112,7 +112,7 @@ def uniform(fast: bool = False, notebook_size: bool = False) -> Experiment:
         feature_probability=log_densities(1.0, 0.01, 6 if fast else 12),
         importance=1.0,
         # Book's choice, for the book's time budget: 15k steps (the notebook's 10k and half again), one fit per
-        # density, snapshots to show how the geometry sharpens with training (~5 minutes on 2 cores).
+        # density, snapshots to show how the geometry sharpens with training (about 8–12 minutes on 2 cores).
         train=_train(fast, steps=15_000, fast_steps=1_000, snapshot_every=2_500 if not fast else 500),
         name=f"Uniform superposition, n={n}, m={m}",
     )
