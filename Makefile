@@ -51,7 +51,7 @@ papermill-fast: $(VENV)/installed
 
 # nbval re-executes the committed chapters (paper fidelity) and compares every output with the committed one.
 nbval: $(VENV)/installed
-	$(TIMED) "nbval" timeout 2400 $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=900 \
+	$(TIMED) "nbval" timeout 2400 $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1200 \
 	  -p no:cacheprovider $$($(BIN)/python tools/execute_chapters.py --list)
 
 browser: $(VENV)/installed chromium book

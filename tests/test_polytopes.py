@@ -109,3 +109,56 @@ def test_geometry_graph_draws_large_components_without_edges():
     assert sum(len(trace.x) for trace in fig.data if trace.mode == "lines") == 0
     (nodes,) = [trace for trace in fig.data if trace.mode == "markers"]
     assert nodes.name == "20 features in 2-D (20 features)" and len(nodes.x) == 20
+
+
+def test_geometry_graph_sweep_has_one_step_per_density_showing_that_models_graph():
+    pentagon = _rotated(theory.ideal_polytope("pentagon"), m=3)
+    two_digons = theory.tegum_product(theory.ideal_polytope("digon"), theory.ideal_polytope("digon"))
+    digons = _rotated(np.concatenate([two_digons, np.zeros((2, 1))], axis=1), m=3)  # and one feature not learned
+    fig = tm.plots.geometry_graph_sweep([0.5, 0.05], np.stack([pentagon, digons]))
+    assert [step.label for step in fig.layout.sliders[0].steps] == ["1/(1−S) = 2", "1/(1−S) = 20"]
+    visible = fig.layout.sliders[0].steps[1].args[0]["visible"]
+    shown = {trace.name for trace, on in zip(fig.data, visible) if on and trace.mode == "markers"}
+    assert shown == {"digon (4 features)"}
+    with pytest.raises(ConfigError, match="W must"):
+        tm.plots.geometry_graph_sweep([0.5], np.stack([pentagon, digons]))
+
+
+def test_near_line_marks_dimensionalities_on_a_polytope_line():
+    np.testing.assert_array_equal(polytopes.near_line([0.5, 0.45, 0.66, 0.2, 1.02]), [True, False, True, False, True])
+    assert polytopes.near_line(np.full((2, 3), 0.375)).shape == (2, 3)
+
+
+def test_plateaus_are_runs_of_neighbouring_settings_near_each_value():
+    found = polytopes.plateaus([1.0, 0.99, 0.7, 0.5, 0.51, 0.8, 0.5])
+    assert found == [polytopes.Plateau(1.0, 0, 1), polytopes.Plateau(0.5, 3, 4), polytopes.Plateau(0.5, 6, 6)]
+    assert polytopes.plateaus([0.3, 0.2]) == []
+    with pytest.raises(ConfigError, match="D_star"):
+        polytopes.plateaus(np.ones((2, 2)))
+    with pytest.raises(ConfigError, match="tolerance"):
+        polytopes.plateaus([1.0], tolerance=0)
+
+
+def _uniform_result(models: list[np.ndarray], densities: list[float]) -> tm.TrainResult:
+    """A trained-looking sweep of one model per density, with the given weights (m, n)."""
+    m, n = models[0].shape
+    exp = tm.Experiment(tm.ModelConfig(n, m), feature_probability=densities, train=tm.TrainConfig(steps=1))
+    model = tm.ToyModel(exp.model, len(models))
+    with torch.no_grad():
+        model.W.copy_(torch.tensor(np.stack(models), dtype=torch.float32))
+    return tm.TrainResult(exp, model, torch.zeros(len(models)))
+
+
+def test_uniform_tables_report_plateaus_and_features_on_the_lines():
+    dedicated = np.hstack([np.eye(4), np.zeros((4, 4))])  # 4 features with a dimension each, 4 not learned
+    digons = np.kron(np.eye(4), [[1.0, -1.0]])  # 8 features in 4 antipodal pairs
+    blur = np.random.default_rng(0).normal(size=(4, 8))
+    blur *= np.sqrt(0.75) / np.linalg.norm(blur, axis=0)  # 8 features at random, D* = 4/6: D_i off the lines
+    result = _uniform_result([dedicated, digons, digons, blur], [1.0, 0.4, 0.2, 0.05])
+    plateaus = tm.display.uniform_plateaus(result)
+    assert plateaus.rows == (("1", "1 to 1", "1", "1.000"), ("0.5", "2.5 to 5", "2", "0.500"))
+    table = tm.display.uniform_table(result)
+    on_line = [row[4] for row in table.rows]
+    assert on_line[:3] == ["100%", "100%", "100%"] and on_line[3] != "100%"
+    assert [row[2] for row in table.rows] == ["4", "8", "8", "8"]
+    assert table.rows[1][5] == "8 digon"

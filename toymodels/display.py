@@ -607,44 +607,62 @@ def live_correlated(experiment: Experiment, density: float = 0.05):
 # Uniform superposition (§4)
 
 
-def uniform_table(result: TrainResult, represented: float = 0.5, overlap: float = 0.1) -> Table:
+def uniform_table(result: TrainResult, represented: float = 0.5, overlap: float = 0.1, tolerance: float = 0.03) -> Table:
     """One row per density of a best-of-K uniform-superposition sweep: 1/(1−S), dimensions per feature D*,
-    learned features, Σ_i D_i (≈ m when the features pack the space), and the features in each kind of
-    component of the geometry graph (:func:`toymodels.polytopes.polytope_counts`)."""
-    from .polytopes import polytope_counts
+    learned features, Σ_i D_i (≈ m when the features pack the space), the share of learned features whose D_i
+    lies within ``tolerance`` of a polytope line, and the features in each kind of component of the geometry
+    graph (:func:`toymodels.polytopes.polytope_counts`)."""
+    from .polytopes import near_line, polytope_counts
 
     W = result.best().W.detach()
     m = result.experiment.model.n_hidden
-    columns = zip(_densities(result.experiment), W, dimensions_per_feature(W).tolist(),
-                  count_represented(W, represented).tolist(), feature_dimensionality(W).sum(-1).tolist())
+    D = feature_dimensionality(W)
+    learned = feature_norms(W) > represented
+    columns = zip(_densities(result.experiment), W, dimensions_per_feature(W).tolist(), learned, D)
     rows = []
-    for p, W_k, d_star, learned, total_D in columns:
+    for p, W_k, d_star, learned_k, D_k in columns:
         counts = polytope_counts(W_k, represented, overlap)
         shapes = ", ".join(f"{count} {label}" for label, count in sorted(counts.items(), key=lambda kv: -kv[1])
                            if label != "not learned" and count)
-        rows.append((f"{1 / p:.3g}", f"{d_star:.3f}", str(learned), f"{total_D:.1f}", shapes or "–"))
-    return Table(("1/(1−S)", "D*", "learned features", f"Σ D_i (m = {m})", "features by component"), tuple(rows))
+        on_line = f"{near_line(D_k[learned_k], tolerance).mean():.0%}" if learned_k.any() else "–"
+        rows.append((f"{1 / p:.3g}", f"{d_star:.3f}", str(int(learned_k.sum())), f"{float(D_k.sum()):.1f}", on_line,
+                     shapes or "–"))
+    return Table(("1/(1−S)", "D*", "learned features", f"Σ D_i (m = {m})", f"D_i within {tolerance} of a line",
+                  "features by component"), tuple(rows))
 
 
 def uniform_training_table(result: TrainResult, represented: float = 0.5, tolerance: float = 0.03) -> Table:
     """How the uniform sweep's geometry sharpens with training, one row per snapshot: learned features over
     all densities, the share of them whose D_i lies within ``tolerance`` of a polytope line (1, 3/4, 2/3, 1/2,
     2/5, 3/8), and the loss summed over densities (the last row's is the evaluation loss)."""
-    from .polytopes import POLYTOPE_FRACTIONS
+    from .polytopes import near_line
 
     history = result.history
     if history is None:
         raise ConfigError("result has no snapshots: train with snapshot_every > 0 (the uniform preset does)")
-    lines = torch.tensor(list(POLYTOPE_FRACTIONS.values()))
     rows = []
     for step, W, loss in zip(history.steps.tolist(), history.W, history.losses):
         learned = feature_norms(W) > represented
         D = feature_dimensionality(W)[learned]
-        near = (D[:, None] - lines).abs().amin(-1) <= tolerance
-        share = float(near.float().mean()) if len(D) else 0.0
+        share = float(near_line(D, tolerance).mean()) if len(D) else 0.0
         rows.append((f"{step:,}", str(int(learned.sum())), f"{share:.0%}", f"{float(loss.sum()):.4g}"))
     return Table(("step", "learned features (all densities)", f"D_i within {tolerance} of a polytope line", "loss"),
                  tuple(rows))
+
+
+def uniform_plateaus(result: TrainResult, tolerance: float = 0.03) -> Table:
+    """The sweep's sticky plateaus (:func:`toymodels.polytopes.plateaus`): for D* = 1 and 1/2, each run of
+    neighbouring densities whose D* lies within ``tolerance`` of it, with its range of 1/(1−S), its number of
+    densities and its mean D*; a value never reached shows as "none"."""
+    from .polytopes import plateaus
+
+    inverse = [1 / p for p in _densities(result.experiment)]
+    D_star = dimensions_per_feature(result.best().W.detach())
+    found = plateaus(D_star, (1.0, 0.5), tolerance)
+    rows = [(f"{run.value:g}", f"{inverse[run.first]:.3g} to {inverse[run.last]:.3g}", str(run.last - run.first + 1),
+             f"{float(D_star[run.first:run.last + 1].mean()):.3f}") for run in found]
+    rows += [(f"{value:g}", "none", "0", "–") for value in (1.0, 0.5) if all(run.value != value for run in found)]
+    return Table(("D* plateau", "1/(1−S)", "densities", "mean D*"), tuple(rows))
 
 
 def dimensionality_clusters_table(result: TrainResult, represented: float = 0.5, tolerance: float = 0.03) -> Table:

@@ -858,6 +858,16 @@ def geometry_graph(W, title: str | None = None, represented: float = 0.5, overla
                              legend=dict(orientation="h", y=-0.05))
 
 
+def geometry_graph_sweep(density, W, title: str | None = None, represented: float = 0.5,
+                         overlap: float = 0.1) -> go.Figure:
+    """:func:`geometry_graph` of every model of a sparsity sweep (one per density), under a slider labelled
+    by 1/(1−S). ``density`` is ``(n_settings,)``; W ``(n_settings, n_hidden, n_features)``."""
+    density = _array("density", density, (None,), "(n_settings,)")
+    W = _array("W", W, (len(density), None, None), f"(n_settings={len(density)}, n_hidden, n_features)")
+    return instance_slider(lambda k: geometry_graph(W[k], represented=represented, overlap=overlap), len(density),
+                           [f"1/(1−S) = {1 / p:.3g}" for p in density], title=title)
+
+
 def feature_dimensionality_over_training(density, history_W, steps, title: str | None = None) -> go.Figure:
     """:func:`feature_dimensionality_figure` at every snapshot of a sweep's training, under a slider over the
     steps: how the D_i gather onto the polytope lines as training goes on. ``history_W`` is

@@ -103,3 +103,42 @@ def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, 
         near = D[np.abs(D - line) <= tolerance]
         clusters[name] = (len(near), float(near.mean()) if len(near) else float("nan"))
     return clusters
+
+
+def near_line(D, tolerance: float = 0.03) -> np.ndarray:
+    """Whether each feature dimensionality in ``D`` (any shape) lies within ``tolerance`` of a polytope line
+    d/k of :data:`POLYTOPE_FRACTIONS`."""
+    D = np.asarray(D.detach().cpu() if isinstance(D, torch.Tensor) else D, dtype=float)
+    lines = np.array(list(POLYTOPE_FRACTIONS.values()))
+    return np.abs(D[..., None] - lines).min(-1) <= tolerance
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """A run of neighbouring settings of a sweep whose D* lies within a tolerance of ``value``."""
+
+    value: float
+    first: int  # index of its first setting
+    last: int  # index of its last setting
+
+
+def plateaus(D_star, values=(1.0, 0.5), tolerance: float = 0.03) -> list[Plateau]:
+    """The runs of neighbouring settings where the dimensions per feature ``D_star`` (one per setting, in
+    sweep order) stay within ``tolerance`` of one of ``values`` (the paper's sticky 1 and 1/2), longest first
+    for each value, in the order of ``values``. A value D* never reaches has no plateau."""
+    D_star = np.asarray(D_star.detach().cpu() if isinstance(D_star, torch.Tensor) else D_star, dtype=float)
+    if D_star.ndim != 1:
+        raise ConfigError(f"D_star must have shape (n_settings,), got {D_star.shape}")
+    if not tolerance > 0:
+        raise ConfigError(f"tolerance must be > 0, got {tolerance!r}")
+    found = []
+    for value in values:
+        runs, start = [], None
+        for index, close in enumerate(np.append(np.abs(D_star - value) <= tolerance, False)):
+            if close and start is None:
+                start = index
+            elif not close and start is not None:
+                runs.append(Plateau(float(value), start, index - 1))
+                start = None
+        found += sorted(runs, key=lambda run: run.first - run.last)
+    return found

@@ -104,15 +104,24 @@ def phase_change_live(fast: bool = False) -> Experiment:
                         name="Phase change, one point, n=3, m=2")
 
 
+def uniform_densities(fast: bool = False) -> np.ndarray:
+    """Densities of the uniform sweep: 1/(1−S) log-spaced from 1 to 6, where D* falls from 1 through the
+    tetrahedra and triangles to the digons' ½ plateau and past it (14 points), then 10, 25 and 100 for the
+    sparse end, where the D_i stop sitting on polytope lines (fast: 6 points from 1 to 100)."""
+    if fast:
+        return log_densities(1.0, 0.01, 6)
+    return 1.0 / np.concatenate([np.geomspace(1.0, 6.0, 14), [10.0, 25.0, 100.0]])
+
+
 def uniform(fast: bool = False, notebook_size: bool = False) -> Experiment:
     """§4: uniform superposition, n=400, m=30, I=1 (NB: n=200, m=20), 1/(1−S) from 1 to 100."""
     n, m = (200, 20) if notebook_size else (400, 30)
     return Experiment(
         ModelConfig(n_features=n, n_hidden=m),
-        feature_probability=log_densities(1.0, 0.01, 6 if fast else 12),
+        feature_probability=uniform_densities(fast),
         importance=1.0,
         # Book's choice, for the book's time budget: 15k steps (the notebook's 10k and half again), one fit per
-        # density, snapshots to show how the geometry sharpens with training (about 8–12 minutes on 2 cores).
+        # density, snapshots to show how the geometry sharpens with training.
         train=_train(fast, steps=15_000, fast_steps=1_000, snapshot_every=2_500 if not fast else 500),
         name=f"Uniform superposition, n={n}, m={m}",
     )
