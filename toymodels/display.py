@@ -34,7 +34,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 
 from . import plots, theory
 from .config import ConfigError, Experiment, importance_decay
-from .metrics import count_represented, dimensions_per_feature, feature_dimensionality, feature_norms, superposition
+from .metrics import dimensions_per_feature, feature_dimensionality, feature_norms, superposition
 from .theory import LossAccounting
 from .train import TrainResult, evaluate, train
 
