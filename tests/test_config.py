@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -83,3 +84,12 @@ def test_paper_parameters_of_key_presets():
     assert phase.n_seeds == 10 and phase.n_settings >= 144
     assert min(r[-1] for r in phase.importance) == pytest.approx(0.1)
     assert max(r[-1] for r in phase.importance) == pytest.approx(10)
+
+
+def test_as_float64_converts_tensors_and_sequences_and_names_bad_input():
+    from toymodels.config import as_float64
+
+    assert as_float64("W", torch.ones(2, 3, dtype=torch.float32)).dtype == np.float64
+    np.testing.assert_array_equal(as_float64("D", [[1, 2]]), [[1.0, 2.0]])
+    with pytest.raises(ConfigError, match="D_star must be numbers"):
+        as_float64("D_star", ["a", "b"])

@@ -56,3 +56,8 @@ def test_neuron_counts_for_a_privileged_basis():
     assert (counts["monosemantic"].item(), counts["polysemantic"].item(), counts["dead"].item()) == (1, 1, 1)
     with pytest.raises(tm.ConfigError, match="relative_threshold"):
         tm.neuron_features(W, relative_threshold=0)
+
+
+def test_runs_group_neighbouring_equal_values_in_order():
+    assert tm.metrics.runs([0, 0, 1, 1, 1, 0]) == [(0, 1, 0), (2, 4, 1), (5, 5, 0)]
+    assert tm.metrics.runs(["a"]) == [(0, 0, "a")] and tm.metrics.runs([]) == []

@@ -174,13 +174,22 @@ class TrainConfig:
             raise ConfigError(f"device must name a torch device such as 'cpu' or 'cuda', got {self.device!r}") from error
 
 
+def as_float64(name: str, value) -> np.ndarray:
+    """``value`` (a tensor, array or nested sequence of numbers) as a float64 NumPy array, else a ConfigError
+    naming ``name``. Callers check the shape they need."""
+    try:
+        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=float)
+        return array.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be numbers, got {value!r}") from error
+
+
 def _as_matrix(name: str, value: Numeric, row_means: str) -> tuple[tuple[float, ...], ...]:
     """Normalise a scalar, 1-D or 2-D array-like to a tuple-of-tuples matrix.
 
     ``row_means`` says how a 1-D input is read: "settings" (one value per setting, shared by all features)
     or "features" (one value per feature, shared by all settings)."""
-    array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=float)
-    array = array.astype(float)
+    array = as_float64(name, value)
     if array.ndim == 0:
         array = array.reshape(1, 1)
     elif array.ndim == 1:

@@ -34,7 +34,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 
 from . import plots, theory
 from .config import ConfigError, Experiment, importance_decay
-from .metrics import dimensions_per_feature, feature_dimensionality, feature_norms, superposition
+from .metrics import dimensions_per_feature, feature_dimensionality, feature_norms, runs, superposition
 from .theory import LossAccounting
 from .train import TrainResult, evaluate, train
 
@@ -219,15 +219,11 @@ def geometry_table(result: TrainResult) -> Table:
 def geometry_phases(result: TrainResult) -> Table:
     """Consecutive settings of a sweep whose features form the same geometry, as ranges of sparsity: where
     the geometry changes."""
-    phases: list[list] = []
-    for p, text in zip(_densities(result.experiment), describe(result.best().W)):
-        if phases and phases[-1][2] == text:
-            phases[-1][1] = p
-        else:
-            phases.append([p, p, text])
+    density = _densities(result.experiment)
     rows = tuple(
-        (sparsity_label(first) if first == last else f"{sparsity_label(first)} – {sparsity_label(last)}", text)
-        for first, last, text in phases
+        (sparsity_label(density[first]) if first == last
+         else f"{sparsity_label(density[first])} – {sparsity_label(density[last])}", text)
+        for first, last, text in runs(describe(result.best().W))
     )
     return Table(("sparsity", "geometry"), rows)
 

@@ -60,7 +60,8 @@ import numpy as np
 import torch
 
 from . import theory
-from .config import ConfigError, DataConfig
+from .config import ConfigError, DataConfig, as_float64
+from .metrics import runs
 from .train import TrainResult
 
 # ----------------------------------------------------------------------------------------------------
@@ -92,8 +93,7 @@ MAX_PATTERNS = 4096  # expected_loss enumerates the active patterns: at most thi
 
 
 def _numpy(name: str, value, ndim: int | None = None) -> np.ndarray:
-    array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=float)
-    array = array.astype(np.float64)
+    array = as_float64(name, value)
     if ndim is not None and array.ndim != ndim:
         raise ConfigError(f"{name} must have {ndim} dimensions, got shape {array.shape}")
     return array
@@ -531,13 +531,8 @@ def collapse_bands(density, counts) -> tuple[Band, ...]:
     density, counts = _numpy("density", density, 1), np.asarray(counts)
     if counts.shape != density.shape:
         raise ConfigError(f"counts must have one entry per density ({density.shape}), got {counts.shape}")
-    bands: list[Band] = []
-    for p, c in zip(density.tolist(), counts.tolist()):
-        if bands and bands[-1].count == c:
-            bands[-1] = bands[-1]._replace(high=p)
-        else:
-            bands.append(Band(int(c), p, p))
-    return tuple(bands)
+    return tuple(Band(int(count), float(density[first]), float(density[last]))
+                 for first, last, count in runs(counts.tolist()))
 
 
 def paper_collapsed(density) -> np.ndarray:

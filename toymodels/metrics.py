@@ -7,6 +7,8 @@ direction W_i. (The authors' notebook stores the transpose, ``(instance, feature
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 
 from .config import ConfigError
@@ -105,3 +107,14 @@ def neuron_counts(W, relative_threshold: float = 0.25, dead_threshold: float = 0
         "polysemantic": (per_neuron > 1).sum(-1),
         "dead": (per_neuron == 0).sum(-1),
     }
+
+
+def runs(values: Sequence) -> list[tuple[int, int, object]]:
+    """Runs of neighbouring equal values in a sweep, in order: ``(first index, last index, value)``."""
+    found: list[tuple[int, int, object]] = []
+    for index, value in enumerate(values):
+        if found and found[-1][2] == value:
+            found[-1] = (found[-1][0], index, value)
+        else:
+            found.append((index, index, value))
+    return found

@@ -23,10 +23,9 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from . import theory
-from .config import ConfigError, Experiment
+from .config import ConfigError, Experiment, as_float64
 from .train import TrainResult
 
 # Candidate weights (m, n) by phase name: the theory's, plus the confused solution for n = 2.
@@ -66,10 +65,10 @@ def _candidate_grams(n_features: int) -> np.ndarray:
 
 
 def _weights(W) -> np.ndarray:
-    W = W.detach().cpu().numpy() if isinstance(W, torch.Tensor) else np.asarray(W, dtype=float)
+    W = as_float64("W", W)
     if W.ndim < 2 or W.shape[-1] not in PHASES or W.shape[-2] != W.shape[-1] - 1:
         raise ConfigError(f"W must have shape (..., n_hidden, n_features) with (m, n) = (1, 2) or (2, 3), got {W.shape}")
-    return W.astype(np.float64)
+    return W
 
 
 def classify(W) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.colors import sample_colorscale
 
-from .config import ConfigError, Experiment
+from .config import ConfigError, Experiment, as_float64
 from .metrics import feature_norms, superposition
 
 DIVERGING = "RdBu_r"  # WᵀW and b: blue negative, near-white zero, red positive
@@ -37,7 +37,7 @@ SWEEP_KINDS = ("summary", "weights", "norms", "features_2d")
 
 def _array(name: str, value, shape: tuple[int | None, ...], expected: str) -> np.ndarray:
     """``value`` as a float array of ``shape`` (None matches any size), else a ConfigError naming it."""
-    array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=float)
+    array = as_float64(name, value)
     if array.ndim != len(shape) or any(want not in (None, got) for want, got in zip(shape, array.shape)):
         raise ConfigError(f"{name} must have shape {expected}, got {array.shape}")
     return array

@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from .config import ConfigError
+from .config import ConfigError, as_float64
+from .metrics import runs
 
 # name: (features k, dimensions d); D_i = d / k for each of its features.
 POLYTOPES: dict[str, tuple[int, int]] = {
@@ -38,10 +38,10 @@ POLYTOPE_FRACTIONS: dict[str, float] = {name: d / k for name, (k, d) in POLYTOPE
 
 
 def _weights(W) -> np.ndarray:
-    W = W.detach().cpu().numpy() if isinstance(W, torch.Tensor) else np.asarray(W, dtype=float)
+    W = as_float64("W", W)
     if W.ndim != 2 or 0 in W.shape:
         raise ConfigError(f"W must have shape (n_hidden, n_features) for one model, got {W.shape}")
-    return W.astype(np.float64)
+    return W
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def polytope_counts(W, represented: float = 0.5, overlap: float = 0.1) -> dict[s
 def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, float]]:
     """For each polytope line d/k of :data:`POLYTOPE_FRACTIONS`: how many of the feature dimensionalities ``D``
     (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their mean (NaN if none)."""
-    D = np.asarray(D.detach().cpu() if isinstance(D, torch.Tensor) else D, dtype=float).ravel()
+    D = as_float64("D", D).ravel()
     clusters = {}
     for name, line in POLYTOPE_FRACTIONS.items():
         near = D[np.abs(D - line) <= tolerance]
@@ -108,7 +108,7 @@ def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, 
 def near_line(D, tolerance: float = 0.03) -> np.ndarray:
     """Whether each feature dimensionality in ``D`` (any shape) lies within ``tolerance`` of a polytope line
     d/k of :data:`POLYTOPE_FRACTIONS`."""
-    D = np.asarray(D.detach().cpu() if isinstance(D, torch.Tensor) else D, dtype=float)
+    D = as_float64("D", D)
     lines = np.array(list(POLYTOPE_FRACTIONS.values()))
     return np.abs(D[..., None] - lines).min(-1) <= tolerance
 
@@ -126,19 +126,14 @@ def plateaus(D_star, values=(1.0, 0.5), tolerance: float = 0.03) -> list[Plateau
     """The runs of neighbouring settings where the dimensions per feature ``D_star`` (one per setting, in
     sweep order) stay within ``tolerance`` of one of ``values`` (the paper's sticky 1 and 1/2), longest first
     for each value, in the order of ``values``. A value D* never reaches has no plateau."""
-    D_star = np.asarray(D_star.detach().cpu() if isinstance(D_star, torch.Tensor) else D_star, dtype=float)
+    D_star = as_float64("D_star", D_star)
     if D_star.ndim != 1:
         raise ConfigError(f"D_star must have shape (n_settings,), got {D_star.shape}")
     if not tolerance > 0:
         raise ConfigError(f"tolerance must be > 0, got {tolerance!r}")
     found = []
     for value in values:
-        runs, start = [], None
-        for index, close in enumerate(np.append(np.abs(D_star - value) <= tolerance, False)):
-            if close and start is None:
-                start = index
-            elif not close and start is not None:
-                runs.append(Plateau(float(value), start, index - 1))
-                start = None
-        found += sorted(runs, key=lambda run: run.first - run.last)
+        close = runs((np.abs(D_star - value) <= tolerance).tolist())
+        found += sorted((Plateau(float(value), first, last) for first, last, near in close if near),
+                        key=lambda plateau: plateau.first - plateau.last)
     return found

@@ -46,7 +46,7 @@ from typing import NamedTuple, Union
 import numpy as np
 import torch
 
-from toymodels.config import ConfigError
+from toymodels.config import ConfigError, as_float64
 
 ArrayLike = Union[float, np.ndarray, torch.Tensor, list, tuple]
 MODEL_KINDS = ("linear", "relu_output")
@@ -73,10 +73,10 @@ PHASE_CANDIDATES: dict[int, tuple[str, ...]] = {
 
 
 def _array(name: str, value: ArrayLike) -> np.ndarray:
-    array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-    if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
+    array = as_float64(name, value)
+    if not np.all(np.isfinite(array)):
         raise ConfigError(f"{name} must be finite numbers, got {value!r}")
-    return array.astype(np.float64)
+    return array
 
 
 def _density(value: ArrayLike) -> np.ndarray:
