@@ -99,7 +99,9 @@ def test_dimensionality_clusters_count_features_near_each_line():
     clusters = polytopes.dimensionality_clusters([1.0, 0.99, 0.5, 0.52, 0.40, 0.2])
     assert clusters["dedicated"] == (2, pytest.approx(0.995))
     assert clusters["digon"] == (2, pytest.approx(0.51))
-    assert clusters["pentagon"][0] == 1 and clusters["square antiprism"][0] == 1  # 0.40 is near 2/5 and 3/8
+    assert clusters["pentagon"] == (1, pytest.approx(0.40)) and clusters["square antiprism"][0] == 0  # the nearer line
+    close_pair = polytopes.dimensionality_clusters([0.39, 0.385])  # both within 0.03 of 2/5 and of 3/8
+    assert close_pair["pentagon"] == (1, pytest.approx(0.39)) and close_pair["square antiprism"] == (1, pytest.approx(0.385))
     assert clusters["triangle"][0] == 0 and np.isnan(clusters["triangle"][1])
 
 

@@ -673,4 +673,4 @@ def dimensionality_clusters_table(result: TrainResult, represented: float = 0.5,
          f"{count / max(len(D), 1):.0%}")
         for name, (count, mean) in dimensionality_clusters(D, tolerance).items()
     )
-    return Table(("polytope", "d/k", f"features within {tolerance}", "their mean D_i", "share of learned"), rows)
+    return Table(("polytope", "d/k", f"features within {tolerance} (nearest line)", "their mean D_i", "share of learned"), rows)

@@ -96,11 +96,15 @@ def polytope_counts(W, represented: float = 0.5, overlap: float = 0.1) -> dict[s
 
 def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, float]]:
     """For each polytope line d/k of :data:`POLYTOPE_FRACTIONS`: how many of the feature dimensionalities ``D``
-    (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their mean (NaN if none)."""
+    (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their mean (NaN if none).
+    A value near two lines (2/5 and 3/8 are 0.025 apart) counts for the nearer one only."""
     D = as_float64("D", D).ravel()
+    lines = np.array(list(POLYTOPE_FRACTIONS.values()))
+    distance = np.abs(D[:, None] - lines)
+    nearest = np.where(distance.min(-1) <= tolerance, distance.argmin(-1), -1)
     clusters = {}
-    for name, line in POLYTOPE_FRACTIONS.items():
-        near = D[np.abs(D - line) <= tolerance]
+    for index, name in enumerate(POLYTOPE_FRACTIONS):
+        near = D[nearest == index]
         clusters[name] = (len(near), float(near.mean()) if len(near) else float("nan"))
     return clusters
 
