@@ -650,14 +650,14 @@ def uniform_plateaus(result: TrainResult, tolerance: float = 0.03) -> Table:
     """The sweep's sticky plateaus (:func:`toymodels.polytopes.plateaus`): for D* = 1 and 1/2, each run of
     neighbouring densities whose D* lies within ``tolerance`` of it, with its range of 1/(1−S), its number of
     densities and its mean D*; a value never reached shows as "none"."""
-    from .polytopes import plateaus
+    from .polytopes import STICKY, plateaus
 
     inverse = [1 / p for p in _densities(result.experiment)]
     D_star = dimensions_per_feature(result.best().W.detach())
-    found = plateaus(D_star, (1.0, 0.5), tolerance)
+    found = plateaus(D_star, STICKY, tolerance)
     rows = [(f"{run.value:g}", f"{inverse[run.first]:.3g} to {inverse[run.last]:.3g}", str(run.last - run.first + 1),
              f"{float(D_star[run.first:run.last + 1].mean()):.3f}") for run in found]
-    rows += [(f"{value:g}", "none", "0", "–") for value in (1.0, 0.5) if all(run.value != value for run in found)]
+    rows += [(f"{value:g}", "none", "0", "–") for value in STICKY if all(run.value != value for run in found)]
     return Table(("D* plateau", "1/(1−S)", "densities", "mean D*"), tuple(rows))
 
 

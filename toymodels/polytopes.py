@@ -35,6 +35,9 @@ POLYTOPES: dict[str, tuple[int, int]] = {
 }
 # The fractions D = d/k the paper draws as lines on the feature-dimensionality plot (0: not learned).
 POLYTOPE_FRACTIONS: dict[str, float] = {name: d / k for name, (k, d) in POLYTOPES.items()}
+_LINES = np.array(list(POLYTOPE_FRACTIONS.values()))
+# The values of D* the paper calls "sticky": a dimension per feature, and antipodal pairs.
+STICKY = (1.0, 0.5)
 
 
 def _weights(W) -> np.ndarray:
@@ -99,9 +102,7 @@ def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, 
     (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their mean (NaN if none).
     A value near two lines (2/5 and 3/8 are 0.025 apart) counts for the nearer one only."""
     D = as_float64("D", D).ravel()
-    lines = np.array(list(POLYTOPE_FRACTIONS.values()))
-    distance = np.abs(D[:, None] - lines)
-    nearest = np.where(distance.min(-1) <= tolerance, distance.argmin(-1), -1)
+    nearest = _nearest_line(D, tolerance)
     clusters = {}
     for index, name in enumerate(POLYTOPE_FRACTIONS):
         near = D[nearest == index]
@@ -112,9 +113,14 @@ def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, 
 def near_line(D, tolerance: float = 0.03) -> np.ndarray:
     """Whether each feature dimensionality in ``D`` (any shape) lies within ``tolerance`` of a polytope line
     d/k of :data:`POLYTOPE_FRACTIONS`."""
-    D = as_float64("D", D)
-    lines = np.array(list(POLYTOPE_FRACTIONS.values()))
-    return np.abs(D[..., None] - lines).min(-1) <= tolerance
+    return _nearest_line(as_float64("D", D), tolerance) >= 0
+
+
+def _nearest_line(D: np.ndarray, tolerance: float) -> np.ndarray:
+    """Index into :data:`POLYTOPE_FRACTIONS` of the line nearest each value of ``D``, or −1 where none lies
+    within ``tolerance``."""
+    distance = np.abs(D[..., None] - _LINES)
+    return np.where(distance.min(-1) <= tolerance, distance.argmin(-1), -1)
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class Plateau:
     last: int  # index of its last setting
 
 
-def plateaus(D_star, values=(1.0, 0.5), tolerance: float = 0.03) -> list[Plateau]:
+def plateaus(D_star, values=STICKY, tolerance: float = 0.03) -> list[Plateau]:
     """The runs of neighbouring settings where the dimensions per feature ``D_star`` (one per setting, in
     sweep order) stay within ``tolerance`` of one of ``values`` (the paper's sticky 1 and 1/2), longest first
     for each value, in the order of ``values``. A value D* never reaches has no plateau."""
