@@ -1,3 +1,4 @@
+import importlib
 import math
 
 import pytest
@@ -5,6 +6,8 @@ import torch
 
 import toymodels as tm
 from toymodels import Experiment, ModelConfig, TrainConfig, ToyModel, sample_features, target_of
+
+train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
 
 
 def small(steps=200, **changes):
@@ -119,3 +122,95 @@ def test_successive_halving_keeps_a_winner_as_good_as_training_every_fit():
     # The cheap protocol's winner is at least as good as a typical fit of the full protocol.
     median = full.losses.view(2, 8).median(dim=1).values
     assert torch.all(halved.best_losses <= median * 1.001), (halved.best_losses, median)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Instance groups: large models train their instances in groups side by side, one random stream each
+
+
+def grouped(steps=20, **changes) -> Experiment:
+    """A model just large enough to be grouped (32·32 = 1024 weights), six instances on two threads."""
+    exp = Experiment(
+        ModelConfig(n_features=32, n_hidden=32),
+        feature_probability=[1.0, 0.3, 0.1, 0.03, 0.01, 0.003],
+        importance=tm.importance_decay(32, 0.95),
+        train=TrainConfig(steps=steps, batch_size=256, threads=2, progress=False),
+    )
+    return exp.replace(**changes) if changes else exp
+
+
+def test_instance_groups_tile_the_instances_of_large_models_only():
+    """Oracle: near-equal contiguous ranges, one per thread, for n·m >= 1024 on the CPU with several threads
+    and instances; one range otherwise."""
+    groups = train_module.instance_groups
+    exp = grouped()
+    assert groups(exp) == [(0, 3), (3, 6)]
+    assert groups(exp, 5) == [(0, 2), (2, 5)]  # bounds round(k·5/2): 0, 2, 5
+    assert groups(exp.replace(threads=3), 7) == [(0, 2), (2, 5), (5, 7)]
+    assert groups(exp, 1) == [(0, 1)]
+    assert groups(exp.replace(threads=1)) == [(0, 6)]
+    assert groups(grouped(), 2) == [(0, 1), (1, 2)]
+    small_model = exp.replace(model=ModelConfig(n_features=32, n_hidden=31))  # 992 weights
+    assert groups(small_model) == [(0, 6)]
+    # By size, never by the machine: the uniform sweep of §4 trains in two groups wherever it runs.
+    uniform = tm.preset("uniform")
+    assert groups(uniform) == [(0, 8), (8, 17)] and groups(uniform.replace(device="cuda")) == [(0, 17)]
+
+
+def test_instance_groups_train_as_the_reference_with_one_stream_per_group(monkeypatch):
+    """Oracle: autograd + AdamW on batches where group k's instances are drawn from random stream k, in the
+    group's batch chunks; and a second run is bitwise equal (the threads' timing changes nothing)."""
+    monkeypatch.setattr(train_module, "_CHUNK_ELEMENTS", 2 * 3 * 32 * 64)  # 64-sample chunks for 3 instances
+    exp = grouped()
+    groups = train_module.instance_groups(exp)
+    chunks = train_module.batch_chunks(exp, 3, len(groups))
+    assert groups == [(0, 3), (3, 6)] and chunks == [64] * 4
+    trainer = tm.Trainer(exp)
+    assert [(group.start, group.stop, group.chunks) for group in trainer.groups] == [(0, 3, chunks), (3, 6, chunks)]
+    trainer.run()
+    trained = trainer.model
+
+    model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(exp.train.seed))
+    streams = [tm.Uniforms(exp.train.seed, stream=k) for k in range(len(groups))]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
+    probability, importance = exp.probability_tensor(), exp.importance_tensor()
+    for _ in range(exp.train.steps):
+        x = torch.cat([
+            torch.cat([sample_features(probability[start:stop], chunk, exp.data, stream) for chunk in chunks], dim=1)
+            for (start, stop), stream in zip(groups, streams)
+        ])
+        optimizer.zero_grad()
+        model.loss(x, x, importance).sum().backward()
+        optimizer.step()
+    for name, parameter in model.named_parameters():
+        torch.testing.assert_close(getattr(trained, name), parameter, rtol=1e-4, atol=1e-5,
+                                   msg=lambda m: f"{name} after {exp.train.steps} grouped steps differs: {m}")
+    again = tm.train(exp).model
+    assert torch.equal(again.W, trained.W) and torch.equal(again.b, trained.b)
+
+
+def test_successive_halving_regroups_the_surviving_instances():
+    """keep_best on a grouped model: fewer instances, fewer or smaller groups, the same result twice."""
+    exp = grouped(steps=30).replace(feature_probability=[0.3, 0.03], n_seeds=4, halving_steps=10,
+                                    halving_eta=2, halving_finalists=1)
+    trainer = tm.Trainer(exp)
+    assert [(group.start, group.stop) for group in trainer.groups] == [(0, 4), (4, 8)]
+    trainer.run(10)
+    trainer.keep_best(2)
+    assert [(group.start, group.stop) for group in trainer.groups] == [(0, 2), (2, 4)]
+    trainer.keep_best(1)
+    assert [(group.start, group.stop) for group in trainer.groups] == [(0, 1), (1, 2)]
+    a, b = tm.train(exp), tm.train(exp)
+    assert a.model.n_instances == 2 and torch.equal(a.model.W, b.model.W) and torch.equal(a.seeds, b.seeds)
+    assert a.losses.isfinite().all()
+
+
+def test_random_streams_are_the_seeds_own_and_independent():
+    """Stream 0 is the seed's own stream; stream k > 0 differs from it and from the other seeds' streams."""
+    own, zero, one = tm.Uniforms(7), tm.Uniforms(7, stream=0), tm.Uniforms(7, stream=1)
+    first = own.uniform(1000)
+    assert torch.equal(first, zero.uniform(1000))
+    other = one.uniform(1000)
+    assert not torch.equal(first, other) and abs(float(torch.corrcoef(torch.stack([first, other]))[0, 1])) < 0.1
+    assert torch.equal(tm.Uniforms(7, stream=1).uniform(1000), other)
+    assert not torch.equal(tm.Uniforms(8, stream=1).uniform(1000), other)

@@ -28,14 +28,18 @@ class Uniforms:
 
     On the CPU it takes raw 64-bit words from NumPy's SFC64 generator (about four times faster than
     ``torch.rand`` here) and turns 23 of each 32 bits into a float in [1, 2) by bit manipulation; on other
-    devices it uses a ``torch.Generator`` of that device. The same seed gives the same numbers.
+    devices it uses a ``torch.Generator`` of that device. The same seed gives the same numbers. ``stream``
+    k > 0 gives an independent stream of the same seed (NumPy's ``SeedSequence`` spawn key k − 1), for
+    instances trained side by side on the CPU; stream 0 is the seed's own.
     """
 
-    def __init__(self, seed: int = 0, device: str | torch.device = "cpu") -> None:
+    def __init__(self, seed: int = 0, device: str | torch.device = "cpu", stream: int = 0) -> None:
         self.device = torch.device(device)
         if self.device.type == "cpu":
-            self._bits = np.random.SFC64(seed)
+            self._bits = np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(stream - 1,)) if stream else seed)
         else:
+            if stream:
+                raise ConfigError(f"stream must be 0 on {self.device.type} (one torch.Generator), got {stream}")
             self._generator = torch.Generator(self.device).manual_seed(seed)
 
     def one_to_two(self, *shape: int) -> torch.Tensor:
