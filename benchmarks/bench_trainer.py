@@ -1,6 +1,6 @@
 """Benchmark: toymodels' trainer against the plain reference algorithm, side by side and interleaved.
 
-    .venv/bin/python benchmarks/bench_trainer.py            # about two minutes on 2 cores
+    .venv/bin/python benchmarks/bench_trainer.py            # under a minute on 2 cores
     .venv/bin/python benchmarks/bench_trainer.py --device cuda
 
 For each size it prints ms/step of the reference (torch's default threads, as a user would run it) and of the
@@ -65,6 +65,7 @@ def matmul_gflops(device: str, size: int = 2048, repeats: int = 10) -> float:
 def compare(n, m, densities, decay, chunks, chunk_steps, device) -> dict:
     exp = experiment(n, m, densities, decay, chunks * chunk_steps, device)
     trainer = tm.Trainer(exp)
+    groups = len(trainer.groups)
     reference = ReferenceTrainer(
         n, m, exp.probability_tensor(device=device), exp.importance_tensor(device=device), BATCH, seed=1
     )
@@ -88,6 +89,7 @@ def compare(n, m, densities, decay, chunks, chunk_steps, device) -> dict:
         "reference_loss": tm.evaluate(reference_model, exp, n_batches=20).sum().item(),
         "steps": chunks * chunk_steps + 3,
         "flops_per_step": 10 * exp.n_instances * BATCH * n * m,  # 2 forward + 3 backward matmuls
+        "setup": f"{trainer.threads} threads" + (f" as {groups} instance groups side by side" if groups > 1 else ""),
     }
 
 
@@ -125,7 +127,8 @@ def main() -> None:
               f"{row['reference_loss']:.5f} / {row['ours_loss']:.5f} ({row['steps']})")
         if n * m >= 1000:
             achieved = row["flops_per_step"] / (row["ours_ms"] / 1e3) / 1e9
-            print(f"{'':>22}   achieved {achieved:.0f} GFLOP/s = {100 * achieved / peak:.0f} % of the matrix product")
+            print(f"{'':>22}   achieved {achieved:.0f} GFLOP/s = {100 * achieved / peak:.0f} % of the matrix product "
+                  f"({row['setup']})")
     print(f"live slider update (retrain intro model + redraw): {live_slider_update(args.device):.3f} s")
 
 
