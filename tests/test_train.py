@@ -1,5 +1,6 @@
 import importlib
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -214,3 +215,14 @@ def test_random_streams_are_the_seeds_own_and_independent():
     assert not torch.equal(first, other) and abs(float(torch.corrcoef(torch.stack([first, other]))[0, 1])) < 0.1
     assert torch.equal(tm.Uniforms(7, stream=1).uniform(1000), other)
     assert not torch.equal(tm.Uniforms(8, stream=1).uniform(1000), other)
+
+
+def test_a_grouped_step_on_helper_threads_equals_the_groups_one_after_the_other():
+    """Oracle: the same step computed group after group on one thread, bit for bit (the streams are per group)."""
+    exp = grouped()
+    threaded, sequential = tm.Trainer(exp), tm.Trainer(exp)
+    with ThreadPoolExecutor(1, initializer=torch.set_num_threads, initargs=(1,)) as helpers:
+        loss_a, grads_a = threaded._loss_and_grads(need_loss=True, helpers=helpers)
+    loss_b, grads_b = sequential._loss_and_grads(need_loss=True)
+    assert loss_a.shape == (exp.n_instances,) and torch.equal(loss_a, loss_b)
+    assert len(grads_a) == 2 and all(torch.equal(a, b) for a, b in zip(grads_a, grads_b))

@@ -276,14 +276,14 @@ class Trainer:
         bar = tqdm(total=n_steps, disable=not _progress_enabled(config), desc=self.experiment.name, mininterval=1.0)
         groups = len(self.groups)
         # Several groups each compute on one thread: the main thread takes the first, helpers the others.
-        helpers = ThreadPoolExecutor(groups - 1, initializer=torch.set_num_threads, initargs=(1,)) if groups > 1 \
+        pool = ThreadPoolExecutor(groups - 1, initializer=torch.set_num_threads, initargs=(1,)) if groups > 1 \
             else nullcontext()
-        with _torch_threads(1 if groups > 1 else self.threads), helpers as self._side:
+        with _torch_threads(1 if groups > 1 else self.threads), pool as helpers:
             for _ in range(n_steps):
                 snapshot = config.snapshot_every and self.step % config.snapshot_every == 0
                 report = not bar.disable and self.step % 100 == 0
                 self.optimizer.lr = lr_at(self.step, config)
-                loss, grads = self._loss_and_grads(need_loss=snapshot or report)
+                loss, grads = self._loss_and_grads(need_loss=snapshot or report, helpers=helpers)
                 if snapshot:
                     self._snapshot(loss)
                 if report:
@@ -293,15 +293,21 @@ class Trainer:
                 bar.update()
         bar.close()
 
-    def _loss_and_grads(self, need_loss: bool) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
-        """Loss and gradients of one fresh batch, each instance group's on its own thread."""
+    def _loss_and_grads(
+        self, need_loss: bool, helpers: ThreadPoolExecutor | None = None
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """Loss and gradients of one fresh batch: the first instance group's on this thread, the others' on
+        ``helpers`` (without them, one after the other here)."""
         names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
         if len(self.parts) > 1:
             return self._loss_and_grads_by_instances(need_loss, names)
         if len(self.groups) == 1:
             return self._group_loss_and_grads(self.groups[0], need_loss, names)
-        later = [self._side.submit(self._group_loss_and_grads, group, need_loss, names) for group in self.groups[1:]]
-        results = [self._group_loss_and_grads(self.groups[0], need_loss, names)] + [part.result() for part in later]
+        if helpers is None:
+            results = [self._group_loss_and_grads(group, need_loss, names) for group in self.groups]
+        else:
+            later = [helpers.submit(self._group_loss_and_grads, group, need_loss, names) for group in self.groups[1:]]
+            results = [self._group_loss_and_grads(self.groups[0], need_loss, names)] + [part.result() for part in later]
         grads = [self.workspace.get(f"grad_{name}", getattr(self.model, name).shape, self.model.W) for name in names]
         for group, (_, group_grads) in zip(self.groups, results):
             for grad, part in zip(grads, group_grads):
