@@ -264,8 +264,9 @@ class Trainer:
 
     def _snapshot(self, loss: torch.Tensor) -> None:
         model = self.model
+        W, b = model.W.detach().cpu().clone(), model.b.detach().cpu().clone()
         W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
-        self.snapshots.append((self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(), loss.cpu(), W_out))
+        self.snapshots.append((self.step, W, b, loss.cpu(), W_out))
         if self.callback is not None:
             self.callback(self.step, model, loss)
 
