@@ -42,6 +42,12 @@ _CHUNK_MIN_WEIGHTS = 1024
 _TWO_THREADS_ELEMENTS = 1 << 21
 
 
+def _large(model) -> bool:
+    """Whether a model's matrices are large enough (n·m ≥ _CHUNK_MIN_WEIGHTS) to split the batch into chunks and
+    to train in instance groups, rather than to split the instance axis."""
+    return model.n_features * model.n_hidden >= _CHUNK_MIN_WEIGHTS
+
+
 def instance_groups(experiment: Experiment, n_instances: int | None = None) -> list[tuple[int, int]]:
     """``(start, stop)`` ranges of the instance axis that train side by side, one per thread, each
     single-threaded with its own random stream: for large models on the CPU with several threads and
@@ -49,11 +55,8 @@ def instance_groups(experiment: Experiment, n_instances: int | None = None) -> l
     multiplies matrices, instead of torch's threads sharing every operation and idling through the draws
     (n=400, m=30, 10 instances: 1.4× faster). Otherwise one range. Fixed by size, never by the machine."""
     n_instances = n_instances or experiment.n_instances
-    model = experiment.model
     groups = min(threads_for(experiment, n_instances), n_instances)
-    if groups == 1 or torch.device(experiment.train.device).type != "cpu" or (
-        model.n_features * model.n_hidden < _CHUNK_MIN_WEIGHTS
-    ):
+    if groups == 1 or torch.device(experiment.train.device).type != "cpu" or not _large(experiment.model):
         return [(0, n_instances)]
     return _near_equal_parts(n_instances, groups)
 
@@ -78,7 +81,7 @@ def batch_chunks(experiment: Experiment, n_instances: int | None = None, side_by
     batch = experiment.train.batch_size
     per_sample = (n_instances or experiment.n_instances) * experiment.model.n_features
     largest = max(32, _CHUNK_ELEMENTS // side_by_side // per_sample)
-    if largest >= batch or experiment.model.n_features * experiment.model.n_hidden < _CHUNK_MIN_WEIGHTS:
+    if largest >= batch or not _large(experiment.model):
         return [batch]
     sizes = [batch // k for k in range(2, batch // 32 + 1) if batch % k == 0 and batch // k <= largest]
     return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
@@ -88,7 +91,7 @@ def instance_chunks(experiment: Experiment, n_instances: int | None = None) -> l
     """``(start, stop)`` ranges of the instance axis that a training step processes one after the other."""
     n_instances = n_instances or experiment.n_instances
     model = experiment.model
-    if model.n_features * model.n_hidden >= _CHUNK_MIN_WEIGHTS:
+    if _large(model):
         return [(0, n_instances)]  # large matrices: batch_chunks splits the batch instead
     size = max(1, _INSTANCE_CHUNK_ELEMENTS // (model.n_features * experiment.train.batch_size))
     return _near_equal_parts(n_instances, math.ceil(n_instances / size))
@@ -221,12 +224,13 @@ class AdamW:
 
 @dataclass
 class _Group:
-    """Instances ``start:stop``, trained on one thread: a view of the model (the model itself when there is
-    one group), their sampler, the batch chunks of a step and their buffers."""
+    """Instances ``start:stop``, trained on one thread: a view of the model, their importance and sampler, the
+    batch chunks of a step and their buffers."""
 
     start: int
     stop: int
     model: ToyModel
+    importance: torch.Tensor
     sampler: FeatureSampler
     chunks: list[int]
     workspace: Workspace
@@ -318,12 +322,11 @@ class Trainer:
     def _group_loss_and_grads(self, group: _Group, need_loss: bool, names: list[str]):
         """The group's loss and gradients of one fresh batch, summed over its cache-sized batch chunks."""
         config, data = self.experiment.train, self.experiment.data
-        importance = self.importance[group.start:group.stop]
         total_loss, total_grads = None, None
         for chunk in group.chunks:
             x = group.sampler(chunk)
             loss, grads = loss_and_grads(
-                group.model, x, target_of(x, data), importance, group.workspace, need_loss, config.batch_size
+                group.model, x, target_of(x, data), group.importance, group.workspace, need_loss, config.batch_size
             )
             if total_grads is None:
                 total_loss, total_grads = loss, [grads[name] for name in names]
@@ -373,17 +376,12 @@ class Trainer:
         keeps drawing from stream k."""
         n_instances, data = self.model.n_instances, self.experiment.data
         ranges = instance_groups(self.experiment, n_instances)
-        if len(ranges) == 1:
-            sampler = FeatureSampler(self.probability, data, self.streams[0])
-            chunks = batch_chunks(self.experiment, n_instances)
-            self.groups = [_Group(0, n_instances, self.model, sampler, chunks, self.workspace)]
-        else:
-            self.groups = [
-                _Group(start, stop, self.model.view(start, stop),
-                       FeatureSampler(self.probability[start:stop], data, self.streams[k]),
-                       batch_chunks(self.experiment, stop - start, len(ranges)), Workspace())
-                for k, (start, stop) in enumerate(ranges)
-            ]
+        self.groups = [
+            _Group(start, stop, self.model.view(start, stop), self.importance[start:stop],
+                   FeatureSampler(self.probability[start:stop], data, self.streams[k]),
+                   batch_chunks(self.experiment, stop - start, len(ranges)), Workspace())
+            for k, (start, stop) in enumerate(ranges)
+        ]
         ranges = instance_chunks(self.experiment, n_instances)
         self.parts = [(start, stop, self.model.view(start, stop), Workspace()) for start, stop in ranges]
 
