@@ -1,5 +1,6 @@
 import importlib
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -226,3 +227,114 @@ def test_a_grouped_step_on_helper_threads_equals_the_groups_one_after_the_other(
     loss_b, grads_b = sequential._loss_and_grads(need_loss=True)
     assert loss_a.shape == (exp.n_instances,) and torch.equal(loss_a, loss_b)
     assert len(grads_a) == 2 and all(torch.equal(a, b) for a, b in zip(grads_a, grads_b))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Drawing ahead: a step on one thread has its next batch drawn on the idle core, the same batches in the same order
+
+
+def drawn_ahead(monkeypatch, ahead: bool) -> list:
+    """Make every one-thread step draw ahead (or none); returns the list of _DrawAhead objects made."""
+    made = []
+
+    class Counted(train_module._DrawAhead):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(train_module, "_DrawAhead", Counted)
+    monkeypatch.setattr(train_module, "_DRAW_AHEAD_ELEMENTS", 1 if ahead else 1 << 62)
+    monkeypatch.setattr(train_module, "_cores", lambda: 2)  # so that it is exercised on a one-core machine too
+    return made
+
+
+@pytest.mark.parametrize("layout", ["one batch", "batch chunks", "instance chunks"])
+def test_batches_drawn_ahead_give_the_weights_of_batches_drawn_in_place(monkeypatch, layout):
+    """Oracle: the same run with the sampler called in place, bit for bit, over runs of several lengths (each
+    run draws exactly its own batches: none is left drawn ahead for the next)."""
+    exp = {
+        "one batch": small(),
+        "batch chunks": grouped(threads=1, n_seeds=2),  # 32·32 weights: the batch is split into chunks
+        "instance chunks": small(n_seeds=40, batch_size=64),  # many small models: one instance chunk at a time
+    }[layout]
+    monkeypatch.setattr(train_module, "_CHUNK_ELEMENTS", 12 * 32 * 64)  # 64-sample chunks of 2 instances
+    if layout == "instance chunks":
+        monkeypatch.setattr(train_module, "_INSTANCE_CHUNK_ELEMENTS", 20 * 6 * 64)  # 20 of the 80 instances
+    weights = {}
+    for ahead in (False, True):
+        made = drawn_ahead(monkeypatch, ahead)
+        trainer = tm.Trainer(exp)
+        expected_layout = {"one batch": (1, [256]), "batch chunks": (1, [64] * 4), "instance chunks": (4, [64])}
+        assert (len(trainer.parts), trainer.groups[0].chunks) == expected_layout[layout]
+        for steps in (7, 1, 12):
+            trainer.run(steps)
+        assert len(made) == (3 if ahead else 0) and all(draw.left == 0 for draw in made)
+        weights[ahead] = trainer.model.W.clone(), trainer.model.b.clone()
+    assert all(torch.equal(a, b) for a, b in zip(weights[False], weights[True]))
+
+
+def test_draw_ahead_is_only_for_one_thread_on_the_cpu(monkeypatch):
+    made = drawn_ahead(monkeypatch, ahead=True)
+    tm.Trainer(grouped()).run(2)  # two instance groups: both cores are busy
+    tm.Trainer(small(threads=2)).run(2)
+    assert made == []
+    monkeypatch.setattr(train_module, "_cores", lambda: 1)
+    tm.Trainer(small()).run(2)
+    assert made == []
+
+
+def test_an_error_while_drawing_ahead_reaches_the_caller_and_the_thread_ends(monkeypatch):
+    drawn_ahead(monkeypatch, ahead=True)
+    trainer = tm.Trainer(small())
+    sampler, calls = trainer.groups[0].sampler, []
+
+    def failing(size):
+        calls.append(size)
+        if len(calls) == 3:
+            raise ValueError("no more batches")
+        return sampler(size)
+
+    trainer.groups[0].sampler = failing
+    before = {thread.ident for thread in threading.enumerate()}
+    with pytest.raises(ValueError, match="no more batches"):
+        trainer.run(10)
+    assert trainer.step == 2 and len(calls) == 3
+    assert {thread.ident for thread in threading.enumerate()} <= before
+
+
+def test_the_draw_ahead_thread_ends_when_the_step_fails(monkeypatch):
+    """An error on the training thread (here a callback's) closes the thread drawing ahead."""
+    made = drawn_ahead(monkeypatch, ahead=True)
+
+    def callback(step, model, loss):
+        if step == 4:
+            raise KeyError("stop")
+
+    trainer = tm.Trainer(small(snapshot_every=2), callback)
+    with pytest.raises(KeyError):
+        trainer.run(10)
+    assert len(made) == 1 and not made[0]._thread.is_alive()
+
+
+def test_a_draw_ahead_of_another_size_is_refused():
+    sampler = tm.FeatureSampler(torch.full((2, 3), 0.5))
+    with train_module._DrawAhead(sampler, 16, 2) as draw:
+        assert draw(16).shape == (2, 16, 3)
+        with pytest.raises(RuntimeError, match="batch of 8"):
+            draw(8)
+        draw(16)
+        with pytest.raises(RuntimeError, match="holds 0"):
+            draw(16)
+
+
+def test_training_hands_back_ordinary_tensors():
+    """Steps run in inference mode; what a user gets back (weights, losses, history, callback's loss) works
+    with autograd and in-place changes afterwards."""
+    seen = []
+    result = tm.train(small(steps=6, snapshot_every=3), callback=lambda step, model, loss: seen.append(loss))
+    tensors = [result.model.W, result.model.b, result.losses, *vars(result.history).values(), *seen]
+    assert not any(t.is_inference() for t in tensors if t is not None)
+    seen[0].mul_(2)
+    loss = result.model.loss(*(2 * [torch.rand(6, 4, 6)]), result.experiment.importance_tensor()).sum()
+    loss.backward()
+    assert result.model.W.grad is not None

@@ -14,6 +14,8 @@ which of its k features fires, and that feature's value.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -44,7 +46,7 @@ class Uniforms:
 
     def one_to_two(self, *shape: int) -> torch.Tensor:
         """Uniform on [1, 2): the cheapest form on the CPU (U[0, 1) is this minus 1)."""
-        count = int(np.prod(shape))
+        count = math.prod(shape)
         if self.device.type != "cpu":
             return torch.rand(shape, generator=self._generator, device=self.device).add_(1.0)
         words = torch.from_numpy(self._bits.random_raw((count + 1) // 2).view(np.int32)[:count])
