@@ -323,7 +323,7 @@ def test_a_draw_ahead_of_another_size_is_refused():
         with pytest.raises(RuntimeError, match="batch of 8"):
             draw(8)
         draw(16)
-        with pytest.raises(RuntimeError, match="holds 0"):
+        with pytest.raises(RuntimeError, match="draws 0 more"):
             draw(16)
 
 

@@ -211,18 +211,17 @@ def _cores() -> int:
 
 
 class _DrawAhead:
-    """``draw(size)`` returns the batches of ``sampler`` drawn ahead on a thread of its own: while the caller
-    computes with one batch, that thread draws the next (NumPy's generator releases the GIL, and so do torch's
-    operations). It draws exactly ``draws`` batches of ``size``, one at a time and in order, so the random stream
-    is consumed as by calling the sampler directly: the same batches, bit for bit. Leaving its ``with`` block
-    ends the thread. A plain thread and C-implemented queues, not a thread pool: the pool's Python bookkeeping
-    holds the GIL long enough to cost more than the overlap saves."""
+    """In a ``with`` block, ``draw(size)`` returns the batches of ``sampler`` drawn ahead on a thread of its own:
+    while the caller computes with one batch, that thread draws the next (NumPy's generator releases the GIL, and
+    so do torch's operations). It draws exactly ``draws`` batches of ``size``, one at a time and in order, so the
+    random stream is consumed as by calling the sampler directly: the same batches, bit for bit. Leaving the
+    ``with`` block ends the thread. A plain thread and C-implemented queues, not a thread pool: the pool's Python
+    bookkeeping holds the GIL long enough to cost more than the overlap saves."""
 
     def __init__(self, sampler: FeatureSampler, size: int, draws: int) -> None:
         self.size, self.left = size, draws
         self._taken, self._batches = queue.SimpleQueue(), queue.SimpleQueue()
         self._thread = threading.Thread(target=self._draw, args=(sampler, draws), daemon=True)
-        self._thread.start()
 
     def _draw(self, sampler: FeatureSampler, draws: int) -> None:
         torch.set_num_threads(1)
@@ -237,7 +236,7 @@ class _DrawAhead:
 
     def __call__(self, size: int) -> torch.Tensor:
         if size != self.size or not self.left:
-            raise RuntimeError(f"draw ahead: asked for a batch of {size}, holds {self.left} of {self.size}")
+            raise RuntimeError(f"draw ahead: asked for a batch of {size}, but it draws {self.left} more of {self.size}")
         x = self._batches.get()
         if isinstance(x, BaseException):
             raise x
@@ -246,6 +245,7 @@ class _DrawAhead:
         return x
 
     def __enter__(self) -> "_DrawAhead":
+        self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
