@@ -58,6 +58,13 @@ def test_broadcasting_of_probability_and_importance():
     assert exp.setting_labels == ("1−S = 1", "1−S = 0.1")
 
 
+def test_density_per_setting_is_the_first_features_density_of_each_setting():
+    exp = Experiment(ModelConfig(3, 2), feature_probability=[[0.5, 0.2, 0.2], [0.1, 0.3, 0.3]], n_seeds=3)
+    assert torch.equal(exp.density_per_setting(), torch.tensor([0.5, 0.1]))
+    sweep = Experiment(ModelConfig(4, 2), feature_probability=tm.log_densities(1.0, 0.01, 5))
+    assert torch.equal(sweep.density_per_setting(), torch.tensor(tm.log_densities(1.0, 0.01, 5), dtype=torch.float32))
+
+
 def test_replace_routes_fields_and_rederives_labels():
     exp = tm.preset("intro", fast=True)
     changed = exp.replace(steps=7, n_hidden=3, feature_probability=[0.5, 0.25], signed=True)

@@ -289,6 +289,11 @@ class Experiment:
         """Densities as a float32 tensor, ``(n_instances, n_features)`` or ``(n_settings, n_features)``."""
         return self._tensor(self.feature_probability, per, device)
 
+    def density_per_setting(self) -> torch.Tensor:
+        """One density per setting, ``(n_settings,)`` float32: the first feature's, which in a sparsity sweep (all
+        features at one density) is the setting's density, the x axis of the sweep's figures."""
+        return self.probability_tensor(per="setting")[:, 0]
+
     def importance_tensor(self, per: str = "instance", device: str | torch.device = "cpu") -> torch.Tensor:
         """Importances as a float32 tensor, ``(n_instances, n_features)`` or ``(n_settings, n_features)``."""
         return self._tensor(self.importance, per, device)

@@ -199,7 +199,7 @@ def sparsity_label(p: float) -> str:
 
 def _densities(experiment: Experiment) -> list[float]:
     """One density per setting (the first feature's: these sweeps vary all features together)."""
-    return experiment.probability_tensor(per="setting")[:, 0].tolist()
+    return experiment.density_per_setting().tolist()
 
 
 def geometry_table(result: TrainResult) -> Table:

@@ -46,7 +46,7 @@ from typing import NamedTuple, Union
 import numpy as np
 import torch
 
-from toymodels.config import ConfigError, as_float64
+from .config import ConfigError, as_float64
 
 ArrayLike = Union[float, np.ndarray, torch.Tensor, list, tuple]
 MODEL_KINDS = ("linear", "relu_output")
