@@ -1,9 +1,12 @@
 # The README's commands. Each first installs what it needs into a local virtual environment, .venv (once;
 # again when the pins change):
 #   make book      renders the book from the chapters' committed outputs into _build/html
-#   make execute   re-executes every chapter with papermill at the paper's fidelity (then commit the chapters)
-#   make test      every check, as CI runs it (.ci/run): unit tests, papermill (fast), nbval, the book build
-#                  with warnings as errors, and a headless-Chromium check of every chapter
+#   make execute   re-executes every chapter with papermill at the paper's fidelity, training only the results-store
+#                  entries that are missing or stale (RETRAIN=1: every entry); then commit book/
+#   make test      every check, as CI runs it (.ci/run): unit tests, papermill (fast), nbval against the results
+#                  store, a re-training of one block of every store entry, the book build with warnings as errors,
+#                  and a headless-Chromium check of every chapter
+#   make verify    re-trains every store entry in full and compares it with the store, bit for bit (not in CI)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -14,7 +17,7 @@ MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js
 TIMED := tools/timed
 export TOYMODELS_PROGRESS := 0
 
-.PHONY: book execute test unit papermill-fast nbval browser chromium clean
+.PHONY: book execute verify test unit papermill-fast nbval reproduce browser chromium clean
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,20 +42,29 @@ book: $(VENV)/installed $(MATHJAX)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 execute: $(VENV)/installed
-	$(TIMED) "papermill (paper fidelity)" $(BIN)/python tools/execute_chapters.py
+	$(TIMED) "papermill (paper fidelity)" $(BIN)/python tools/execute_chapters.py $(if $(RETRAIN),--retrain)
 
-test: unit papermill-fast nbval book browser
+verify: $(VENV)/installed
+	$(TIMED) "verify (every store entry re-trained)" $(BIN)/python tools/verify_store.py
+
+test: unit papermill-fast nbval reproduce book browser
 
 unit: $(VENV)/installed
 	$(TIMED) "unit tests" $(BIN)/python -m pytest -m "not browser"
 
 papermill-fast: $(VENV)/installed
-	$(TIMED) "papermill (fast)" $(BIN)/python tools/execute_chapters.py --fast --out _build/fast --notebook-timeout 300
+	$(TIMED) "papermill (fast)" $(BIN)/python tools/execute_chapters.py --fast --out _build/fast
 
-# nbval re-executes the committed chapters (paper fidelity) and compares every output with the committed one.
+# nbval re-executes the committed chapters (paper fidelity) against the results store, which must hold every
+# entry they use (TOYMODELS_STORE=use: a missing or stale entry fails at once, naming `make execute`), and
+# compares every output with the committed one. The cell limit only catches a hung kernel.
 nbval: $(VENV)/installed
-	$(TIMED) "nbval" timeout 2400 $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1200 \
-	  -p no:cacheprovider $$($(BIN)/python tools/execute_chapters.py --list)
+	$(TIMED) "nbval" env TOYMODELS_STORE=use $(BIN)/python -m pytest --nbval --nbval-current-env \
+	  --nbval-cell-timeout=3600 -p no:cacheprovider $$($(BIN)/python tools/execute_chapters.py --list)
+
+# Reproducibility: one block of every store entry re-trained from scratch, compared bit for bit.
+reproduce: $(VENV)/installed
+	$(TIMED) "reproduce (one block of every store entry)" $(BIN)/python tools/verify_store.py --sample
 
 browser: $(VENV)/installed chromium book
 	$(TIMED) "browser check" $(BIN)/python -m pytest -m browser tests/test_browser.py

@@ -1,8 +1,13 @@
 """Execute the book's chapters with papermill: every notebook listed in _toc.yml, one process each.
 
     python tools/execute_chapters.py               # re-execute every chapter in place, at paper fidelity
+    python tools/execute_chapters.py --retrain     # the same, re-training every results-store entry
     python tools/execute_chapters.py --fast --out _build/fast    # the CI check: fast parameters, copies
     python tools/execute_chapters.py --list        # the chapters, one path per line
+
+At paper fidelity the chapters' heavy runs go through the results store (``toymodels.store``, ``book/results``):
+entries that are missing or stale are trained and written, the others loaded; after a run of every chapter,
+entries that no chapter used are deleted. In fast mode the store is neither read nor written.
 
 Each chapter runs in its own papermill process under an outer time limit and is retried once: executing a
 notebook with an ipywidgets cell through nbclient occasionally never returns after its last cell (see
@@ -62,14 +67,15 @@ def clean(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_papermill(source: Path, target: Path, parameters: dict, timeout: int, notebook_timeout: int) -> int:
+def run_papermill(source: Path, target: Path, parameters: dict, timeout: int, notebook_timeout: int,
+                  env: dict) -> int:
     """One papermill process (and its kernel, in the same process group) under a wall-clock limit; -1 if
     it had to be stopped."""
     command = [sys.executable, "-m", "papermill", str(source), str(target), "--cwd", str(source.parent),
                "-k", "python3", "--execution-timeout", str(timeout), "--log-level", "WARNING", "--no-progress-bar"]
     for name, value in parameters.items():
         command += ["-p", name, str(value)]
-    env = dict(os.environ, TOYMODELS_PROGRESS="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, TOYMODELS_PROGRESS="0", PYDEVD_DISABLE_FILE_VALIDATION="1", **env)
     process = subprocess.Popen(command, env=env, start_new_session=True)
     try:
         return process.wait(timeout=notebook_timeout)
@@ -85,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
     parser.add_argument("--fast", action="store_true", help="run with the parameter fast=True (CI)")
     parser.add_argument("--out", type=Path, help="write executed copies here instead of in place")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds a cell may take")
-    parser.add_argument("--notebook-timeout", type=int, default=1200,
+    parser.add_argument("--retrain", action="store_true", help="re-train every results-store entry from scratch")
+    # Guards against a hung kernel, not speed targets: far above what any chapter takes on a slow machine.
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds a cell may take")
+    parser.add_argument("--notebook-timeout", type=int, default=7200,
                         help="seconds a whole chapter may take before it counts as hung (then retried)")
     parser.add_argument("--retries", type=int, default=1)
     parser.add_argument("--list", action="store_true", help="print the chapters' paths and exit")
@@ -100,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(os.path.relpath(path) for path in notebooks))
         return 0
     parameters = {"fast": True} if args.fast else {}
+    used = ROOT / "_build" / "store-used.txt"  # the store entries the chapters ask for (TOYMODELS_STORE_LOG)
+    used.parent.mkdir(parents=True, exist_ok=True)
+    used.write_text("")
+    mode = "off" if args.fast else "retrain" if args.retrain else "update"
+    env = {"TOYMODELS_STORE": mode, "TOYMODELS_STORE_LOG": str(used)}
     failed = []
     for source in notebooks:
         target = (args.out / source.name) if args.out else source
@@ -107,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch.parent.mkdir(parents=True, exist_ok=True)
         for _attempt in range(1 + args.retries):
             start = time.monotonic()
-            code = run_papermill(source, scratch, parameters, args.timeout, args.notebook_timeout)
+            code = run_papermill(source, scratch, parameters, args.timeout, args.notebook_timeout, env)
             print(f"{os.path.relpath(source)}: {'ok' if code == 0 else f'failed ({code})'} "
                   f"in {time.monotonic() - start:.0f} s", flush=True)
             if code >= 0:  # done, or a cell raised: only a hang (-1) is worth another try
@@ -122,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  the failed run is in {os.path.relpath(scratch)}", flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    elif mode != "off" and not args.notebooks:
+        from toymodels.store import ResultsStore
+
+        for path in ResultsStore(mode="update").prune(set(used.read_text().split())):
+            print(f"results store: removed {os.path.relpath(path)} (no chapter uses it)", flush=True)
     return 1 if failed else 0
 
 

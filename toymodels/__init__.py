@@ -10,8 +10,18 @@ Modules, one idea each: ``config`` (dataclasses), ``presets`` (the paper's exper
 (sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
 ``adversarial``, ``theory`` (closed forms), ``phase`` (phase diagrams, §3), ``polytopes`` (uniform
 superposition, §4), ``geometry`` (non-uniform and correlated superposition, §4), ``plots`` (plotly figures),
-``display`` (the book's renderer, tables and live sliders).
+``display`` (the book's renderer, tables and live sliders), ``store`` (the committed results store).
+
+Importing the package pins torch's CPU kernels to AVX2 and MKL's to its AVX2 reproducible branch (unless the
+environment says otherwise, and only if torch is not imported yet): a seed then trains to the same bits on
+every x86 machine with AVX2, which the results store's checks rely on (5–10 % slower than AVX-512 kernels;
+MKL's branch asks for aligned arrays and a fixed thread count, which the trainer keeps).
 """
+
+import os as _os
+
+_os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+_os.environ.setdefault("MKL_CBWR", "AVX2")
 
 from .adversarial import Attack, analytic_attack, relative_vulnerability
 from .config import (
@@ -36,9 +46,9 @@ from .metrics import (
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
 from .workspace import Workspace
-from .train import History, Trainer, TrainResult, evaluate, halving_schedule, lr_at, train
-from . import cache, display, geometry, phase, plots, polytopes, theory  # disk cache, notebook, §4, §3, figures
-from .cache import cached_train
+from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, evaluate, halving_schedule, lr_at, train
+from . import display, geometry, phase, plots, polytopes, store, theory  # notebook, §4, §3, figures, results store
+from .store import ResultsStore, StoreError
 
 __version__ = "0.1.0"
 
@@ -48,10 +58,12 @@ __all__ = [  # the documented public API
     "PRESETS", "preset",
     # data, models, training
     "FeatureSampler", "Uniforms", "sample_features", "target_of", "ToyModel", "loss_and_grads", "Workspace",
-    "History", "Trainer", "TrainResult", "evaluate", "halving_schedule", "lr_at", "train", "cached_train",
+    "TRAINER_VERSION", "History", "Trainer", "TrainResult", "blocks", "evaluate", "halving_schedule", "lr_at", "train",
+    # the results store
+    "ResultsStore", "StoreError",
     # metrics and the adversarial attack
     "count_represented", "dimensions_per_feature", "feature_dimensionality", "feature_norms", "neuron_counts",
     "neuron_features", "superposition", "Attack", "analytic_attack", "relative_vulnerability",
     # modules
-    "cache", "display", "geometry", "phase", "plots", "polytopes", "theory",
+    "display", "geometry", "phase", "plots", "polytopes", "store", "theory",
 ]

@@ -15,7 +15,7 @@ Conventions (decided once for the whole project, see PAPER_NOTES §3):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Sequence, Union
 
 import numpy as np
@@ -302,6 +302,28 @@ class Experiment:
         _one_of("per", per, ("instance", "setting"))
         values = torch.tensor(matrix, dtype=torch.float32, device=device).expand(self.n_settings, -1)
         return values.repeat_interleave(self.n_seeds, dim=0) if per == "instance" else values
+
+    def to_dict(self) -> dict:
+        """Every field as plain JSON values (lists, numbers, strings), for :meth:`from_dict` and the results
+        store."""
+        return {
+            "model": asdict(self.model), "data": asdict(self.data), "train": asdict(self.train),
+            "feature_probability": [list(row) for row in self.feature_probability],
+            "importance": [list(row) for row in self.importance],
+            "n_seeds": self.n_seeds, "name": self.name, "setting_labels": list(self.setting_labels),
+        }
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "Experiment":
+        """The experiment :meth:`to_dict` described (validated like any other)."""
+        try:
+            return cls(
+                ModelConfig(**fields["model"]), fields["feature_probability"], fields["importance"], fields["n_seeds"],
+                DataConfig(**fields["data"]), TrainConfig(**fields["train"]), fields["name"],
+                tuple(fields["setting_labels"]),
+            )
+        except (KeyError, TypeError) as error:
+            raise ConfigError(f"not an experiment's fields ({error}): {fields!r:.200}") from error
 
     def replace(self, **changes) -> "Experiment":
         """A copy with some fields changed; ``model``, ``data`` and ``train`` fields may be given by name

@@ -25,24 +25,37 @@ _ONE_BITS = 0x3F800000  # the float32 bit pattern of 1.0
 _MANTISSA = 0x007FFFFF
 
 
+def _spawn_key(stream) -> tuple[int, ...]:
+    key = tuple(stream)
+    if not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0 for k in key):
+        raise ConfigError(f"stream must be a tuple of integers >= 0, got {stream!r}")
+    return key
+
+
+def stream_seed(seed: int, stream: tuple[int, ...] = ()) -> int:
+    """A 63-bit seed for a ``torch.Generator``, derived from ``seed`` and the stream's key (NumPy's
+    ``SeedSequence``: distinct keys give independent seeds)."""
+    words = np.random.SeedSequence(seed, spawn_key=_spawn_key(stream)).generate_state(2, np.uint32)
+    return (int(words[0]) << 31) ^ int(words[1])
+
+
 class Uniforms:
     """A seeded stream of uniform float32 numbers on ``device``.
 
     On the CPU it takes raw 64-bit words from NumPy's SFC64 generator (about four times faster than
     ``torch.rand`` here) and turns 23 of each 32 bits into a float in [1, 2) by bit manipulation; on other
-    devices it uses a ``torch.Generator`` of that device. The same seed gives the same numbers. ``stream``
-    k > 0 gives an independent stream of the same seed (NumPy's ``SeedSequence`` spawn key k − 1), for
-    instances trained side by side on the CPU; stream 0 is the seed's own.
+    devices it uses a ``torch.Generator`` of that device. The same seed gives the same numbers. ``stream``, a
+    tuple of integers (NumPy's ``SeedSequence`` spawn key), gives an independent stream of the same seed: the
+    trainer keys each block's streams by ``(block, role)``; ``()`` is the seed's own stream.
     """
 
-    def __init__(self, seed: int = 0, device: str | torch.device = "cpu", stream: int = 0) -> None:
+    def __init__(self, seed: int = 0, device: str | torch.device = "cpu", stream: tuple[int, ...] = ()) -> None:
         self.device = torch.device(device)
+        key = _spawn_key(stream)
         if self.device.type == "cpu":
-            self._bits = np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(stream - 1,)) if stream else seed)
+            self._bits = np.random.SFC64(np.random.SeedSequence(seed, spawn_key=key) if key else seed)
         else:
-            if stream:
-                raise ConfigError(f"stream must be 0 on {self.device.type} (one torch.Generator), got {stream}")
-            self._generator = torch.Generator(self.device).manual_seed(seed)
+            self._generator = torch.Generator(self.device).manual_seed(stream_seed(seed, key))
 
     def one_to_two(self, *shape: int) -> torch.Tensor:
         """Uniform on [1, 2): the cheapest form on the CPU (U[0, 1) is this minus 1)."""

@@ -42,17 +42,43 @@ class ToyModel(nn.Module):
         *,
         generator: torch.Generator | None = None,
         device: str | torch.device = "cpu",
+        init_instances: int | None = None,
     ) -> None:
+        """``init_instances``: the instance count that the notebook's initialisation scales by (default
+        ``n_instances``; the trainer passes the whole experiment's when it builds one block)."""
         super().__init__()
         if isinstance(n_instances, bool) or not isinstance(n_instances, int) or n_instances < 1:
             raise ConfigError(f"n_instances must be a positive integer (>= 1), got {n_instances!r}")
         self.config = config
         n, m = config.n_features, config.n_hidden
-        std = _init_std(config, n_instances)
+        std = _init_std(config, init_instances or n_instances)
         randn = lambda *shape: torch.randn(shape, generator=generator, device=device) * std  # noqa: E731
         self.W = nn.Parameter(randn(n_instances, m, n))
         self.W_out = None if config.tied else nn.Parameter(randn(n_instances, n, m))
         self.b = nn.Parameter(torch.zeros(n_instances, n, device=device))
+
+    @classmethod
+    def from_arrays(cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu") -> "ToyModel":
+        """A model holding the given weights (arrays or tensors, copied as float32 onto ``device``), shapes
+        checked against ``config``."""
+        W, b = torch.as_tensor(W), torch.as_tensor(b)
+        n, m = config.n_features, config.n_hidden
+        expected = {"W": (W.shape[0], m, n), "b": (W.shape[0], n)}
+        if not config.tied:
+            expected["W_out"] = (W.shape[0], n, m)
+        given = {"W": W, "b": b, "W_out": None if W_out is None else torch.as_tensor(W_out)}
+        for name, shape in expected.items():
+            if given[name] is None or tuple(given[name].shape) != shape or W.ndim != 3:
+                found = None if given[name] is None else tuple(given[name].shape)
+                raise ConfigError(f"{name} must have shape {shape} for {config}, got {found}")
+        model = cls.__new__(cls)
+        nn.Module.__init__(model)
+        model.config = config
+        to = dict(dtype=torch.float32, device=device)
+        model.W = nn.Parameter(W.detach().to(**to).clone())
+        model.W_out = None if config.tied else nn.Parameter(given["W_out"].detach().to(**to).clone())
+        model.b = nn.Parameter(b.detach().to(**to).clone())
+        return model
 
     @property
     def n_instances(self) -> int:

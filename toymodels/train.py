@@ -4,104 +4,100 @@ Each step draws a fresh batch (infinite data), computes the per-instance importa
 gradients in closed form (:func:`toymodels.models.loss_and_grads`), and takes an AdamW step. Instances are
 independent: the summed loss gives each instance the gradient of its own loss. Best-of-K keeps, for each
 setting, the seed with the lowest loss on fresh evaluation batches.
+
+**Blocks.** The instance axis is cut into blocks of a fixed size (:func:`blocks`: cache-sized, set by the model's
+size, the batch size and, with successive halving, the number of seeds; never by the number of settings, of
+workers or of cores). Each block is a run of its own: its initial weights, training batches and evaluation
+batches come from random streams keyed by the seed and the block's index alone, and it has its own optimiser
+state and buffers. So a block trains to the same weights, bit for bit, whether it trains alone, beside other
+blocks in this process, or in another process or machine: ``train`` can split a sweep across workers
+(a local process pool, or any ``concurrent.futures``-style executor such as Dask's) and get what one process gets.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import Experiment, TrainConfig
-from .data import FeatureSampler, Uniforms, target_of
+from .config import ConfigError, Experiment, TrainConfig
+from .data import FeatureSampler, Uniforms, stream_seed, target_of
 from .models import ToyModel, loss_and_grads
 from .workspace import Workspace
 
 Callback = Callable[[int, ToyModel, torch.Tensor], None]
 
-# Seeds the evaluation batches apart from the training batches of the same seed.
-_EVAL_SEED_OFFSET = 1_000_003
-# A step processes its activations, (instance, feature, batch) floats, in chunks of about _CHUNK_ELEMENTS, so
-# that the sampled features, pre-activations and output gradients of a chunk stay in the CPU's cache between
-# the operations that read them. Models with at least _CHUNK_MIN_WEIGHTS weights split the batch (1.6× faster
-# at n=400, m=30); smaller ones split the instance axis instead (gradients 1.9× faster for 2,560 instances of
-# n=3, m=2, the whole step about 10 %), because splitting the batch multiplies the per-matrix overhead of
-# their many tiny matrix products. Instances are independent, so both splits give the same gradients.
+# Bump whenever a change to the trainer, the sampler or the models changes what a seed trains to (the results
+# store keys its entries by it).
+# 2: the Gram-matrix path only where 2n <= 5m, and equal batch chunks.
+# 3: large models train their instances in groups side by side, one random stream per group.
+# 4: fixed-size blocks of instances, each with its own random streams (initial weights, training and
+#    evaluation batches) keyed by the seed and the block's index: the same weights however a sweep is split.
+TRAINER_VERSION = 4
+
+# The random streams of a block: (block index, role).
+_INIT, _TRAIN, _EVAL = 0, 1, 2
+# A block holds about this many activation elements, (instance, feature, batch) floats, per step: small
+# enough that the sampled features, pre-activations and output gradients stay in the CPU's cache between the
+# operations that read them, large enough that the ~30 operations of a step are not dominated by their fixed
+# cost. Models with at least _LARGE_WEIGHTS weights have blocks of _LARGE_BLOCK_ELEMENTS, whose batch is in turn
+# processed in chunks of at most _CHUNK_ELEMENTS // 2 (1.6× faster at n=400, m=30 than the whole batch).
+_BLOCK_ELEMENTS = 1 << 18
+_LARGE_BLOCK_ELEMENTS = 1 << 20
 _CHUNK_ELEMENTS = 1 << 20
-_INSTANCE_CHUNK_ELEMENTS = 1 << 19
-_CHUNK_MIN_WEIGHTS = 1024
-# Automatic thread count: one thread below this many activation elements per step (tiny tensors: more
-# threads spin on barriers), two above it (large matrix products). Fixed by size, never by the machine, so
-# that a seed gives the same weights everywhere.
-_TWO_THREADS_ELEMENTS = 1 << 21
-# A step on one thread has the next batch drawn on the idle second core when a batch has at least this many
-# elements: n=20, m=5 with 7 and 14 instances (143k, 287k elements) 1.24× and 1.31× faster, 100 instances
-# 1.47×; below it, the two threads' handing over of the GIL costs more than the overlap saves (n=5, m=2: 10
-# instances 0.72×, 1 instance 0.58×; 61k–102k elements even). Results are the same either way.
+_LARGE_WEIGHTS = 1024
+# A block's step on one thread has its next batch drawn on an idle core when the batch has at least this many
+# elements: below it, the two threads' handing over of the GIL costs more than the overlap saves (n=5, m=2:
+# 10 instances 0.72×; n=20, m=5 with 7 instances 1.24×). Results are the same either way.
 _DRAW_AHEAD_ELEMENTS = 1 << 17
+# ``train`` splits a sweep across a local process pool only when it has at least this many activation
+# elements to process in all (instances · features · batch · steps; about 10 s on one core): below it, the
+# pool's start (a few seconds, once per process) and hand-over cost more than they save.
+_POOL_MIN_ELEMENTS = 3 * 10**9
 
 
-def _large(model) -> bool:
-    """Whether a model's matrices are large enough (n·m ≥ _CHUNK_MIN_WEIGHTS) to split the batch into chunks and
-    to train in instance groups, rather than to split the instance axis."""
-    return model.n_features * model.n_hidden >= _CHUNK_MIN_WEIGHTS
+def _large(experiment: Experiment) -> bool:
+    """Whether the model's matrices are large (n·m ≥ _LARGE_WEIGHTS): its blocks are larger and their batches
+    are split into chunks."""
+    return experiment.model.n_features * experiment.model.n_hidden >= _LARGE_WEIGHTS
 
 
-def instance_groups(experiment: Experiment, n_instances: int | None = None) -> list[tuple[int, int]]:
-    """``(start, stop)`` ranges of the instance axis that train side by side, one per thread, each
-    single-threaded with its own random stream: for large models on the CPU with several threads and
-    instances. One thread then draws its batch (NumPy's generator runs on one core) while the other
-    multiplies matrices, instead of torch's threads sharing every operation and idling through the draws
-    (n=400, m=30, 10 instances: 1.4× faster). Otherwise one range. Fixed by size, never by the machine."""
-    n_instances = n_instances or experiment.n_instances
-    groups = min(threads_for(experiment, n_instances), n_instances)
-    if groups == 1 or torch.device(experiment.train.device).type != "cpu" or not _large(experiment.model):
-        return [(0, n_instances)]
-    return _near_equal_parts(n_instances, groups)
+def block_size(experiment: Experiment) -> int:
+    """Instances per block (the last block may hold fewer). With successive halving a block holds whole
+    settings, since the fits of a setting are compared with each other mid-run."""
+    target = _LARGE_BLOCK_ELEMENTS if _large(experiment) else _BLOCK_ELEMENTS
+    size = max(1, target // (experiment.model.n_features * experiment.train.batch_size))
+    if experiment.train.halving_steps:
+        size = math.ceil(size / experiment.n_seeds) * experiment.n_seeds
+    return size
 
 
-def _near_equal_parts(n: int, parts: int) -> list[tuple[int, int]]:
-    bounds = [round(k * n / parts) for k in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+def blocks(experiment: Experiment) -> list[tuple[int, int]]:
+    """``(start, stop)`` instance ranges of the blocks, in order: block k is ``blocks(experiment)[k]``."""
+    size, total = block_size(experiment), experiment.n_instances
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def threads_for(experiment: Experiment, n_instances: int | None = None) -> int:
-    """The torch thread count for training ``experiment`` (``TrainConfig.threads``, or chosen by size) with
-    ``n_instances`` instances (default: all of them)."""
-    if experiment.train.threads:
-        return experiment.train.threads
-    elements = (n_instances or experiment.n_instances) * experiment.model.n_features * experiment.train.batch_size
-    return 1 if elements < _TWO_THREADS_ELEMENTS else 2
-
-
-def batch_chunks(experiment: Experiment, n_instances: int | None = None, side_by_side: int = 1) -> list[int]:
-    """Sizes of the equal chunks one training batch of ``n_instances`` instances is processed in, when
-    ``side_by_side`` such groups of instances train at once (they share the cache)."""
+def batch_chunks(experiment: Experiment, n_instances: int) -> list[int]:
+    """Sizes of the equal chunks one training batch of a block of ``n_instances`` instances is processed in
+    (large models only; small ones take the whole batch at once). Set by size alone, like the blocks."""
     batch = experiment.train.batch_size
-    per_sample = (n_instances or experiment.n_instances) * experiment.model.n_features
-    largest = max(32, _CHUNK_ELEMENTS // side_by_side // per_sample)
-    if largest >= batch or not _large(experiment.model):
+    largest = max(32, _CHUNK_ELEMENTS // 2 // (n_instances * experiment.model.n_features))
+    if largest >= batch or not _large(experiment):
         return [batch]
     sizes = [batch // k for k in range(2, batch // 32 + 1) if batch % k == 0 and batch // k <= largest]
     return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
-
-
-def instance_chunks(experiment: Experiment, n_instances: int | None = None) -> list[tuple[int, int]]:
-    """``(start, stop)`` ranges of the instance axis that a training step processes one after the other."""
-    n_instances = n_instances or experiment.n_instances
-    model = experiment.model
-    if _large(model):
-        return [(0, n_instances)]  # large matrices: batch_chunks splits the batch instead
-    size = max(1, _INSTANCE_CHUNK_ELEMENTS // (model.n_features * experiment.train.batch_size))
-    return _near_equal_parts(n_instances, math.ceil(n_instances / size))
 
 
 def lr_at(step: int, train: TrainConfig) -> float:
@@ -166,20 +162,37 @@ def _progress_enabled(train: TrainConfig) -> bool:
 def evaluate(
     model: ToyModel, experiment: Experiment, n_batches: int | None = None, seed: int | None = None
 ) -> torch.Tensor:
-    """Per-instance loss averaged over fresh batches (seeded, and at the trainer's thread count for this size,
-    so repeated calls agree to the last bit)."""
+    """Per-instance loss averaged over fresh, seeded batches (``train.eval_batches`` of them by default). A model
+    with the experiment's instances is evaluated block by block on the trainer's own evaluation batches, so
+    ``evaluate(result.model, experiment)`` is ``result.losses``; another model (a best-of-K one, say) as one
+    block. Repeated calls agree to the last bit (each block is copied to memory of its own, aligned as in training)."""
+    if model.n_instances == experiment.n_instances:
+        ranges = blocks(experiment)
+    else:
+        ranges = [(0, model.n_instances)]
     device = model.W.device
-    with _torch_threads(threads_for(experiment, model.n_instances)):
-        return _evaluate(
-            model, experiment, experiment.probability_tensor(device=device),
-            experiment.importance_tensor(device=device), n_batches, seed,
-        )
+    probability = experiment.probability_tensor(device=device)
+    importance = experiment.importance_tensor(device=device)
+    if model.n_instances != experiment.n_instances:
+        if model.n_instances != experiment.n_settings:
+            raise ConfigError(
+                f"model must have n_instances = {experiment.n_instances} (every fit) or n_settings = "
+                f"{experiment.n_settings} (one per setting), got {model.n_instances}"
+            )
+        probability = experiment.probability_tensor("setting", device)
+        importance = experiment.importance_tensor("setting", device)
+    seed = experiment.train.seed if seed is None else seed
+    with _torch_threads(experiment.train.threads or 1):
+        return torch.cat([
+            _evaluate(model.select(range(start, stop)), experiment, probability[start:stop], importance[start:stop],
+                      Uniforms(seed, device, stream=(index, _EVAL)), n_batches)
+            for index, (start, stop) in enumerate(ranges)
+        ])
 
 
 @torch.no_grad()
-def _evaluate(model, experiment, probability, importance, n_batches=None, seed=None) -> torch.Tensor:
+def _evaluate(model, experiment, probability, importance, uniforms: Uniforms, n_batches=None) -> torch.Tensor:
     train = experiment.train
-    uniforms = Uniforms((train.seed if seed is None else seed) + _EVAL_SEED_OFFSET, model.W.device)
     sampler = FeatureSampler(probability, experiment.data, uniforms)
     total = torch.zeros(model.n_instances, device=model.W.device)
     n_batches = n_batches or train.eval_batches
@@ -197,12 +210,6 @@ def _torch_threads(threads: int):
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _in_inference_mode(function, *args):
-    """``function(*args)`` in inference mode, which is per thread: for the helper threads."""
-    with torch.inference_mode():
-        return function(*args)
 
 
 def _cores() -> int:
@@ -283,132 +290,76 @@ class AdamW:
         self.exp_avg_sq = [v[index] for v in self.exp_avg_sq]
 
 
-@dataclass
-class _Group:
-    """Instances ``start:stop``, trained on one thread: a view of the model, their importance and sampler, the
-    batch chunks of a step and their buffers."""
+class _Block:
+    """Instances ``start:stop`` of an experiment (block ``index``), trained as a run of their own: initial
+    weights, training and evaluation batches from the streams ``(index, role)`` of the seed, and an optimiser
+    state and buffers of its own. Nothing it computes depends on the other blocks."""
 
-    start: int
-    stop: int
-    model: ToyModel
-    importance: torch.Tensor
-    sampler: FeatureSampler
-    chunks: list[int]
-    workspace: Workspace
-
-
-class Trainer:
-    """Step-by-step training of an :class:`Experiment`; :func:`train` runs one from start to finish.
-
-    ``run(n)`` takes n more steps; ``keep_best(k)`` keeps the k lowest-loss fits of each setting (successive
-    halving); ``result()`` evaluates and packages the model. Every step draws a fresh batch.
-    """
-
-    def __init__(self, experiment: Experiment, callback: Callback | None = None) -> None:
+    def __init__(self, experiment: Experiment, index: int, start: int, stop: int, device: torch.device) -> None:
         config = experiment.train
-        self.experiment, self.callback = experiment, callback
-        self.device = torch.device(config.device)
-        # Initial weights and batches come from two streams of the same seed.
-        self.threads = threads_for(experiment)
-        # One random stream per instance group (stream 0 is the seed's own, so one group draws as before).
-        self.streams = [Uniforms(config.seed, self.device, stream=k) for k in range(len(instance_groups(experiment)))]
-        self.workspace = Workspace()
-        with _torch_threads(self.threads):
-            generator = torch.Generator(self.device).manual_seed(config.seed)
-            self.model = ToyModel(experiment.model, experiment.n_instances, generator=generator, device=self.device)
-        self.seeds = torch.arange(experiment.n_seeds, device=self.device).repeat(experiment.n_settings)
-        self.probability = experiment.probability_tensor(device=self.device)
-        self.importance = experiment.importance_tensor(device=self.device)
+        self.experiment, self.index, self.device = experiment, index, device
+        generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _INIT)))
+        # The notebook's initialisation scales with the whole experiment's instance count, not the block's.
+        self.model = ToyModel(experiment.model, stop - start, generator=generator, device=device,
+                              init_instances=experiment.n_instances)
+        self.seeds = torch.arange(start, stop, device=device) % experiment.n_seeds
+        self.fits = experiment.n_seeds  # fits of each setting in the block (fewer after a halving cut)
+        self.probability = experiment.probability_tensor(device=device)[start:stop]
+        self.importance = experiment.importance_tensor(device=device)[start:stop]
+        self.stream = Uniforms(config.seed, device, stream=(index, _TRAIN))
         self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        self._split_instances()
+        self.workspace = Workspace()
         self.step = 0
         self.snapshots: list[tuple] = []
+        self._resize()
+
+    def _resize(self) -> None:
+        self.sampler = FeatureSampler(self.probability, self.experiment.data, self.stream)
+        self.chunks = batch_chunks(self.experiment, self.model.n_instances)
 
     def _parameters(self) -> list[torch.Tensor]:
         return [p.data for p in (self.model.W, self.model.W_out, self.model.b) if p is not None]
 
     def _snapshot(self, loss: torch.Tensor) -> None:
         model = self.model
-        W, b = model.W.detach().cpu().clone(), model.b.detach().cpu().clone()
         W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
-        loss = loss.clone()  # an ordinary tensor: the step's comes out of inference mode
-        self.snapshots.append((self.step, W, b, loss.cpu(), W_out))
-        if self.callback is not None:
-            self.callback(self.step, model, loss)
+        # Ordinary tensors: the step's loss comes out of inference mode.
+        self.snapshots.append((self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(),
+                               loss.clone().cpu(), W_out))
 
-    def run(self, n_steps: int | None = None) -> None:
-        """Take ``n_steps`` more steps (default: all that remain of ``experiment.train.steps``)."""
+    def run(self, n_steps: int, draw_ahead: bool = False, bar=None) -> None:
+        """Take ``n_steps`` steps, with the batches drawn ahead on another core if ``draw_ahead`` and the batch
+        is large enough (:class:`_DrawAhead`). The caller sets the torch thread count."""
         config = self.experiment.train
-        n_steps = config.steps - self.step if n_steps is None else n_steps
-        bar = tqdm(total=n_steps, disable=not _progress_enabled(config), desc=self.experiment.name, mininterval=1.0)
-        groups = len(self.groups)
-        # Several groups each compute on one thread: the main thread takes the first, helpers the others. One
-        # group on one thread leaves a core idle: a helper draws the next batch while this thread computes.
-        pool = ThreadPoolExecutor(groups - 1, initializer=torch.set_num_threads, initargs=(1,)) if groups > 1 \
-            else nullcontext()
-        draw = self._draw_ahead(n_steps)
-        with _torch_threads(1 if groups > 1 else self.threads), pool as helpers, draw or nullcontext():
+        elements = self.model.n_instances * self.experiment.model.n_features * self.chunks[0]
+        draw = None
+        if draw_ahead and n_steps and self.device.type == "cpu" and elements >= _DRAW_AHEAD_ELEMENTS:
+            draw = _DrawAhead(self.sampler, self.chunks[0], n_steps * len(self.chunks))
+        with draw or nullcontext():
             for _ in range(n_steps):
                 snapshot = config.snapshot_every and self.step % config.snapshot_every == 0
-                report = not bar.disable and self.step % 100 == 0
                 self.optimizer.lr = lr_at(self.step, config)
-                loss, grads = self._loss_and_grads(need_loss=snapshot or report, helpers=helpers, draw=draw)
+                loss, grads = self._loss_and_grads(need_loss=snapshot, draw=draw)
                 if snapshot:
                     self._snapshot(loss)
-                if report:
-                    bar.set_postfix(loss=f"{loss.sum().item():.3g}", refresh=False)
                 self.optimizer.step(grads)
                 self.step += 1
-                bar.update()
-        bar.close()
-
-    def _draw_ahead(self, n_steps: int) -> "_DrawAhead | None":
-        """Batches for ``n_steps`` steps drawn ahead on a second core, when one group trains on one thread and
-        its batches are large enough for the overlap to outweigh the handing over (:class:`_DrawAhead`). It
-        depends on the machine's cores, which is safe: the batches are the same either way."""
-        sizes = [self.experiment.train.batch_size] if len(self.parts) > 1 else self.groups[0].chunks
-        elements = self.model.n_instances * self.experiment.model.n_features * sizes[0]
-        if len(self.groups) > 1 or self.threads > 1 or self.device.type != "cpu" or _cores() < 2 \
-                or elements < _DRAW_AHEAD_ELEMENTS or not n_steps:
-            return None
-        return _DrawAhead(self.groups[0].sampler, sizes[0], n_steps * len(sizes))
+                if bar is not None:
+                    bar.update()
 
     @torch.inference_mode()
-    def _loss_and_grads(
-        self, need_loss: bool, helpers: ThreadPoolExecutor | None = None, draw: "_DrawAhead | None" = None
-    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
-        """Loss and gradients of one fresh batch: the first instance group's on this thread, the others' on
-        ``helpers`` (without them, one after the other here). With one group, ``draw`` may give its batches
-        instead of its sampler. In inference mode, like the optimiser's step: torch then skips its autograd
-        bookkeeping on every operation (5–15 % of a small model's step)."""
+    def _loss_and_grads(self, need_loss: bool, draw=None) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """Loss and gradients of one fresh batch (``draw(size)``, by default the sampler), summed over the batch
+        chunks. In inference mode, like the optimiser's step: torch then skips its autograd bookkeeping on every
+        operation (5–15 % of a small model's step)."""
         names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
-        if len(self.parts) > 1:
-            return self._loss_and_grads_by_instances(need_loss, names, draw)
-        if len(self.groups) == 1:
-            return self._group_loss_and_grads(self.groups[0], need_loss, names, draw)
-        if helpers is None:
-            results = [self._group_loss_and_grads(group, need_loss, names) for group in self.groups]
-        else:
-            later = [helpers.submit(_in_inference_mode, self._group_loss_and_grads, group, need_loss, names)
-                     for group in self.groups[1:]]
-            results = [self._group_loss_and_grads(self.groups[0], need_loss, names)] + [part.result() for part in later]
-        grads = [self.workspace.get(f"grad_{name}", getattr(self.model, name).shape, self.model.W) for name in names]
-        for group, (_, group_grads) in zip(self.groups, results):
-            for grad, part in zip(grads, group_grads):
-                grad[group.start:group.stop] = part
-        return (torch.cat([loss for loss, _ in results]) if need_loss else None), grads
-
-    def _group_loss_and_grads(self, group: _Group, need_loss: bool, names: list[str], draw=None):
-        """The group's loss and gradients of one fresh batch (``draw(size)``, by default its sampler), summed
-        over its cache-sized batch chunks."""
         config, data = self.experiment.train, self.experiment.data
-        draw = draw or group.sampler
+        draw = draw or self.sampler
         total_loss, total_grads = None, None
-        for chunk in group.chunks:
+        for chunk in self.chunks:
             x = draw(chunk)
-            loss, grads = loss_and_grads(
-                group.model, x, target_of(x, data), group.importance, group.workspace, need_loss, config.batch_size
-            )
+            loss, grads = loss_and_grads(self.model, x, target_of(x, data), self.importance, self.workspace,
+                                         need_loss, config.batch_size)
             if total_grads is None:
                 total_loss, total_grads = loss, [grads[name] for name in names]
             else:
@@ -416,72 +367,175 @@ class Trainer:
                 total_loss = None if loss is None else total_loss + loss
         return total_loss, total_grads
 
-    def _loss_and_grads_by_instances(self, need_loss: bool, names: list[str], draw=None):
-        """As :meth:`_loss_and_grads`, one instance chunk after the other (one batch for all of them)."""
-        x = (draw or self.groups[0].sampler)(self.experiment.train.batch_size)
-        target = target_of(x, self.experiment.data)
-        grads = [self.workspace.get(f"grad_{name}", getattr(self.model, name).shape, x) for name in names]
-        losses = []
-        for start, stop, part, workspace in self.parts:
-            loss, part_grads = loss_and_grads(
-                part, x[start:stop], target[start:stop], self.importance[start:stop], workspace, need_loss
-            )
-            for grad, name in zip(grads, names):
-                grad[start:stop] = part_grads[name]
-            losses.append(loss)
-        return (torch.cat(losses) if need_loss else None), grads
+    def evaluate(self) -> torch.Tensor:
+        """Loss of each current instance on the block's evaluation batches (the same at every call)."""
+        uniforms = Uniforms(self.experiment.train.seed, self.device, stream=(self.index, _EVAL))
+        return _evaluate(self.model, self.experiment, self.probability, self.importance, uniforms)
+
+    def keep_best(self, k: int) -> None:
+        """Continue with only the k lowest-loss fits of each of the block's settings (whole settings: with
+        successive halving, :func:`block_size` makes every block hold whole settings)."""
+        losses = self.evaluate().view(-1, self.fits)
+        chosen = losses.topk(min(k, self.fits), dim=1, largest=False).indices.sort(dim=1).values
+        index = (chosen + self.fits * torch.arange(len(losses), device=self.device).unsqueeze(1)).flatten()
+        self.fits = chosen.shape[1]
+        self.model = self.model.select(index)
+        self.seeds, self.probability, self.importance = self.seeds[index], self.probability[index], self.importance[index]
+        self.optimizer.keep(index, self._parameters())
+        self._resize()
+
+    def finish(self) -> dict:
+        """Evaluate and package this block's arrays (CPU tensors), taking the last snapshot."""
+        losses = self.evaluate()
+        config = self.experiment.train
+        if config.snapshot_every and self.snapshots[-1][0] != self.step:
+            self._snapshot(losses)
+        model = self.model
+        arrays = {"W": model.W.detach().cpu(), "b": model.b.detach().cpu(), "losses": losses.cpu(), "seeds": self.seeds.cpu()}
+        if model.W_out is not None:
+            arrays["W_out"] = model.W_out.detach().cpu()
+        if self.snapshots:
+            steps, Ws, bs, step_losses, W_outs = zip(*self.snapshots)
+            arrays.update(history_steps=torch.tensor(steps), history_W=torch.stack(Ws), history_b=torch.stack(bs),
+                          history_losses=torch.stack(step_losses))
+            if W_outs[0] is not None:
+                arrays["history_W_out"] = torch.stack(W_outs)
+        return arrays
+
+
+def _assemble(experiment: Experiment, parts: list[dict], device: torch.device) -> TrainResult:
+    """One :class:`TrainResult` from the blocks' arrays (:meth:`_Block.finish`), concatenated in block order."""
+    joined = {name: torch.cat([part[name] for part in parts], dim=1 if name.startswith("history_") else 0)
+              for name in parts[0] if name != "history_steps"}
+    model = ToyModel.from_arrays(experiment.model, joined["W"], joined["b"], joined.get("W_out"), device=device)
+    history = None
+    if "history_W" in joined:
+        history = History(steps=parts[0]["history_steps"], W=joined["history_W"], b=joined["history_b"],
+                          losses=joined["history_losses"], W_out=joined.get("history_W_out"))
+    return TrainResult(experiment, model, joined["losses"].to(device), history, joined["seeds"].to(device))
+
+
+class Trainer:
+    """Step-by-step training of an :class:`Experiment`'s blocks in this process; :func:`train` runs one from
+    start to finish (and can split the blocks across workers).
+
+    ``run(n)`` takes n more steps; ``keep_best(k)`` keeps the k lowest-loss fits of each setting (successive
+    halving); ``result()`` evaluates and packages the model. ``block_range`` trains only those blocks (a
+    worker's share of a sweep). ``cores`` is how many cores the trainer may keep busy (default: this process's):
+    with two or more, the blocks of large models train side by side on threads, and a block of a small model
+    has its batches drawn ahead on a second core. How blocks are run never changes what they compute.
+    """
+
+    def __init__(self, experiment: Experiment, callback: Callback | None = None, *,
+                 block_range: tuple[int, int] | None = None, cores: int | None = None) -> None:
+        self.experiment, self.callback = experiment, callback
+        self.device = torch.device(experiment.train.device)
+        self.threads = experiment.train.threads or 1
+        self.cores = cores or _cores()
+        ranges = blocks(experiment)
+        first, stop = block_range or (0, len(ranges))
+        if not 0 <= first < stop <= len(ranges):
+            raise ConfigError(f"block_range must lie within the experiment's {len(ranges)} blocks, got {block_range}")
+        with _torch_threads(self.threads):
+            self.blocks = [_Block(experiment, k, *ranges[k], self.device) for k in range(first, stop)]
+        self.step = 0
+        self._called_back = -1  # the step of the last snapshot passed to the callback
+
+    @property
+    def model(self) -> ToyModel:
+        """The trained instances of every block (a copy, unless there is one block)."""
+        if len(self.blocks) == 1:
+            return self.blocks[0].model
+        models = [block.model for block in self.blocks]
+        W_out = None if models[0].W_out is None else torch.cat([m.W_out.detach() for m in models])
+        return ToyModel.from_arrays(self.experiment.model, torch.cat([m.W.detach() for m in models]),
+                                    torch.cat([m.b.detach() for m in models]), W_out, device=self.device)
+
+    def _side_by_side(self) -> int:
+        """Threads the blocks train on at once: one per core for large models (their operations release the GIL
+        long enough), else one (tiny operations hand the GIL over too often; processes share those instead)."""
+        if self.threads > 1 or self.device.type != "cpu" or not _large(self.experiment):
+            return 1
+        return max(1, min(self.cores, len(self.blocks)))
+
+    def run(self, n_steps: int | None = None) -> None:
+        """Take ``n_steps`` more steps (default: all that remain of ``experiment.train.steps``). With a callback,
+        the blocks meet at every snapshot, and the callback sees the step, the model and the loss of that
+        snapshot."""
+        config = self.experiment.train
+        n_steps = config.steps - self.step if n_steps is None else n_steps
+        stops = [self.step + n_steps]
+        if self.callback is not None and config.snapshot_every:
+            every = config.snapshot_every
+            first = -(-self.step // every) * every  # the first snapshot step at or after this one
+            stops = sorted({*range(first + 1, self.step + n_steps + 1, every), self.step + n_steps})
+        bar = tqdm(total=n_steps * len(self.blocks), disable=not _progress_enabled(config), desc=self.experiment.name,
+                   mininterval=1.0, unit="block-step")
+        side_by_side = self._side_by_side()
+        pool = ThreadPoolExecutor(side_by_side - 1, initializer=torch.set_num_threads, initargs=(1,)) \
+            if side_by_side > 1 else nullcontext()
+        with _torch_threads(self.threads), pool as helpers, bar:
+            for stop in stops:
+                self._run_blocks(stop - self.step, helpers, side_by_side, bar)
+                self.step = stop
+                if self.callback is not None and self.blocks[0].snapshots and self.blocks[0].snapshots[-1][0] == stop - 1:
+                    self._call_back()
+
+    def _run_blocks(self, n_steps: int, helpers, side_by_side: int, bar) -> None:
+        """Every block takes ``n_steps`` steps: one after the other on this thread, or, side by side, block k on
+        thread k mod ``side_by_side`` (this thread is thread 0)."""
+        if side_by_side == 1:
+            draw_ahead = self.threads == 1 and self.cores >= 2
+            for block in self.blocks:
+                block.run(n_steps, draw_ahead, bar)
+            return
+
+        def run_share(share: int) -> None:
+            with torch.inference_mode():
+                for block in self.blocks[share::side_by_side]:
+                    block.run(n_steps, False, bar)
+
+        later = [helpers.submit(run_share, share) for share in range(1, side_by_side)]
+        run_share(0)
+        for future in later:
+            future.result()
+
+    def _call_back(self) -> None:
+        """The callback on the blocks' latest snapshot, joined."""
+        snapshots = [block.snapshots[-1] for block in self.blocks]
+        step = snapshots[0][0]
+        W_out = None if snapshots[0][4] is None else torch.cat([s[4] for s in snapshots])
+        model = ToyModel.from_arrays(self.experiment.model, torch.cat([s[1] for s in snapshots]),
+                                     torch.cat([s[2] for s in snapshots]), W_out, device=self.device)
+        self._called_back = step
+        self.callback(step, model, torch.cat([s[3] for s in snapshots]))
 
     def evaluate(self) -> torch.Tensor:
         """Loss of each current instance on fresh evaluation batches (the same batches at every call)."""
         with _torch_threads(self.threads):
-            return _evaluate(self.model, self.experiment, self.probability, self.importance)
+            return torch.cat([block.evaluate() for block in self.blocks])
 
     def keep_best(self, k: int) -> None:
-        """Continue with only the k lowest-loss fits of each setting."""
-        n_settings = self.experiment.n_settings
-        losses = self.evaluate().view(n_settings, -1)
-        fits = losses.shape[1]
-        chosen = losses.topk(min(k, fits), dim=1, largest=False).indices.sort(dim=1).values
-        index = (chosen + fits * torch.arange(n_settings, device=self.device).unsqueeze(1)).flatten()
-        self.model = self.model.select(index)
-        self.seeds = self.seeds[index]
-        self.probability, self.importance = self.probability[index], self.importance[index]
-        self.optimizer.keep(index, self._parameters())
-        self.threads = threads_for(self.experiment, len(index))
-        self._split_instances()
+        """Continue with only the k lowest-loss fits of each setting (needs ``halving_steps`` set, so that
+        every block holds whole settings)."""
+        if not self.experiment.train.halving_steps:
+            raise ConfigError("keep_best needs successive halving (halving_steps > 0): blocks then hold whole settings")
+        with _torch_threads(self.threads):
+            for block in self.blocks:
+                block.keep_best(k)
 
-    def _split_instances(self) -> None:
-        """The instance groups that train side by side (:func:`instance_groups`) and, within one group of a
-        small model, the instance chunks processed one after the other (:func:`instance_chunks`), each with
-        views of the model and buffers of their own. Fewer instances never make more groups, so group k
-        keeps drawing from stream k."""
-        n_instances, data = self.model.n_instances, self.experiment.data
-        ranges = instance_groups(self.experiment, n_instances)
-        self.groups = [
-            _Group(start, stop, self.model.view(start, stop), self.importance[start:stop],
-                   FeatureSampler(self.probability[start:stop], data, self.streams[k]),
-                   batch_chunks(self.experiment, stop - start, len(ranges)), Workspace())
-            for k, (start, stop) in enumerate(ranges)
-        ]
-        ranges = instance_chunks(self.experiment, n_instances)
-        self.parts = [(start, stop, self.model.view(start, stop), Workspace()) for start, stop in ranges]
+    def arrays(self) -> list[dict]:
+        """Each block's final arrays (:meth:`_Block.finish`)."""
+        with _torch_threads(self.threads):
+            arrays = [block.finish() for block in self.blocks]
+        if self.callback is not None and self.experiment.train.snapshot_every \
+                and self.blocks[0].snapshots[-1][0] == self.step and self._called_back != self.step:
+            self._call_back()  # the final snapshot, with the evaluation loss
+        return arrays
 
     def result(self) -> TrainResult:
         """Evaluate the current model on fresh batches and package it (with its history)."""
-        losses = self.evaluate()
-        if self.experiment.train.snapshot_every and self.snapshots[-1][0] != self.step:
-            self._snapshot(losses)
-        history = None
-        if self.snapshots:
-            steps, Ws, bs, step_losses, W_outs = zip(*self.snapshots)
-            history = History(
-                steps=torch.tensor(steps),
-                W=torch.stack(Ws),
-                b=torch.stack(bs),
-                losses=torch.stack(step_losses),
-                W_out=None if W_outs[0] is None else torch.stack(W_outs),
-            )
-        return TrainResult(self.experiment, self.model, losses, history, self.seeds)
+        return _assemble(self.experiment, self.arrays(), self.device)
 
 
 def halving_schedule(train: TrainConfig, n_seeds: int) -> list[tuple[int, int]]:
@@ -497,17 +551,103 @@ def halving_schedule(train: TrainConfig, n_seeds: int) -> list[tuple[int, int]]:
     return cuts
 
 
-def train(experiment: Experiment, *, callback: Callback | None = None) -> TrainResult:
-    """Train every instance of ``experiment`` and return the model, the final losses and the history.
-
-    ``callback(step, model, loss)`` runs at every snapshot (needs ``snapshot_every`` > 0); ``loss`` is the
-    per-instance training loss at that step. The same seed gives the same weights. With
-    ``halving_steps`` set, best-of-K runs as successive halving (:func:`halving_schedule`): the result then
-    holds only the surviving fits, and ``result.seeds`` says which they are.
-    """
-    trainer = Trainer(experiment, callback)
-    for step, fits in halving_schedule(experiment.train, experiment.n_seeds):
+def _run(trainer: Trainer) -> None:
+    """Train from start to finish, with successive halving's cuts."""
+    for step, fits in halving_schedule(trainer.experiment.train, trainer.experiment.n_seeds):
         trainer.run(step - trainer.step)
         trainer.keep_best(fits)
     trainer.run()
-    return trainer.result()
+
+
+def train_blocks(experiment: Experiment, first: int, stop: int, cores: int = 1) -> list[dict]:
+    """Train blocks ``first:stop`` of ``experiment`` from start to finish and return their arrays: a worker's
+    share of :func:`train` (a module-level function, so that process pools and Dask can send it)."""
+    trainer = Trainer(experiment.replace(progress=False), block_range=(first, stop), cores=cores)
+    _run(trainer)
+    return trainer.arrays()
+
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def local_pool() -> ProcessPoolExecutor:
+    """This process's pool of worker processes, one per core, started once and reused (spawned, not forked:
+    a forked copy of a process that has run torch's thread pools can deadlock)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ProcessPoolExecutor(_cores(), mp_context=multiprocessing.get_context("spawn"))
+    return _POOL
+
+
+def default_workers(experiment: Experiment, callback: Callback | None = None) -> int:
+    """How many local worker processes :func:`train` uses when not told: ``$TOYMODELS_WORKERS`` if set, else
+    one per core for a CPU sweep of a small model with several blocks and enough work to repay the pool, else 1
+    (this process: a large model's blocks train side by side on threads there, 1.1× faster than in processes
+    at n=400, m=30)."""
+    if os.environ.get("TOYMODELS_WORKERS"):
+        return max(1, int(os.environ["TOYMODELS_WORKERS"]))
+    config = experiment.train
+    work = experiment.n_instances * experiment.model.n_features * config.batch_size * config.steps
+    if callback is not None or torch.device(config.device).type != "cpu" or work < _POOL_MIN_ELEMENTS \
+            or _large(experiment):  # a large model's blocks already train side by side on threads
+        return 1
+    return max(1, min(_cores(), len(blocks(experiment))))
+
+
+def _shares(experiment: Experiment, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous block ranges holding near-equal numbers of instances."""
+    ranges = blocks(experiment)
+    ends = np.cumsum([stop - start for start, stop in ranges])
+    cuts = [0] + [int(np.searchsorted(ends, ends[-1] * k / parts, side="left")) + 1 for k in range(1, parts)]
+    cuts = sorted(set(min(cut, len(ranges)) for cut in cuts) | {len(ranges)})
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if a < b]
+
+
+def train(
+    experiment: Experiment,
+    *,
+    callback: Callback | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+) -> TrainResult:
+    """Train every instance of ``experiment`` and return the model, the final losses and the history.
+
+    ``callback(step, model, loss)`` runs at every snapshot (needs ``snapshot_every`` > 0; training then stays in
+    this process); ``loss`` is the per-instance training loss at that step. With ``halving_steps`` set, best-of-K
+    runs as successive halving (:func:`halving_schedule`): the result then holds only the surviving fits, and
+    ``result.seeds`` says which they are.
+
+    The blocks (:func:`blocks`) can train in several workers: ``workers`` local processes (default:
+    :func:`default_workers`), or the workers of ``executor``, any ``concurrent.futures.Executor`` (a Dask
+    cluster's ``client.get_executor()``, say). The same seed gives the same weights, bit for bit, either way.
+    """
+    if executor is not None and callback is not None:
+        raise ConfigError("callback needs training in this process: pass no executor with a callback")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers must be a positive integer (>= 1), got {workers!r}")
+    if executor is None:
+        workers = workers or default_workers(experiment, callback)
+        if workers == 1 or callback is not None:
+            trainer = Trainer(experiment, callback)
+            _run(trainer)
+            return trainer.result()
+        executor = local_pool()
+    else:
+        workers = workers or len(blocks(experiment))
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise ConfigError("train was called while a spawned worker process was importing the main script: put the "
+                          "script's top level under `if __name__ == '__main__':`, or pass workers=1")
+    shares = _shares(experiment, workers)
+    futures = [executor.submit(train_blocks, experiment, first, stop) for first, stop in shares]
+    parts = []
+    try:
+        for future in tqdm(futures, disable=not _progress_enabled(experiment.train), desc=experiment.name, unit="share"):
+            parts += future.result()
+    except BrokenProcessPool as error:
+        global _POOL
+        _POOL = None  # a broken pool takes no more work: the next call starts a new one
+        raise RuntimeError(
+            "a worker process training a share of the sweep died (out of memory, killed, or a script without "
+            "`if __name__ == '__main__':` that spawned workers re-ran): pass workers=1 to train in this process"
+        ) from error
+    return _assemble(experiment, parts, torch.device(experiment.train.device))

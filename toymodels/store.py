@@ -1,0 +1,215 @@
+"""The results store: trained experiments kept as plain arrays, so that reading a chapter never re-trains it.
+
+An entry is one ``.npz`` file (NumPy arrays only, loaded with ``allow_pickle=False``) named after the
+experiment and its key: a hash of every field that decides the result and of the trainer's version
+(:data:`toymodels.train.TRAINER_VERSION`). It holds the trained weights, the final losses, which fit each
+instance is, the training history if one was kept, and a ``meta`` record: the key, the experiment's fields
+(so that the entry can be re-trained from the store alone), the CPU kernels it was trained with and a SHA-256
+checksum of the arrays. Entries are written atomically (a temporary file renamed into place); one whose
+checksum, key or layout does not hold is corrupt and never trusted.
+
+:meth:`ResultsStore.train` is ``train`` through the store. Its ``mode`` says what it may do:
+
+* ``"use"``: load, never train; a missing, stale (another trainer version) or corrupt entry raises
+  :class:`StoreError`, which names the experiment and the command that regenerates it. The book's tests run so.
+* ``"update"``: load valid entries, train and write the others (the default; ``make execute``).
+* ``"retrain"``: train and write every entry afresh (``make execute RETRAIN=1``).
+* ``"off"``: train, neither read nor write (fast mode in CI).
+
+The chapters call :func:`train`, which uses the book's store (``book/results`` in the repository, or
+``$TOYMODELS_STORE_DIR``) in the mode ``$TOYMODELS_STORE`` (default ``"update"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import ConfigError, Experiment
+from .models import ToyModel
+from .train import TRAINER_VERSION, History, TrainResult
+from .train import train as _train
+
+MODES = ("use", "update", "retrain", "off")
+REGENERATE = "make execute"  # the command that trains missing or stale entries and re-executes the chapters
+# Fields that change nothing the trainer computes, left out of the key.
+_NOT_IN_KEY = ("progress",)
+
+
+class StoreError(RuntimeError):
+    """A store entry is missing, stale or corrupt where it must be used as it is."""
+
+
+def _key_fields(experiment: Experiment) -> dict:
+    fields = experiment.to_dict()
+    for name in _NOT_IN_KEY:
+        fields["train"].pop(name)
+    return fields
+
+
+def store_key(experiment: Experiment) -> str:
+    """A stable hash of everything that decides the result: the experiment's fields and the trainer's version."""
+    text = json.dumps({"trainer_version": TRAINER_VERSION, "experiment": _key_fields(experiment)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "experiment"
+
+
+def checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the arrays' names, dtypes, shapes and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def result_arrays(result: TrainResult) -> dict[str, np.ndarray]:
+    """A result as named NumPy arrays (what an entry stores besides its ``meta``)."""
+    model = result.model
+    tensors = {"W": model.W, "b": model.b, "W_out": model.W_out, "losses": result.losses, "seeds": result.seeds}
+    if result.history is not None:
+        tensors.update({f"history_{name}": value for name, value in vars(result.history).items()})
+    return {name: tensor.detach().cpu().numpy() for name, tensor in tensors.items() if tensor is not None}
+
+
+def result_from_arrays(experiment: Experiment, arrays: dict[str, np.ndarray]) -> TrainResult:
+    device = torch.device(experiment.train.device)
+    tensor = {name: torch.from_numpy(np.array(value)) for name, value in arrays.items()}
+    model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)
+    history = None
+    if "history_steps" in tensor:
+        history = History(tensor["history_steps"], tensor["history_W"], tensor["history_b"],
+                          tensor["history_losses"], tensor.get("history_W_out"))
+    return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
+
+
+def read_entry(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """An entry's ``meta`` and arrays, after checking its checksum; :class:`StoreError` if it cannot be read
+    or the checksum does not hold."""
+    try:
+        with np.load(path, allow_pickle=False) as entry:
+            arrays = {name: entry[name] for name in entry.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except Exception as error:  # truncated, not a zip, no meta, a pickled array ...
+        raise StoreError(f"results store: {path} is unreadable ({type(error).__name__}: {error})") from error
+    if meta.get("checksum") != checksum(arrays):
+        raise StoreError(f"results store: {path} is corrupt (its arrays do not match their checksum)")
+    return meta, arrays
+
+
+def default_directory() -> Path:
+    """The book's store: ``$TOYMODELS_STORE_DIR``, else ``book/results`` beside the package in a checkout of
+    the repository, else ``~/.cache/toymodels``."""
+    if os.environ.get("TOYMODELS_STORE_DIR"):
+        return Path(os.environ["TOYMODELS_STORE_DIR"])
+    book = Path(__file__).resolve().parents[1] / "book"
+    return book / "results" if book.is_dir() else Path.home() / ".cache" / "toymodels"
+
+
+def default_mode() -> str:
+    mode = os.environ.get("TOYMODELS_STORE", "update")
+    if mode not in MODES:
+        raise ConfigError(f"TOYMODELS_STORE must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
+    return mode
+
+
+class ResultsStore:
+    """Trained experiments in ``directory`` (see the module's text for the ``mode``)."""
+
+    def __init__(self, directory: str | os.PathLike | None = None, mode: str | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_directory()
+        self.mode = mode or default_mode()
+        if self.mode not in MODES:
+            raise ConfigError(f"mode must be one of {', '.join(map(repr, MODES))}; got {self.mode!r}")
+
+    def path(self, experiment: Experiment) -> Path:
+        return self.directory / f"{_slug(experiment.name)}-{store_key(experiment)}.npz"
+
+    def entries(self) -> list[Path]:
+        return sorted(self.directory.glob("*.npz"))
+
+    def load(self, experiment: Experiment) -> TrainResult:
+        """The stored result of ``experiment``; :class:`StoreError` (naming the experiment and how to regenerate
+        it) if the entry is missing, stale or corrupt."""
+        path = self.path(experiment)
+        if not path.exists():
+            others = [p.name for p in self.directory.glob(f"{_slug(experiment.name)}-*.npz")]
+            stale = f"; entries of another trainer version or setting are there: {', '.join(others)}" if others else ""
+            raise StoreError(
+                f"results store: no entry for {experiment.name!r} (trainer v{TRAINER_VERSION}, key "
+                f"{store_key(experiment)}) in {self.directory}{stale}. Regenerate it with `{REGENERATE}`."
+            )
+        try:
+            meta, arrays = read_entry(path)
+            if meta.get("key") != store_key(experiment):
+                raise StoreError(f"results store: {path} holds another experiment (key {meta.get('key')})")
+            return result_from_arrays(experiment, arrays)
+        except (StoreError, ConfigError, KeyError) as error:
+            raise StoreError(f"{error}. Regenerate {experiment.name!r} with `{REGENERATE}`.") from error
+
+    def save(self, experiment: Experiment, result: TrainResult) -> Path:
+        """Write the entry of ``experiment`` atomically: readers see the old entry or the whole new one."""
+        arrays = result_arrays(result)
+        meta = {
+            "key": store_key(experiment), "trainer_version": TRAINER_VERSION, "experiment": experiment.to_dict(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
+            "checksum": checksum(arrays),
+        }
+        path = self.path(experiment)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+
+    def train(self, experiment: Experiment, **options) -> TrainResult:
+        """``toymodels.train(experiment, **options)`` through the store, as its mode allows."""
+        self._log(experiment)
+        if self.mode == "off":
+            return _train(experiment, **options)
+        if self.mode == "use":
+            return self.load(experiment)
+        if self.mode == "update" and self.path(experiment).exists():
+            try:
+                return self.load(experiment)
+            except StoreError:
+                pass  # corrupt or unreadable: recomputed below, never trusted
+        result = _train(experiment, **options)
+        self.save(experiment, result)
+        return result
+
+    def _log(self, experiment: Experiment) -> None:
+        """Note the entry in ``$TOYMODELS_STORE_LOG``, if set: ``make execute`` prunes the entries no chapter used."""
+        log = os.environ.get("TOYMODELS_STORE_LOG")
+        if log:
+            with open(log, "a") as file:
+                file.write(self.path(experiment).name + "\n")
+
+    def prune(self, keep: set[str]) -> list[Path]:
+        """Delete the entries whose file names are not in ``keep``; returns them."""
+        removed = [path for path in self.entries() if path.name not in keep]
+        for path in removed:
+            path.unlink()
+        return removed
+
+
+def train(experiment: Experiment, **options) -> TrainResult:
+    """Train ``experiment`` through the book's store (:func:`default_directory`, mode ``$TOYMODELS_STORE``):
+    what the chapters call for their heavy runs."""
+    return ResultsStore().train(experiment, **options)
