@@ -65,7 +65,7 @@ def matmul_gflops(device: str, size: int = 2048, repeats: int = 10) -> float:
 def compare(n, m, densities, decay, chunks, chunk_steps, device) -> dict:
     exp = experiment(n, m, densities, decay, chunks * chunk_steps, device)
     trainer = tm.Trainer(exp)
-    groups = len(trainer.groups)
+    side_by_side = trainer._side_by_side()
     reference = ReferenceTrainer(
         n, m, exp.probability_tensor(device=device), exp.importance_tensor(device=device), BATCH, seed=1
     )
@@ -89,7 +89,7 @@ def compare(n, m, densities, decay, chunks, chunk_steps, device) -> dict:
         "reference_loss": tm.evaluate(reference_model, exp, n_batches=20).sum().item(),
         "steps": chunks * chunk_steps + 3,
         "flops_per_step": 10 * exp.n_instances * BATCH * n * m,  # 2 forward + 3 backward matmuls
-        "setup": f"{trainer.threads} threads" + (f" as {groups} instance groups side by side" if groups > 1 else ""),
+        "setup": f"{len(trainer.blocks)} blocks" + (f", {side_by_side} side by side on threads" if side_by_side > 1 else ""),
     }
 
 

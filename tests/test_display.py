@@ -198,7 +198,7 @@ def test_live_intro_redraws_the_same_figure_in_place():
     (1.0, "2 dedicated, 3 not learned"), (0.2, "4 antipodal, 1 not learned"), (0.1, "5 pentagon"),
 ])
 def test_live_protocol_finds_the_paper_intro_geometries(density, expected):
-    """The live slider's short protocol (1,500 steps at lr 1e-2, best of 8, selected on 16 evaluation batches)
+    """The live slider's short protocol (1,500 steps of batch 256 at lr 1e-2, best of 8, selected on 64 evaluation batches)
     must reach the full protocol's geometry; with 3 fits and 4 evaluation batches it picked the pentagon at
     80 % sparsity, or dropped the wrong feature."""
     best = tm.train(tm.preset("intro_live").replace(feature_probability=density)).best()

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ import torch
 
 from .config import ConfigError, Experiment
 from .models import ToyModel
-from .train import TRAINER_VERSION, History, TrainResult
+from .train import TRAINER_VERSION, History, TrainResult, blocks, local_pool, train_blocks
 from .train import train as _train
 
 MODES = ("use", "update", "retrain", "off")
@@ -172,6 +173,7 @@ class ResultsStore:
         try:
             with os.fdopen(handle, "wb") as file:
                 np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+            os.chmod(temporary, 0o644)  # mkstemp's file is private; an entry is for everyone to read
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -213,3 +215,56 @@ def train(experiment: Experiment, **options) -> TrainResult:
     """Train ``experiment`` through the book's store (:func:`default_directory`, mode ``$TOYMODELS_STORE``):
     what the chapters call for their heavy runs."""
     return ResultsStore().train(experiment, **options)
+
+
+def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, list[str]]:
+    """Re-train an entry from its own ``meta`` and compare it with the stored arrays, bit for bit: in full, or
+    (``sample``) only its block with the fewest instances against that block's slice of the entry, since a block
+    trains to the same bits alone as within its sweep. Returns what was re-trained and the names of the arrays
+    that differ (empty: equal)."""
+    meta, stored = read_entry(Path(path))
+    experiment = Experiment.from_dict(meta["experiment"]).replace(progress=False)
+    if sample:
+        ranges = blocks(experiment)
+        k = min(range(len(ranges)), key=lambda i: (ranges[i][1] - ranges[i][0], -i))
+        (part,) = train_blocks(experiment, k, k + 1)
+        fresh = {name: tensor.numpy() for name, tensor in part.items()}
+        kept = len(stored["losses"]) / experiment.n_instances  # fits kept per fit trained: 1 without halving
+        lo, hi = round(ranges[k][0] * kept), round(ranges[k][1] * kept)
+        stored = {name: array if name == "history_steps" else array[:, lo:hi] if name.startswith("history_")
+                  else array[lo:hi] for name, array in stored.items()}
+        what = f"block {k} (instances {ranges[k][0]}–{ranges[k][1] - 1} of {experiment.n_instances})"
+    else:
+        fresh = result_arrays(_train(experiment))
+        what = f"all {experiment.n_instances} instances"
+    differ = [name for name in sorted(set(stored) | set(fresh))
+              if name not in stored or name not in fresh or not np.array_equal(stored[name], fresh[name])]
+    return what, differ
+
+
+def _timed_retrain(path: Path, sample: bool) -> tuple[str, list[str], float]:
+    start = time.perf_counter()
+    return (*retrain_entry(path, sample), time.perf_counter() - start)
+
+
+def verify(directory: str | os.PathLike | None = None, sample: bool = False, echo=print) -> int:
+    """:func:`retrain_entry` for every entry of the store in ``directory`` (default: the book's), a line each
+    passed to ``echo``; returns the number of entries that are unreadable or differ. Sampled blocks train side by
+    side in the local process pool; a full entry spreads its own blocks over it."""
+    entries = ResultsStore(directory, "use").entries()
+    start, failures = time.perf_counter(), 0
+    if sample:
+        outcomes = [local_pool().submit(_timed_retrain, path, True).result for path in entries]
+    else:
+        outcomes = [lambda path=path: _timed_retrain(path, False) for path in entries]
+    for path, outcome in zip(entries, outcomes):
+        try:
+            what, differ, seconds = outcome()
+            verdict = f"DIFFERS in {', '.join(differ)}" if differ else "equal"
+        except Exception as error:  # unreadable, corrupt, or not an experiment's entry
+            what, differ, seconds, verdict = "", ["?"], 0.0, f"FAILED: {type(error).__name__}: {error}"
+        failures += bool(differ)
+        echo(f"{path.name}: {what}: {verdict} ({seconds:.0f} s)")
+    echo(f"{len(entries) - failures} of {len(entries)} entries equal, bit for bit, in {time.perf_counter() - start:.0f} s "
+         f"({'one block each' if sample else 'in full'}; trainer v{TRAINER_VERSION})")
+    return failures + (not entries)

@@ -20,6 +20,7 @@ import math
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -572,10 +573,12 @@ _POOL: ProcessPoolExecutor | None = None
 
 def local_pool() -> ProcessPoolExecutor:
     """This process's pool of worker processes, one per core, started once and reused (spawned, not forked:
-    a forked copy of a process that has run torch's thread pools can deadlock)."""
+    a forked copy of a process that has run torch's thread pools can deadlock). The workers ignore Ctrl-C, which
+    a terminal or a Jupyter kernel's shutdown sends to the whole process group: this process stops them."""
     global _POOL
     if _POOL is None:
-        _POOL = ProcessPoolExecutor(_cores(), mp_context=multiprocessing.get_context("spawn"))
+        _POOL = ProcessPoolExecutor(_cores(), mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
     return _POOL
 
 

@@ -1,0 +1,200 @@
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import toymodels as tm
+from toymodels import store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def experiment():
+    return tm.preset("intro", fast=True).replace(steps=30, n_seeds=2, progress=False)
+
+
+def only_entry(directory: Path) -> Path:
+    files = list(directory.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".npz", f"expected one entry and no temporary files: {files}"
+    return files[0]
+
+
+def assert_same(a: tm.TrainResult, b: tm.TrainResult) -> None:
+    assert torch.equal(a.model.W, b.model.W) and torch.equal(a.model.b, b.model.b)
+    assert torch.equal(a.losses, b.losses) and torch.equal(a.seeds, b.seeds)
+    assert torch.equal(a.best().W, b.best().W)
+
+
+def forbid_training(monkeypatch):
+    monkeypatch.setattr(store, "_train", lambda *a, **k: pytest.fail("a stored experiment must not be re-trained"))
+
+
+def test_update_trains_once_then_loads_the_same_result(tmp_path, experiment, monkeypatch):
+    first = tm.ResultsStore(tmp_path, "update").train(experiment)
+    forbid_training(monkeypatch)
+    for mode in ("update", "use"):
+        assert_same(first, tm.ResultsStore(tmp_path, mode).train(experiment))
+    assert only_entry(tmp_path).name.startswith("5-features-in-2-dimensions-")
+
+
+def test_entries_are_plain_arrays_with_a_checksum_and_the_experiment(tmp_path, experiment):
+    tm.ResultsStore(tmp_path, "update").train(experiment.replace(snapshot_every=10))
+    path = only_entry(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(name.removesuffix(".npy") for name in archive.namelist())
+    assert names == sorted(["meta", "W", "b", "losses", "seeds", "history_steps", "history_W", "history_b",
+                            "history_losses"])
+    with np.load(path, allow_pickle=False) as entry:  # nothing in it needs a pickle
+        meta = json.loads(str(entry["meta"]))
+        assert entry["W"].dtype == np.float32 and entry["history_W"].shape == (4, 6, 2, 5)
+    assert meta["trainer_version"] == tm.TRAINER_VERSION and meta["key"] == store.store_key(experiment.replace(
+        snapshot_every=10))
+    assert tm.Experiment.from_dict(meta["experiment"]) == experiment.replace(snapshot_every=10)
+
+
+def test_use_refuses_a_missing_entry_naming_the_experiment_and_the_command(tmp_path, experiment, monkeypatch):
+    forbid_training(monkeypatch)
+    with pytest.raises(tm.StoreError, match=r"no entry for '5 features in 2 dimensions'.*make execute"):
+        tm.ResultsStore(tmp_path, "use").train(experiment)
+
+
+def test_use_refuses_a_stale_entry(tmp_path, experiment, monkeypatch):
+    tm.ResultsStore(tmp_path, "update").train(experiment)
+    monkeypatch.setattr(store, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
+    forbid_training(monkeypatch)
+    with pytest.raises(tm.StoreError, match=r"another trainer version.*make execute"):
+        tm.ResultsStore(tmp_path, "use").train(experiment)
+
+
+def damage(path: Path, how: str) -> None:
+    if how == "truncate":
+        path.write_bytes(path.read_bytes()[:200])
+    elif how == "garbage":
+        path.write_bytes(b"not an npz file")
+    else:  # a changed weight under the old checksum
+        with np.load(path, allow_pickle=False) as entry:
+            arrays = {name: entry[name] for name in entry.files}
+        arrays["W"] = arrays["W"] + 1
+        np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("how", ["truncate", "garbage", "tampered"])
+def test_a_corrupt_entry_fails_in_use_and_is_recomputed_in_update(tmp_path, experiment, monkeypatch, how):
+    first = tm.ResultsStore(tmp_path, "update").train(experiment)
+    path = only_entry(tmp_path)
+    damage(path, how)
+    with monkeypatch.context() as patch:
+        forbid_training(patch)
+        with pytest.raises(tm.StoreError, match="unreadable|corrupt"):
+            tm.ResultsStore(tmp_path, "use").train(experiment)
+    assert_same(first, tm.ResultsStore(tmp_path, "update").train(experiment))
+    store.read_entry(only_entry(tmp_path))  # rewritten whole
+
+
+def test_retrain_and_off(tmp_path, experiment, monkeypatch):
+    tm.ResultsStore(tmp_path, "off").train(experiment)
+    assert list(tmp_path.iterdir()) == [], "mode off writes nothing"
+    store_ = tm.ResultsStore(tmp_path, "update")
+    store_.train(experiment)
+    trained = []
+    monkeypatch.setattr(store, "_train", lambda exp, **k: trained.append(exp) or tm.train(exp))
+    tm.ResultsStore(tmp_path, "retrain").train(experiment)
+    assert trained == [experiment] and only_entry(tmp_path)
+
+
+def test_the_key_ignores_the_progress_bar_and_follows_everything_else(experiment, monkeypatch):
+    key = store.store_key(experiment)
+    assert store.store_key(experiment.replace(progress=True)) == key
+    for change in (dict(steps=31), dict(lr=2e-3), dict(seed=1), dict(n_seeds=3), dict(feature_probability=0.5),
+                   dict(name="another")):
+        assert store.store_key(experiment.replace(**change)) != key, change
+    monkeypatch.setattr(store, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
+    assert store.store_key(experiment) != key, "a new trainer version must make old entries stale"
+
+
+def test_untied_models_and_histories_round_trip(tmp_path):
+    exp = tm.preset("absolute_value", fast=True).replace(steps=20, snapshot_every=10, progress=False)
+    first = tm.ResultsStore(tmp_path, "update").train(exp)
+    second = tm.ResultsStore(tmp_path, "use").train(exp)
+    assert torch.equal(first.model.W_out, second.model.W_out)
+    assert all(torch.equal(a, b) for a, b in zip(vars(first.history).values(), vars(second.history).values()))
+
+
+def test_prune_and_the_log_of_used_entries(tmp_path, experiment, monkeypatch):
+    log = tmp_path / "used.txt"
+    monkeypatch.setenv("TOYMODELS_STORE_LOG", str(log))
+    kept = tm.ResultsStore(tmp_path / "store", "update")
+    kept.train(experiment)
+    kept.train(experiment.replace(steps=31))
+    used = set(log.read_text().split())
+    assert len(used) == 2
+    removed = kept.prune({kept.path(experiment).name})
+    assert [path.name for path in removed] == [kept.path(experiment.replace(steps=31)).name]
+    assert kept.entries() == [kept.path(experiment)]
+
+
+def test_the_default_store_and_mode_follow_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("TOYMODELS_STORE_DIR", raising=False)
+    monkeypatch.delenv("TOYMODELS_STORE", raising=False)
+    assert store.default_directory() == ROOT / "book" / "results" and store.default_mode() == "update"
+    monkeypatch.setenv("TOYMODELS_STORE_DIR", str(tmp_path))
+    monkeypatch.setenv("TOYMODELS_STORE", "use")
+    assert tm.ResultsStore().directory == tmp_path and tm.ResultsStore().mode == "use"
+    monkeypatch.setenv("TOYMODELS_STORE", "sometimes")
+    with pytest.raises(tm.ConfigError, match="TOYMODELS_STORE must be one of"):
+        tm.ResultsStore()
+    with pytest.raises(tm.ConfigError, match="mode must be one of"):
+        tm.ResultsStore(tmp_path, "never")
+
+
+def test_experiments_round_trip_through_their_fields():
+    for name in tm.PRESETS:
+        for fast in (False, True):
+            experiment = tm.preset(name, fast=fast)
+            fields = json.loads(json.dumps(experiment.to_dict()))  # plain JSON values
+            assert tm.Experiment.from_dict(fields) == experiment, name
+    with pytest.raises(tm.ConfigError, match="experiment's fields"):
+        tm.Experiment.from_dict({"model": {}})
+
+
+# ----------------------------------------------------------------------------------------------------
+# The book's store: what the chapters load in CI
+
+
+def test_the_book_store_is_whole_current_and_small():
+    """Every committed entry reads (checksum), belongs to this trainer version, is keyed by its own experiment,
+    and the whole store stays small."""
+    entries = tm.ResultsStore(ROOT / "book" / "results", "use").entries()
+    assert entries, "the book's results store is empty: run `make execute`"
+    for path in entries:
+        meta, _ = store.read_entry(path)
+        experiment = tm.Experiment.from_dict(meta["experiment"])
+        assert meta["trainer_version"] == tm.TRAINER_VERSION, f"{path.name} is stale: run `make execute`"
+        assert path.name == tm.ResultsStore(path.parent).path(experiment).name
+    size = sum(path.stat().st_size for path in entries)
+    assert size < 50 * 2**20, f"the results store holds {size / 2**20:.1f} MiB"
+
+
+def test_the_reproducibility_check_finds_a_changed_entry(tmp_path, experiment, capsys):
+    """tools/verify_store.py --sample re-trains one block of each entry: equal for a true entry, and a changed
+    weight (under a valid checksum) is found."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("verify_store", ROOT / "tools" / "verify_store.py")
+    verify = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(verify)
+    many = experiment.replace(feature_probability=[0.5] * 40, n_seeds=10, batch_size=1024)  # 400 instances, 8 blocks (the last of 43)
+    tm.ResultsStore(tmp_path, "update").train(many)
+    assert verify.main(["--sample", "--directory", str(tmp_path)]) == 0
+    assert "1 of 1 entries equal" in capsys.readouterr().out
+    path = only_entry(tmp_path)
+    meta, arrays = store.read_entry(path)
+    arrays["W"][-1, 0, 0] += 1e-6  # the last block is the smallest: the one re-trained
+    meta["checksum"] = store.checksum(arrays)
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+    assert verify.main(["--sample", "--directory", str(tmp_path)]) == 1
+    assert "DIFFERS in W" in capsys.readouterr().out
