@@ -179,21 +179,26 @@ def test_the_book_store_is_whole_current_and_small():
     assert size < 50 * 2**20, f"the results store holds {size / 2**20:.1f} MiB"
 
 
-def test_the_reproducibility_check_finds_a_changed_entry(tmp_path, experiment, capsys):
-    """tools/verify_store.py --sample re-trains one block of each entry: equal for a true entry, and a changed
-    weight (under a valid checksum) is found."""
+@pytest.mark.parametrize("compared", ["final weights", "first snapshot"])
+def test_the_reproducibility_check_finds_a_changed_entry(tmp_path, experiment, capsys, compared):
+    """tools/verify_store.py --sample re-trains one block of each entry (up to its first snapshot, if it kept
+    several): equal for a true entry, and a changed weight (under a valid checksum) is found."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("verify_store", ROOT / "tools" / "verify_store.py")
     verify = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(verify)
-    many = experiment.replace(feature_probability=[0.5] * 40, n_seeds=10, batch_size=1024)  # 400 instances, 8 blocks (the last of 43)
+    many = experiment.replace(feature_probability=[0.5] * 40, n_seeds=10, batch_size=1024)  # 400 instances, 8 blocks
+    if compared == "first snapshot":
+        many = many.replace(snapshot_every=10)
     tm.ResultsStore(tmp_path, "update").train(many)
     assert verify.main(["--sample", "--directory", str(tmp_path)]) == 0
-    assert "1 of 1 entries equal" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 of 1 entries equal" in out and ("first 10 of 30 steps" in out) == (compared == "first snapshot")
     path = only_entry(tmp_path)
     meta, arrays = store.read_entry(path)
-    arrays["W"][-1, 0, 0] += 1e-6  # the last block is the smallest: the one re-trained
+    changed = "W" if compared == "final weights" else "history_W"
+    arrays[changed][..., -1, 0, 0] += 1e-6  # in the last block, the smallest: the one re-trained
     meta["checksum"] = store.checksum(arrays)
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
     assert verify.main(["--sample", "--directory", str(tmp_path)]) == 1

@@ -35,7 +35,7 @@ import torch
 
 from .config import ConfigError, Experiment
 from .models import ToyModel
-from .train import TRAINER_VERSION, History, TrainResult, blocks, local_pool, train_blocks
+from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, local_pool, train_blocks
 from .train import train as _train
 
 MODES = ("use", "update", "retrain", "off")
@@ -220,20 +220,32 @@ def train(experiment: Experiment, **options) -> TrainResult:
 def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, list[str]]:
     """Re-train an entry from its own ``meta`` and compare it with the stored arrays, bit for bit: in full, or
     (``sample``) only its block with the fewest instances against that block's slice of the entry, since a block
-    trains to the same bits alone as within its sweep. Returns what was re-trained and the names of the arrays
-    that differ (empty: equal)."""
+    trains to the same bits alone as within its sweep; a sampled entry with snapshots is re-trained up to its
+    first snapshot after the start and compared with it (the checkpoint of a long run). Returns what was
+    re-trained and the names of the arrays that differ (empty: equal)."""
     meta, stored = read_entry(Path(path))
     experiment = Experiment.from_dict(meta["experiment"]).replace(progress=False)
     if sample:
         ranges = blocks(experiment)
         k = min(range(len(ranges)), key=lambda i: (ranges[i][1] - ranges[i][0], -i))
-        (part,) = train_blocks(experiment, k, k + 1)
-        fresh = {name: tensor.numpy() for name, tensor in part.items()}
         kept = len(stored["losses"]) / experiment.n_instances  # fits kept per fit trained: 1 without halving
         lo, hi = round(ranges[k][0] * kept), round(ranges[k][1] * kept)
         stored = {name: array if name == "history_steps" else array[:, lo:hi] if name.startswith("history_")
                   else array[lo:hi] for name, array in stored.items()}
         what = f"block {k} (instances {ranges[k][0]}–{ranges[k][1] - 1} of {experiment.n_instances})"
+        if len(stored.get("history_steps", ())) > 2:
+            # A long run with snapshots: its first snapshot after the start serves as the checkpoint.
+            step = int(stored["history_steps"][1])
+            trainer = Trainer(experiment, block_range=(k, k + 1), cores=1)
+            trainer.run(step)
+            model = trainer.model
+            fresh = {name: getattr(model, name).detach().numpy() for name in ("W", "b", "W_out")
+                     if getattr(model, name) is not None}
+            stored = {name: stored[f"history_{name}"][1] for name in fresh}
+            what += f", its first {step:,} of {experiment.train.steps:,} steps (to the first snapshot)"
+        else:
+            (part,) = train_blocks(experiment, k, k + 1)
+            fresh = {name: tensor.numpy() for name, tensor in part.items()}
     else:
         fresh = result_arrays(_train(experiment))
         what = f"all {experiment.n_instances} instances"
