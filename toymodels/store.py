@@ -254,6 +254,19 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, l
     return what, differ
 
 
+def _sample_cost(path: Path) -> float:
+    """Roughly what re-training an entry's sampled block costs: activation elements processed."""
+    try:
+        meta, arrays = read_entry(path)
+    except StoreError:
+        return 0.0
+    experiment = Experiment.from_dict(meta["experiment"])
+    size = min(stop - start for start, stop in blocks(experiment))
+    steps = int(arrays["history_steps"][1]) if len(arrays.get("history_steps", ())) > 2 else experiment.train.steps
+    n, m = experiment.model.n_features, experiment.model.n_hidden
+    return size * (n + m) * n * experiment.train.batch_size * steps
+
+
 def _timed_retrain(path: Path, sample: bool) -> tuple[str, list[str], float]:
     start = time.perf_counter()
     return (*retrain_entry(path, sample), time.perf_counter() - start)
@@ -266,7 +279,10 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
     entries = ResultsStore(directory, "use").entries()
     start, failures = time.perf_counter(), 0
     if sample:
-        outcomes = [local_pool().submit(_timed_retrain, path, True).result for path in entries]
+        # The costliest first, so that the pool's processes finish together.
+        futures = {path: local_pool().submit(_timed_retrain, path, True) for path in sorted(entries, key=_sample_cost,
+                                                                                              reverse=True)}
+        outcomes = [futures[path].result for path in entries]
     else:
         outcomes = [lambda path=path: _timed_retrain(path, False) for path in entries]
     for path, outcome in zip(entries, outcomes):

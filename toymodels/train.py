@@ -601,8 +601,9 @@ def _shares(experiment: Experiment, parts: int) -> list[tuple[int, int]]:
     """``parts`` contiguous block ranges holding near-equal numbers of instances."""
     ranges = blocks(experiment)
     ends = np.cumsum([stop - start for start, stop in ranges])
-    cuts = [0] + [int(np.searchsorted(ends, ends[-1] * k / parts, side="left")) + 1 for k in range(1, parts)]
-    cuts = sorted(set(min(cut, len(ranges)) for cut in cuts) | {len(ranges)})
+    # Cut after the block whose end is nearest to each k/parts of the instances.
+    cuts = [0] + [int(np.abs(ends - ends[-1] * k / parts).argmin()) + 1 for k in range(1, parts)] + [len(ranges)]
+    cuts = sorted(set(cuts))
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if a < b]
 
 
