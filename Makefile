@@ -3,7 +3,7 @@
 #   make book      renders the book from the chapters' committed outputs into _build/html
 #   make execute   re-executes every chapter with papermill at the paper's fidelity, training only the results-store
 #                  entries that are missing or stale (RETRAIN=1: every entry); then commit book/
-#   make test      every check, as CI runs it (.ci/run): unit tests, papermill (fast), nbval against the results
+#   make test      every check, as CI runs it (.ci/run): ruff, unit tests, papermill (fast), nbval against the results
 #                  store, a re-training of one block of every store entry, the book build with warnings as errors,
 #                  and a headless-Chromium check of every chapter
 #   make verify    re-trains every store entry in full and compares it with the store, bit for bit (not in CI)
@@ -17,7 +17,7 @@ MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js
 TIMED := tools/timed
 export TOYMODELS_PROGRESS := 0
 
-.PHONY: book execute verify test unit papermill-fast nbval reproduce browser chromium clean
+.PHONY: book execute verify test lint unit papermill-fast nbval reproduce browser chromium clean
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,11 @@ execute: $(VENV)/installed
 verify: $(VENV)/installed
 	$(TIMED) "verify (every store entry re-trained)" $(BIN)/python tools/verify_store.py
 
-test: unit papermill-fast nbval reproduce book browser
+test: lint unit papermill-fast nbval reproduce book browser
+
+# ruff: lint and format check, line length 120 for the package, tests, tools and benchmarks (pyproject.toml).
+lint: $(VENV)/installed
+	$(TIMED) "lint (ruff)" bash -c "$(BIN)/ruff check . && $(BIN)/ruff format --check ."
 
 unit: $(VENV)/installed
 	$(TIMED) "unit tests" $(BIN)/python -m pytest -m "not browser"

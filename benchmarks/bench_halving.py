@@ -31,20 +31,30 @@ def main() -> None:
     halved = tm.train(exp)
     halved_seconds = time.perf_counter() - start
     schedule = tm.halving_schedule(exp.train, args.fits)
-    print(f"privileged basis, {exp.n_settings} densities × {args.fits} fits, {args.steps} steps; halving cuts (step, fits kept): {schedule}")
-    print(f"{'density':>8} | {'full best loss':>14} | {'halving winner':>14} | {'rank among full':>15} | features full / halving")
+    print(
+        f"privileged basis, {exp.n_settings} densities × {args.fits} fits, {args.steps} steps; "
+        f"halving cuts (step, fits kept): {schedule}"
+    )
+    print(
+        f"{'density':>8} | {'full best loss':>14} | {'halving winner':>14} | {'rank among full':>15} | "
+        "features full / halving"
+    )
     full_losses = full.losses.view(exp.n_settings, args.fits)
     for k, density in enumerate(p[0] for p in exp.feature_probability):
         winner = halved.best_losses[k]
         rank = int((full_losses[k] < winner).sum()) + 1
         features = [tm.count_represented(r.best().W[k]).item() for r in (full, halved)]
-        print(f"{density:8.2f} | {full.best_losses[k]:14.6f} | {winner:14.6f} | {rank:>7} of {args.fits:<5} | "
-              f"{features[0]} / {features[1]}")
+        print(
+            f"{density:8.2f} | {full.best_losses[k]:14.6f} | {winner:14.6f} | {rank:>7} of {args.fits:<5} | "
+            f"{features[0]} / {features[1]}"
+        )
     cost, alive, previous = 0, args.fits, 0  # fit-steps of one density under the halving schedule
     for step, kept in schedule + [(args.steps, 0)]:
         cost, alive, previous = cost + alive * (step - previous), kept, step
-    print(f"time: every fit trained {full_seconds:.0f} s (0 s if cached), successive halving {halved_seconds:.0f} s; "
-          f"fit-steps per density {args.fits * args.steps} vs {cost} ({args.fits * args.steps / cost:.1f}× fewer)")
+    print(
+        f"time: every fit trained {full_seconds:.0f} s (0 s if cached), successive halving {halved_seconds:.0f} s; "
+        f"fit-steps per density {args.fits * args.steps} vs {cost} ({args.fits * args.steps / cost:.1f}× fewer)"
+    )
 
 
 if __name__ == "__main__":

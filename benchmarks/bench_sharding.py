@@ -23,8 +23,15 @@ CHAPTERS = {
     1: ["intro", "intro_sweep"],
     2: ["basic_linear", "basic_relu", "basic_linear_80", "basic_relu_80"],
     3: ["phase_change_2", "phase_change_3"],
-    4: ["uniform", "non_uniform", "correlated", "anticorrelated", "correlated_3_pairs", "local_orthogonal_bases",
-        "pca_sweep"],
+    4: [
+        "uniform",
+        "non_uniform",
+        "correlated",
+        "anticorrelated",
+        "correlated_3_pairs",
+        "local_orthogonal_bases",
+        "pca_sweep",
+    ],
 }
 
 
@@ -49,8 +56,10 @@ def main() -> None:
     print(f"torch {torch.__version__}, CPU kernels {torch.backends.cpu.get_cpu_capability()}, {cores} cores")
     print(f"matrix product (2048², float32): {matmul_gflops():.0f} GFLOP/s")
     list(local_pool().map(abs, range(cores)))  # start the workers
-    print(f"{'chapter / experiment':>30} | blocks | default | {'1 process':>16} | {f'{cores} workers':>16} | "
-          f"speed-up | same bits")
+    print(
+        f"{'chapter / experiment':>30} | blocks | default | {'1 process':>16} | {f'{cores} workers':>16} | "
+        f"speed-up | same bits"
+    )
     totals = {}
     for chapter, names in CHAPTERS.items():
         for name in names:
@@ -69,9 +78,11 @@ def main() -> None:
             totals.setdefault(chapter, [0.0, 0.0])
             totals[chapter][0] += t1 * scale
             totals[chapter][1] += (tn if default > 1 else t1) * scale
-            print(f"{f'{chapter} / {name}':>30} | {len(blocks(full)):6d} | {default:7d} | "
-                  f"{1e3 * t1 / steps:8.2f} ms/step | {1e3 * tn / steps:8.2f} ms/step | {t1 / tn:7.2f}x | "
-                  f"{'yes' if same else 'NO'}")
+            print(
+                f"{f'{chapter} / {name}':>30} | {len(blocks(full)):6d} | {default:7d} | "
+                f"{1e3 * t1 / steps:8.2f} ms/step | {1e3 * tn / steps:8.2f} ms/step | {t1 / tn:7.2f}x | "
+                f"{'yes' if same else 'NO'}"
+            )
     print("projected training time of each chapter at paper fidelity (s): one process → the default split")
     for chapter, (one, default) in totals.items():
         print(f"  chapter {chapter}: {one:6.0f} → {default:6.0f}  ({one / default:.2f}x)")

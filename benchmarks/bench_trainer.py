@@ -89,18 +89,19 @@ def compare(n, m, densities, decay, chunks, chunk_steps, device) -> dict:
         "reference_loss": tm.evaluate(reference_model, exp, n_batches=20).sum().item(),
         "steps": chunks * chunk_steps + 3,
         "flops_per_step": 10 * exp.n_instances * BATCH * n * m,  # 2 forward + 3 backward matmuls
-        "setup": f"{len(trainer.blocks)} blocks" + (f", {side_by_side} side by side on threads" if side_by_side > 1 else ""),
+        "setup": f"{len(trainer.blocks)} blocks"
+        + (f", {side_by_side} side by side on threads" if side_by_side > 1 else ""),
     }
 
 
 def live_slider_update(device: str) -> float:
     """Seconds for one live-widget update: retrain the intro model at a new setting and redraw in place."""
     exp = tm.preset("intro_live").replace(device=device)
-    figure = tm.plots.features_2d(tm.train(exp).best().W[0], exp.importance_tensor(per="setting")[0])
+    figure = tm.kit.features_2d(tm.train(exp).best().W[0], exp.importance_tensor(per="setting")[0])
 
     def update():
         best = tm.train(exp.replace(feature_probability=0.15)).best()
-        fresh = tm.plots.features_2d(best.W[0], exp.importance_tensor(per="setting")[0])
+        fresh = tm.kit.features_2d(best.W[0], exp.importance_tensor(per="setting")[0])
         with figure.batch_update():
             for old, new in zip(figure.data, fresh.data):
                 old.update(new)
@@ -113,22 +114,30 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--chunks", type=int, default=8, help="interleaved timing rounds per size")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads by default, device {args.device}, batch {BATCH}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads by default, device {args.device}, batch {BATCH}"
+    )
     peak = matmul_gflops(args.device)
     print(f"matrix product (2048², float32): {peak:.0f} GFLOP/s")
-    print(f"{'size':>22} | {'reference ms/step':>17} | {'toymodels ms/step':>17} | {'speed-up':>8} | "
-          f"{'final loss ref / ours (steps)':>30}")
+    print(
+        f"{'size':>22} | {'reference ms/step':>17} | {'toymodels ms/step':>17} | {'speed-up':>8} | "
+        f"{'final loss ref / ours (steps)':>30}"
+    )
     for n, m, densities, decay in SIZES:
         chunk_steps = 250 if n * m < 1000 else 25
         row = compare(n, m, densities, decay, args.chunks, chunk_steps, args.device)
         size = f"n={n}, m={m}, {len(densities)} inst"
-        print(f"{size:>22} | {row['reference_ms']:17.3f} | {row['ours_ms']:17.3f} | "
-              f"{row['reference_ms'] / row['ours_ms']:7.1f}x | "
-              f"{row['reference_loss']:.5f} / {row['ours_loss']:.5f} ({row['steps']})")
+        print(
+            f"{size:>22} | {row['reference_ms']:17.3f} | {row['ours_ms']:17.3f} | "
+            f"{row['reference_ms'] / row['ours_ms']:7.1f}x | "
+            f"{row['reference_loss']:.5f} / {row['ours_loss']:.5f} ({row['steps']})"
+        )
         if n * m >= 1000:
             achieved = row["flops_per_step"] / (row["ours_ms"] / 1e3) / 1e9
-            print(f"{'':>22}   achieved {achieved:.0f} GFLOP/s = {100 * achieved / peak:.0f} % of the matrix product "
-                  f"({row['setup']})")
+            print(
+                f"{'':>22}   achieved {achieved:.0f} GFLOP/s = {100 * achieved / peak:.0f} % of the matrix product "
+                f"({row['setup']})"
+            )
     print(f"live slider update (retrain intro model + redraw): {live_slider_update(args.device):.3f} s")
 
 

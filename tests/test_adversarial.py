@@ -39,6 +39,7 @@ def test_superposition_makes_a_model_more_vulnerable():
     orthogonal = torch.tensor([[1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0]])
     x, target = data(5, p=0.05)
     importance = torch.ones(1, 5)
-    ratio = tm.relative_vulnerability(model_with(pentagon, "relu_output"), model_with(orthogonal, "relu_output"),
-                                      x, target, importance)
+    ratio = tm.relative_vulnerability(
+        model_with(pentagon, "relu_output"), model_with(orthogonal, "relu_output"), x, target, importance
+    )
     assert ratio.item() > 1.5, f"a pentagon should be more vulnerable than orthogonal features, got {ratio.item():.2f}"

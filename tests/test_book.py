@@ -16,7 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LISTED = subprocess.run(
     [sys.executable, str(ROOT / "tools" / "execute_chapters.py"), "--list"],
-    cwd=ROOT, capture_output=True, text=True, check=True,
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    check=True,
 ).stdout.split()
 CHAPTERS = [ROOT / path for path in LISTED]
 WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
@@ -61,7 +64,7 @@ def test_chapter_reads_title_parameters_setup(chapter):
         )
     assert "fast = False" in parameters[0].source, f"{path.name}: commit the paper-fidelity parameters (fast = False)"
     setup = code[1]
-    assert "tm.display.setup()" in setup.source, f"{path.name}: the second code cell is the set-up"
+    assert "tm.kit.setup()" in setup.source, f"{path.name}: the second code cell is the set-up"
     for cell in code[2:]:
         tree = ast.parse(cell.source)
         for node in ast.walk(tree):
@@ -98,12 +101,12 @@ def test_chapter_figures_are_light_and_deterministic(chapter):
         for output in cell.outputs:
             html = output.get("data", {}).get("text/html", "")
             assert "<script src" not in html and "cdn." not in html, f"{path.name}: an output loads from the network"
-            assert "plotly.js v" not in html, f"{path.name}: plotly.js is inlined; use tm.display.setup()"
+            assert "plotly.js v" not in html, f"{path.name}: plotly.js is inlined; use tm.kit.setup()"
             ids += re.findall(r'<div id="([^"]+)" class="plotly-graph-div"', html)
             if PLOTLY_MIMETYPE in output.get("data", {}):
                 assert "plotly-graph-div" in html, (
                     f"{path.name}: a figure without its HTML is invisible in the book (myst-nb's warning about the "
-                    "plotly mimetype is suppressed in _config.yml); display it after tm.display.setup()"
+                    "plotly mimetype is suppressed in _config.yml); display it after tm.kit.setup()"
                 )
             if WIDGET_MIMETYPE in output.get("data", {}):
                 assert {"remove-output", "nbval-ignore-output"} <= _tags(cell), (

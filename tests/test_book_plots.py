@@ -6,8 +6,9 @@ import pytest
 
 import toymodels as tm
 from toymodels import theory
+from toymodels.basic import compare_sweeps, loss_decomposition
 from toymodels.config import ConfigError
-from toymodels.plots import compare_sweeps, features_2d_row, loss_decomposition
+from toymodels.kit import features_2d_row
 
 
 def _visible(fig, step: int) -> list[int]:
@@ -35,8 +36,12 @@ def test_features_2d_row_rejects_wrong_shapes():
 
 
 def _sweeps():
-    exp = tm.Experiment(tm.ModelConfig(4, 2, kind="linear"), feature_probability=[1.0, 0.1, 0.01],
-                        importance=tm.importance_decay(4, 0.7), name="linear")
+    exp = tm.Experiment(
+        tm.ModelConfig(4, 2, kind="linear"),
+        feature_probability=[1.0, 0.1, 0.01],
+        importance=tm.importance_decay(4, 0.7),
+        name="linear",
+    )
     relu = exp.replace(kind="relu_output", name="ReLU")
     rng = np.random.default_rng(0)
     return [(rng.normal(size=(3, 2, 4)), rng.normal(size=(3, 4)), e) for e in (exp, relu)]
@@ -70,7 +75,11 @@ def test_loss_decomposition_plots_the_accounting_it_is_given():
     importance = np.array(tm.importance_decay(4, 0.7))
     accounting = theory.loss_accounting(W, importance, [1.0, 0.1], [0.1, 0.05])
     fig = loss_decomposition({"model": accounting})
-    assert [trace.name for trace in fig.data] == ["model: 1 − feature benefit", "model: interference", "model: measured loss"]
+    assert [trace.name for trace in fig.data] == [
+        "model: 1 − feature benefit",
+        "model: interference",
+        "model: measured loss",
+    ]
     np.testing.assert_allclose(fig.data[0].x, [1.0, 10.0])
     np.testing.assert_allclose(fig.data[0].y, [importance[2:].sum(), 0.0])
     np.testing.assert_allclose(fig.data[1].y, [0.0, importance.sum()], err_msg="antipodal pairs: (W_j·W_i)² = 1")

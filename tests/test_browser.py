@@ -29,10 +29,18 @@ SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = subprocess.run(
     [sys.executable, str(ROOT / "tools" / "execute_chapters.py"), "--list"],
-    cwd=ROOT, capture_output=True, text=True, check=True,
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    check=True,
 ).stdout.split()
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def _figures_in(notebook_path: Path) -> int:
@@ -40,7 +48,8 @@ def _figures_in(notebook_path: Path) -> int:
     notebook = nbformat.read(notebook_path, as_version=4)
     return sum(
         len(re.findall(r'class="plotly-graph-div"', output.get("data", {}).get("text/html", "")))
-        for cell in notebook.cells if cell.cell_type == "code" and "remove-output" not in cell.metadata.get("tags", [])
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "remove-output" not in cell.metadata.get("tags", [])
         for output in cell.outputs
     )
 

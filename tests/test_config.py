@@ -31,7 +31,12 @@ from toymodels import ConfigError, DataConfig, Experiment, ModelConfig, TrainCon
         (lambda: Experiment(ModelConfig(5, 2), n_seeds=0), "n_seeds"),
         (lambda: Experiment(ModelConfig(5, 2), data=DataConfig("correlated", 2)), "set_size"),
         (lambda: Experiment(ModelConfig(4, 2), data=DataConfig(target="abs")), "signed"),
-        (lambda: Experiment(ModelConfig(4, 2), feature_probability=0.6, data=DataConfig("anticorrelated", 2, "arena")), "set_size"),
+        (
+            lambda: Experiment(
+                ModelConfig(4, 2), feature_probability=0.6, data=DataConfig("anticorrelated", 2, "arena")
+            ),
+            "set_size",
+        ),
         (lambda: Experiment(ModelConfig(4, 2), setting_labels=("a", "b")), "setting_labels"),
         (lambda: tm.preset("no-such-preset"), "preset"),
         (lambda: tm.importance_decay(5, -0.9), "base"),

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 import toymodels as tm
-from toymodels import display, theory
-from toymodels.display import PLOTLY_MIMETYPE, BookRenderer, Table, describe, geometry, sparsity_label
+from toymodels import basic, intro, kit, theory
+from toymodels.intro import describe, geometry
+from toymodels.kit import PLOTLY_MIMETYPE, BookRenderer, Table, sparsity_label
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_renderer_emits_html_without_plotly_js_and_the_plotly_json():
     assert set(bundle) == {"text/html", PLOTLY_MIMETYPE}
     assert len(html) < 20_000, "the 4.6 MB plotly.js must not be inlined: the book serves it once"
     assert "<script src" not in html and "cdn" not in html.lower(), "no CDN: the book must read offline"
-    assert 'id="figure-1"' in html and 'Plotly.newPlot(' in html
+    assert 'id="figure-1"' in html and "Plotly.newPlot(" in html
     json.dumps(bundle[PLOTLY_MIMETYPE])  # a notebook stores it as JSON
 
 
@@ -62,14 +63,14 @@ def test_renderer_rounds_to_significant_digits_as_float32():
 
 def test_significant_digits_keep_zero_nan_and_magnitude():
     values = np.array([0.0, 123456.0, -0.000123456, np.nan, np.inf])
-    rounded = display._significant(values, 3)
+    rounded = kit.render._significant(values, 3)
     np.testing.assert_array_equal(rounded[:3], [0.0, 123000.0, -0.000123])
     assert np.isnan(rounded[3]) and np.isinf(rounded[4])
 
 
 def test_setup_makes_the_book_renderer_the_default(restore_plotly_renderer):
-    display.setup()
-    assert pio.renderers.default == display.RENDERER
+    kit.setup()
+    assert pio.renderers.default == kit.RENDERER
     first, second = _figure()._repr_mimebundle_(), _figure()._repr_mimebundle_()
     assert 'id="figure-1"' in first["text/html"], "setup() must start a fresh count for each chapter"
     assert 'id="figure-2"' in second["text/html"], "plotly copies the renderer for each figure: share the count"
@@ -107,8 +108,10 @@ def test_describe_lists_unnamed_features_with_their_dimensionality():
     assert describe(W) == ["2 other (D = 0.74, 0.74)"]
 
 
-@pytest.mark.parametrize("p, label", [(1.0, "0 %"), (0.2, "80 %"), (0.001, "99.9 %"), (0.003, "99.7 %"),
-                                      (0.652, "34.8 %"), (np.float32(0.1), "90 %")])
+@pytest.mark.parametrize(
+    "p, label",
+    [(1.0, "0 %"), (0.2, "80 %"), (0.001, "99.9 %"), (0.003, "99.7 %"), (0.652, "34.8 %"), (np.float32(0.1), "90 %")],
+)
 def test_sparsity_label(p, label):
     assert sparsity_label(p) == label
 
@@ -139,7 +142,7 @@ def _intro_like_result():
 
 
 def test_geometry_table_rows_follow_the_settings():
-    table = display.geometry_table(_intro_like_result())
+    table = intro.geometry_table(_intro_like_result())
     assert [row[0] for row in table.rows] == ["0 %", "80 %", "90 %"]
     assert [row[-1] for row in table.rows] == ["2 dedicated, 3 not learned", "4 antipodal, 1 not learned", "5 pentagon"]
     assert table.rows[0][2] == "1.00 1.00 0.00 0.00 0.00" and table.rows[1][1] == "0.01"
@@ -150,13 +153,13 @@ def test_geometry_phases_groups_neighbouring_settings():
     dense = np.array([[1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0]])
     pentagon = theory.ideal_polytope("pentagon")
     result = _result(np.stack([dense, dense, pentagon, pentagon]), np.zeros((4, 5)), exp, [0.1] * 4)
-    rows = display.geometry_phases(result).rows
+    rows = intro.geometry_phases(result).rows
     assert rows == (("0 % – 50 %", "2 dedicated, 3 not learned"), ("80 % – 90 %", "5 pentagon"))
 
 
 def test_sweep_table_counts_represented_and_superposed_features():
     result = _intro_like_result()
-    table = display.sweep_table({"ReLU": result})
+    table = basic.sweep_table({"ReLU": result})
     assert table.columns == ("sparsity", "ReLU: represented", "ReLU: in superposition", "ReLU: min b_i")
     assert [row[1:] for row in table.rows] == [("2", "0", "0.000"), ("4", "4", "0.000"), ("5", "5", "-0.100")]
 
@@ -168,20 +171,24 @@ def test_loss_accounting_of_an_orthonormal_linear_model():
     importance = np.array(tm.importance_decay(20, 0.7))
     mean = np.array([1.0, 0.1])[:, None] / 2 * np.ones(20)
     b = np.where(np.arange(20) < 5, 0.0, mean)  # the optimal bias: the mean of every dropped feature
-    accounting = display.loss_accounting({"linear": _result(W, b, exp, [np.nan, np.nan])})["linear"]
+    accounting = basic.loss_accounting({"linear": _result(W, b, exp, [np.nan, np.nan])})["linear"]
     np.testing.assert_allclose(accounting.feature_benefit, importance[5:].sum(), rtol=1e-6)
     np.testing.assert_allclose(accounting.interference, 0.0, atol=1e-9)
-    np.testing.assert_allclose(accounting.measured, accounting.feature_benefit + accounting.interference, rtol=0.01,
-                               err_msg="with the optimal bias, loss / Var(x) is benefit + interference (re-measured "
-                                       "on 256 fresh batches: within 1 %)")
+    np.testing.assert_allclose(
+        accounting.measured,
+        accounting.feature_benefit + accounting.interference,
+        rtol=0.01,
+        err_msg="with the optimal bias, loss / Var(x) is benefit + interference (re-measured "
+        "on 256 fresh batches: within 1 %)",
+    )
     np.testing.assert_allclose(accounting.density, [1.0, 0.1])
-    table = display.accounting_table({"linear": accounting})
+    table = basic.accounting_table({"linear": accounting})
     assert table.rows[0][1:3] == ("0.558", "0.000")
 
 
 def test_live_intro_redraws_the_same_figure_in_place():
     pytest.importorskip("anywidget")
-    widget = display.live_intro(tm.preset("intro_live").replace(steps=50, n_seeds=2))
+    widget = intro.live_intro(tm.preset("intro_live").replace(steps=50, n_seeds=2))
     controls, figure = widget.children
     density, decay = controls.children
     assert isinstance(figure, go.FigureWidget)
@@ -194,11 +201,17 @@ def test_live_intro_redraws_the_same_figure_in_place():
     assert "0.50" in figure.layout.title.text
 
 
-@pytest.mark.parametrize("density, expected", [
-    (1.0, "2 dedicated, 3 not learned"), (0.2, "4 antipodal, 1 not learned"), (0.1, "5 pentagon"),
-])
+@pytest.mark.parametrize(
+    "density, expected",
+    [
+        (1.0, "2 dedicated, 3 not learned"),
+        (0.2, "4 antipodal, 1 not learned"),
+        (0.1, "5 pentagon"),
+    ],
+)
 def test_live_protocol_finds_the_paper_intro_geometries(density, expected):
-    """The live slider's short protocol (1,500 steps of batch 256 at lr 1e-2, best of 8, selected on 64 evaluation batches)
+    """The live slider's short protocol (1,500 steps of batch 256 at lr 1e-2, best of 8, selected on 64 evaluation
+    batches)
     must reach the full protocol's geometry; with 3 fits and 4 evaluation batches it picked the pentagon at
     80 % sparsity, or dropped the wrong feature."""
     best = tm.train(tm.preset("intro_live").replace(feature_probability=density)).best()

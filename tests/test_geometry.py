@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import toymodels as tm
-from toymodels import display, geometry, plots, theory
+from toymodels import geometry, kit, theory
 from toymodels.config import ConfigError, DataConfig
 
 PENTAGON = theory.ideal_polytope("pentagon")  # (2, 5), unit columns 72° apart
@@ -53,7 +53,13 @@ def _result(experiment, W, b=None, losses=None) -> tm.TrainResult:
 
 def test_ideal_pentagons_in_any_orientation_and_scale_classify_as_pentagons():
     names = geometry.NON_UNIFORM_CLASSES
-    for W in (PENTAGON, 1.13 * PENTAGON, _rotation(17) @ PENTAGON, np.diag([1.0, -1.0]) @ PENTAGON, PENTAGON[:, [3, 0, 4, 1, 2]]):
+    for W in (
+        PENTAGON,
+        1.13 * PENTAGON,
+        _rotation(17) @ PENTAGON,
+        np.diag([1.0, -1.0]) @ PENTAGON,
+        PENTAGON[:, [3, 0, 4, 1, 2]],
+    ):
         assert names[int(geometry.classify_non_uniform(W))] == "pentagon"
     np.testing.assert_allclose(geometry.angular_gaps(PENTAGON), 72.0, err_msg="a regular pentagon has 72° gaps")
     np.testing.assert_allclose(geometry.room(PENTAGON, 3), 72.0)
@@ -97,10 +103,18 @@ def test_classify_non_uniform_rejects_other_shapes():
 # Expected losses
 
 
-@pytest.mark.parametrize("correlation, convention, per_feature", [
-    ("none", "paper", 1.0), ("correlated", "paper", 1.0), ("anticorrelated", "paper", 0.5), ("anticorrelated", "arena", 1.0),
-])
-def test_expected_loss_of_the_zero_model_is_the_second_moment_under_each_sampling_convention(correlation, convention, per_feature):
+@pytest.mark.parametrize(
+    "correlation, convention, per_feature",
+    [
+        ("none", "paper", 1.0),
+        ("correlated", "paper", 1.0),
+        ("anticorrelated", "paper", 0.5),
+        ("anticorrelated", "arena", 1.0),
+    ],
+)
+def test_expected_loss_of_the_zero_model_is_the_second_moment_under_each_sampling_convention(
+    correlation, convention, per_feature
+):
     """Oracle: W = 0, b = 0 outputs 0, so L = Σ_i E[x_i²] = Σ_i p_i/3 with each feature's own density p_i:
     p for independent and correlated features, p/k for the paper's anticorrelated sets (one feature of the set
     fires), p for ARENA's convention."""
@@ -115,8 +129,13 @@ def test_an_antipodal_pair_costs_what_its_data_lets_it():
     W, p = np.array([[[1.0, -1.0]]]), 0.2
     for correlation, expected in (("none", p**2 / 3), ("correlated", p / 3), ("anticorrelated", 0.0)):
         data = DataConfig(correlation, 1 if correlation == "none" else 2)
-        np.testing.assert_allclose(geometry.expected_loss(W, 0.0, p, data=data), expected, rtol=2e-3, atol=1e-12,
-                                   err_msg=f"{correlation}: wrong activity patterns or probabilities")
+        np.testing.assert_allclose(
+            geometry.expected_loss(W, 0.0, p, data=data),
+            expected,
+            rtol=2e-3,
+            atol=1e-12,
+            err_msg=f"{correlation}: wrong activity patterns or probabilities",
+        )
 
 
 def test_expected_loss_agrees_with_monte_carlo_and_uses_common_points():
@@ -240,7 +259,9 @@ def test_pca_alignment_and_across_set_cosines_read_the_ideal_arrangements():
     np.testing.assert_allclose(geometry.pca_alignment(collapsed, 2), 1.0)
     np.testing.assert_allclose(geometry.pca_alignment(orthogonal, 2), 0.5)
     np.testing.assert_allclose(geometry.pca_alignment(np.stack([E0, -E0, E1, -E1], axis=1), 2), 0.0, atol=1e-12)
-    np.testing.assert_allclose(geometry.across_cosines(orthogonal, 2), -1.0, err_msg="each feature opposes one of the other set")
+    np.testing.assert_allclose(
+        geometry.across_cosines(orthogonal, 2), -1.0, err_msg="each feature opposes one of the other set"
+    )
     np.testing.assert_allclose(geometry.across_cosines(collapsed, 2), 0.0, atol=1e-12)
 
 
@@ -266,8 +287,9 @@ def test_collapse_bands_are_runs_and_the_paper_bands_are_as_stated():
     density = np.array([0.01, 0.03, 0.07, 0.1, 0.18, 0.3, 0.6])
     bands = geometry.collapse_bands(density, [0, 0, 1, 1, 2, 3, 3])
     assert bands == ((0, 0.01, 0.03), (1, 0.07, 0.1), (2, 0.18, 0.18), (3, 0.3, 0.6))
-    np.testing.assert_array_equal(geometry.paper_collapsed([0.01, 0.05, 0.06, 0.15, 0.2, 0.22, 0.3, 0.7]),
-                                  [0, 0, 1, 2, 2, -1, 3, 3])
+    np.testing.assert_array_equal(
+        geometry.paper_collapsed([0.01, 0.05, 0.06, 0.15, 0.2, 0.22, 0.3, 0.7]), [0, 0, 1, 2, 2, -1, 3, 3]
+    )
     with pytest.raises(ConfigError, match="counts"):
         geometry.collapse_bands(density, [0, 1])
 
@@ -293,7 +315,9 @@ def test_set_sweep_picks_the_lowest_loss_fit_and_counts_its_collapsed_pairs():
     assert sweep.names(0) == ("side by side",) * 3 and sweep.names(7) == ("collapsed",) * 3
     np.testing.assert_allclose(sweep.cosine[0], 0.5)
     np.testing.assert_allclose(sweep.pca_alignment[[0, 7]], [0.75, 1.0])
-    np.testing.assert_allclose(sweep.across_cosine[0], -1.0, err_msg="on a hexagon every feature opposes another pair's")
+    np.testing.assert_allclose(
+        sweep.across_cosine[0], -1.0, err_msg="on a hexagon every feature opposes another pair's"
+    )
     bands = geometry.collapse_bands(sweep.density, sweep.collapsed)
     assert [band.count for band in bands] == [0, 3] and bands[1].low == pytest.approx(sweep.density[3])
     with pytest.raises(ConfigError, match="correlated"):
@@ -307,7 +331,7 @@ def test_set_sweep_picks_the_lowest_loss_fit_and_counts_its_collapsed_pairs():
 def test_non_uniform_losses_plot_every_fit_and_mark_the_threshold():
     result, losses, p = _synthetic_non_uniform(0.01)
     sweep = geometry.non_uniform_sweep(result, losses=losses)
-    fig = plots.non_uniform_losses(sweep, title="non-uniform")
+    fig = geometry.non_uniform_losses(sweep, title="non-uniform")
     by_name = {}
     for trace in fig.data:
         by_name.setdefault(trace.name, []).append(trace)
@@ -327,7 +351,7 @@ def test_non_uniform_losses_plot_every_fit_and_mark_the_threshold():
 def test_non_uniform_slider_shows_the_lowest_loss_fit_with_the_varied_feature_apart():
     result, losses, p = _synthetic_non_uniform(0.01)
     sweep = geometry.non_uniform_sweep(result, losses=losses)
-    fig = plots.non_uniform_slider(sweep, title="slider")
+    fig = geometry.non_uniform_slider(sweep, title="slider")
     steps = fig.layout.sliders[0].steps
     assert len(steps) == len(p) and steps[0].label.endswith("two digons") and steps[-1].label.endswith("pentagon")
     per_step = len(fig.data) // len(p)
@@ -340,7 +364,7 @@ def test_non_uniform_slider_shows_the_lowest_loss_fit_with_the_varied_feature_ap
 def test_collapse_figure_draws_the_lowest_loss_counts_the_paper_and_the_pca_share():
     result, losses = _synthetic_pca_sweep(3)
     sweep = geometry.set_sweep(result, losses=losses)
-    fig = plots.collapse_figure(sweep, title="pca")
+    fig = geometry.collapse_figure(sweep, title="pca")
     traces = {trace.name: trace for trace in fig.data}
     np.testing.assert_array_equal(traces["lowest-loss fit"].y, sweep.collapsed)
     paper = traces["paper"]
@@ -348,42 +372,45 @@ def test_collapse_figure_draws_the_lowest_loss_counts_the_paper_and_the_pca_shar
     np.testing.assert_array_equal(np.array(paper.y, dtype=float), np.where(expected >= 0, expected, np.nan))
     every = traces["every fit (size: how many)"]
     assert sorted(zip(every.x, every.y, every.customdata)) == sorted(
-        [(p, c, 1) for p in sweep.density for c in (0, 3)]), "one marker per (density, count), sized by the fits"
+        [(p, c, 1) for p in sweep.density for c in (0, 3)]
+    ), "one marker per (density, count), sized by the fits"
     np.testing.assert_allclose(traces["share of ‖W‖² along the principal components"].y, sweep.pca_alignment)
 
 
 def test_set_sweep_slider_and_correlated_row_colour_features_by_set():
     result, losses = _synthetic_pca_sweep(3)
     sweep = geometry.set_sweep(result, losses=losses)
-    slider = plots.set_sweep_slider(sweep, title="sets")
+    slider = geometry.set_sweep_slider(sweep, title="sets")
     assert [step.label for step in slider.layout.sliders[0].steps][3].endswith("3 collapsed")
-    row = plots.correlated_row([(sweep.best_W[0], 2, "side by side"), (np.stack([E0, E1, -E0, -E1], axis=1), 2, "2 × 2")])
+    row = geometry.correlated_row(
+        [(sweep.best_W[0], 2, "side by side"), (np.stack([E0, E1, -E0, -E1], axis=1), 2, "2 × 2")]
+    )
     legend = [trace.name for trace in row.data if trace.showlegend]
     assert legend == ["set 1", "set 2", "set 3"], "one legend entry per set, across panels"
     set_3 = [trace for trace in row.data if trace.name == "set 3"][0]
     np.testing.assert_allclose(set_3.x, sweep.best_W[0][0, 4:6], atol=1e-6)
     assert [annotation.text for annotation in row.layout.annotations] == ["side by side", "2 × 2"]
     with pytest.raises(ConfigError, match="panels"):
-        plots.correlated_row([])
+        geometry.correlated_row([])
 
 
 def test_features_2d_groups_has_a_fixed_trace_layout_and_checks_its_groups():
-    fig = plots.features_2d_groups(PENTAGON, [0, 1, 1, 0, 1], ["a", "b"], title="groups")
+    fig = kit.features_2d_groups(PENTAGON, [0, 1, 1, 0, 1], ["a", "b"], title="groups")
     assert len(fig.data) == 5 + 2
     np.testing.assert_allclose(fig.data[5].x, PENTAGON[0, [0, 3]])
     np.testing.assert_allclose(fig.data[6].y, PENTAGON[1, [1, 2, 4]])
     assert fig.data[0].line.color == fig.data[5].marker.color
     with pytest.raises(ConfigError, match="groups"):
-        plots.features_2d_groups(PENTAGON, [0, 1, 2, 0, 1], ["a", "b"])
+        kit.features_2d_groups(PENTAGON, [0, 1, 2, 0, 1], ["a", "b"])
     with pytest.raises(ConfigError, match="n_hidden = 2"):
-        plots.features_2d_groups(np.zeros((3, 5)), [0] * 5, ["a"])
+        kit.features_2d_groups(np.zeros((3, 5)), [0] * 5, ["a"])
 
 
 def test_block_gram_shows_the_gram_matrix_and_the_overlaps_in_its_title():
     rng = np.random.default_rng(0)
     Q, _ = np.linalg.qr(rng.normal(size=(10, 10)))
     W = np.concatenate([np.eye(10), Q], axis=1)
-    fig = plots.block_gram(W, 10)
+    fig = geometry.block_gram(W, 10)
     np.testing.assert_allclose(np.array(fig.data[0].z), W.T @ W)
     assert len(fig.layout.shapes) == 2, "one outline per set"
     assert f"within sets 0.000, across {np.abs(Q).mean():.3f}" in fig.layout.title.text
@@ -397,25 +424,25 @@ def test_block_gram_shows_the_gram_matrix_and_the_overlaps_in_its_title():
 def test_tables_print_the_numbers_the_chapter_quotes():
     result, losses, p = _synthetic_non_uniform(0.01)
     sweep = geometry.non_uniform_sweep(result, losses=losses)
-    threshold = display.non_uniform_threshold(sweep)
+    threshold = geometry.non_uniform_threshold(sweep)
     assert threshold.rows[0][1:] == ("0.01", "5.00")
     assert threshold.rows[-1][1:] == ("≈ 0.02", "≈ 2.5")
-    table = display.non_uniform_table(sweep)
+    table = geometry.non_uniform_table(sweep)
     assert len(table.rows) == len(p) and table.rows[0][3] == "two digons" and table.rows[0][2] == "1 / 1 / 0"
     pca, pca_losses = _synthetic_pca_sweep(3)
-    bands = display.collapse_bands_table(geometry.set_sweep(pca, losses=pca_losses))
+    bands = geometry.collapse_bands_table(geometry.set_sweep(pca, losses=pca_losses))
     assert [row[0] for row in bands.rows] == ["0", "3"] and bands.rows[0][3] == "p ≤ 0.05"
     experiment = tm.preset("correlated", fast=True).replace(n_seeds=1)
     two_by_two = geometry.set_sweep(_result(experiment, np.stack([E0, E1, -E0, -E1], axis=1)[None]))
-    arrangements = display.arrangement_table({"correlated": two_by_two})
+    arrangements = geometry.arrangement_table({"correlated": two_by_two})
     assert arrangements.rows[0][2:5] == ("orthogonal, orthogonal", "0.00 0.00", "yes")
-    blocks = display.block_overlap_table({"2 × 2": two_by_two})
+    blocks = geometry.block_overlap_table({"2 × 2": two_by_two})
     assert blocks.rows[0][2:4] == ("0.000", "0.500"), "across sets: W_0·W_2 = W_1·W_3 = −1, the other two 0"
 
 
 def test_live_widgets_redraw_the_same_figure_in_place():
     pytest.importorskip("anywidget")
-    widget = display.live_non_uniform(tm.preset("non_uniform", fast=True).replace(steps=50, n_seeds=2))
+    widget = geometry.live_non_uniform(tm.preset("non_uniform", fast=True).replace(steps=50, n_seeds=2))
     controls, figure = widget.children
     (slider,) = controls.children
     assert isinstance(figure, go.FigureWidget)
@@ -423,7 +450,7 @@ def test_live_widgets_redraw_the_same_figure_in_place():
     slider.value = 0.1
     assert all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
     assert "density 0.1 " in figure.layout.title.text
-    widget = display.live_correlated(tm.preset("correlated_3_pairs", fast=True).replace(steps=50, n_seeds=2))
+    widget = geometry.live_correlated(tm.preset("correlated_3_pairs", fast=True).replace(steps=50, n_seeds=2))
     controls, figure = widget.children
     (slider,) = controls.children
     slider.value = 0.3
@@ -440,7 +467,9 @@ def test_presets_follow_the_paper_protocol():
     experiment = tm.preset("non_uniform")
     p = experiment.probability_tensor(per="setting").numpy()
     assert np.allclose(p[:, 1:], 0.05) and np.all(np.diff(p[:, 0]) > 0)
-    assert p[0, 0] < 0.05 / 5 and p[-1, 0] > 0.05 * 2, "the varied density must bracket the paper's 2.5× threshold widely"
+    assert p[0, 0] < 0.05 / 5 and p[-1, 0] > 0.05 * 2, (
+        "the varied density must bracket the paper's 2.5× threshold widely"
+    )
     assert experiment.n_seeds >= 5, "the paper fits several times and keeps the lowest loss"
     pca = tm.preset("pca_sweep")
     density = pca.probability_tensor(per="setting")[:, 0].numpy()
@@ -464,9 +493,11 @@ def test_a_much_sparser_varied_feature_is_dropped_and_dense_correlated_pairs_col
     correlated pairs in 2-D: none collapsed when sparse (0.02), all collapsed when dense (0.6)."""
     probability = np.full((2, 5), 0.05)
     probability[:, 0] = [0.005, 0.05]
-    sweep = geometry.non_uniform_sweep(tm.train(tm.preset("non_uniform").replace(feature_probability=probability, **QUICK)),
-                                       n_points=512)
+    sweep = geometry.non_uniform_sweep(
+        tm.train(tm.preset("non_uniform").replace(feature_probability=probability, **QUICK)), n_points=512
+    )
     assert [geometry.NON_UNIFORM_CLASSES[c] for c in sweep.best_class] == ["two digons", "pentagon"]
-    pairs = geometry.set_sweep(tm.train(tm.preset("pca_sweep").replace(feature_probability=[0.02, 0.6], **QUICK)),
-                               n_points=512)
+    pairs = geometry.set_sweep(
+        tm.train(tm.preset("pca_sweep").replace(feature_probability=[0.02, 0.6], **QUICK)), n_points=512
+    )
     assert list(pairs.collapsed) == [0, 3]

@@ -5,9 +5,16 @@ import toymodels as tm
 from toymodels import theory
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("digon", 1 / 2), ("triangle", 2 / 3), ("pentagon", 2 / 5), ("tetrahedron", 3 / 4), ("square_antiprism", 3 / 8),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("digon", 1 / 2),
+        ("triangle", 2 / 3),
+        ("pentagon", 2 / 5),
+        ("tetrahedron", 3 / 4),
+        ("square_antiprism", 3 / 8),
+    ],
+)
 def test_ideal_polytopes_have_their_known_dimensionality(name, expected):
     W = torch.tensor(theory.ideal_polytope(name), dtype=torch.float32)
     D = tm.feature_dimensionality(W)

@@ -1,7 +1,16 @@
 import pytest
 import torch
 
-from toymodels import ConfigError, DataConfig, ModelConfig, ToyModel, Uniforms, loss_and_grads, sample_features, target_of
+from toymodels import (
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    ToyModel,
+    Uniforms,
+    loss_and_grads,
+    sample_features,
+    target_of,
+)
 
 KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden"]
 
@@ -31,8 +40,10 @@ def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features):
 
     torch.testing.assert_close(loss, autograd_loss.detach(), rtol=1e-10, atol=1e-12)
     # The same batch in two chunks: the contributions add up to the whole batch's loss and gradients.
-    halves = [loss_and_grads(model, x[:, part], target[:, part], importance, total_batch=x.shape[1])
-              for part in (slice(0, 40), slice(40, None))]
+    halves = [
+        loss_and_grads(model, x[:, part], target[:, part], importance, total_batch=x.shape[1])
+        for part in (slice(0, 40), slice(40, None))
+    ]
     torch.testing.assert_close(halves[0][0] + halves[1][0], loss)
     for name in grads:
         torch.testing.assert_close(halves[0][1][name] + halves[1][1][name], grads[name])
@@ -40,8 +51,11 @@ def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features):
     assert set(grads) == expected_names
     for name, grad in grads.items():
         torch.testing.assert_close(
-            grad, getattr(model, name).grad, rtol=1e-9, atol=1e-12,
-            msg=lambda m: f"∂L/∂{name} for {kind}: {m} (a missing tied-decoder term or ReLU mask?)",
+            grad,
+            getattr(model, name).grad,
+            rtol=1e-9,
+            atol=1e-12,
+            msg=lambda m, name=name: f"∂L/∂{name} for {kind}: {m} (a missing tied-decoder term or ReLU mask?)",
         )
 
 

@@ -365,7 +365,8 @@ def test_empirical_diagram_discard_count_ties_and_purity():
     loss = np.empty((8, 8, 3))
     rng = np.random.default_rng(3)
     for i, j in np.ndindex(8, 8):
-        # By increasing loss: confused, antipodal, extra_ignored; stored in the order [antipodal, extra_ignored, confused].
+        # By increasing loss: confused, antipodal, extra_ignored; stored in the order
+        # [antipodal, extra_ignored, confused].
         W[i, j] = [_fit(name, rng) for name in ("antipodal", "extra_ignored", "confused")]
         loss[i, j] = [0.2, 0.3, 0.1]
     W[0, 0] = [_fit("regular_ignored", rng) for _ in range(3)]  # one pure point
@@ -377,7 +378,11 @@ def test_empirical_diagram_discard_count_ties_and_purity():
     assert one.best_phase[1, 1] == names.index("confused")
     assert one.phase[0, 0] == one.best_phase[0, 0] == names.index("regular_ignored") and one.purity[0, 0] == 1.0
     none = phase.empirical_phase_diagram(result, discard_worst=0)
-    assert none.kept.all() and none.phase[1, 1] == names.index("extra_ignored") and none.purity[1, 1] == pytest.approx(1 / 3)
+    assert (
+        none.kept.all()
+        and none.phase[1, 1] == names.index("extra_ignored")
+        and none.purity[1, 1] == pytest.approx(1 / 3)
+    )
     two = phase.empirical_phase_diagram(result, discard_worst=2)
     assert np.array_equal(two.kept.sum(-1), np.ones((8, 8))) and np.array_equal(two.kept[1, 1], [False, False, True])
     assert np.all(two.phase[1:, 1:] == names.index("confused")) and np.all(two.purity == 1.0)
@@ -433,8 +438,12 @@ def test_theory_diagram_on_the_grid_and_on_a_fine_grid_spanning_its_cells(n, opt
     assert np.all(np.diff(fine_r) > 0) and np.all(np.diff(fine_s) < 0), "r ascending, densities dense first"
     # The end points lie half a (logarithmic) cell beyond the coarse ones.
     r_cell, s_cell = np.log(r[1] / r[0]), np.log(s[0] / s[1])
-    assert np.log(r[0] / fine_r[0]) == pytest.approx(r_cell / 2) and np.log(fine_r[-1] / r[-1]) == pytest.approx(r_cell / 2)
-    assert np.log(fine_s[0] / s[0]) == pytest.approx(s_cell / 2) and np.log(s[-1] / fine_s[-1]) == pytest.approx(s_cell / 2)
+    assert np.log(r[0] / fine_r[0]) == pytest.approx(r_cell / 2) and np.log(fine_r[-1] / r[-1]) == pytest.approx(
+        r_cell / 2
+    )
+    assert np.log(fine_s[0] / s[0]) == pytest.approx(s_cell / 2) and np.log(s[-1] / fine_s[-1]) == pytest.approx(
+        s_cell / 2
+    )
     assert fine_s[0] > 1, "the densest cell reaches past density 1"
     expected, _ = theory.phase_diagram(n, fine_r, np.minimum(fine_s, 1.0), optimal_bias)
     assert np.array_equal(diagram.phase, expected)
@@ -485,7 +494,9 @@ def test_loss_slice_matches_the_theory_and_the_fits(n):
         assert part.names == names and part.fit_names == empirical.names
         np.testing.assert_allclose(part.candidate_losses, losses, rtol=1e-12)
         assert part.candidate_losses.shape == (len(names), 50)
-        np.testing.assert_allclose(part.relative_importance, phase.theory_phase_diagram(empirical, 50).relative_importance)
+        np.testing.assert_allclose(
+            part.relative_importance, phase.theory_phase_diagram(empirical, 50).relative_importance
+        )
         np.testing.assert_allclose(part.fit_relative_importance, empirical.relative_importance)
         np.testing.assert_allclose(part.fit_loss, empirical.fit_loss[:, index] * n)
         np.testing.assert_allclose(part.fit_loss, loss[:, index] * n, rtol=1e-6)

@@ -33,7 +33,7 @@ def _synthetic(n_features: int = 2, fits: int = 3, seed: int = 0):
 def test_phase_diagrams_show_the_grid_the_theory_and_crosses_only_where_they_differ(n_features):
     _, empirical, theory_diagram = _synthetic(n_features)
     assert empirical.agreement(theory_diagram.on_grid) == 1.0
-    fig = tm.plots.phase_diagrams(empirical, theory_diagram, title="t")
+    fig = tm.phase.phase_diagrams(empirical, theory_diagram, title="t")
     image = next(trace for trace in fig.data if trace.type == "image")
     heatmaps = [trace for trace in fig.data if trace.type == "heatmap"]
     R, S = empirical.phase.shape
@@ -48,7 +48,7 @@ def test_phase_diagrams_show_the_grid_the_theory_and_crosses_only_where_they_dif
 
 
 def test_paper_colours_are_white_blue_red_for_not_learned_dedicated_superposed():
-    colours = tm.plots.paper_phase_colors([0.0, 1.0, 1.0, 2.0], [0.0, 0.0, 1.0, 5.0])
+    colours = tm.phase.paper_phase_colors([0.0, 1.0, 1.0, 2.0], [0.0, 0.0, 1.0, 5.0])
     np.testing.assert_array_equal(colours[0], [255, 255, 255])
     np.testing.assert_array_equal(colours[1], [33, 102, 172])
     np.testing.assert_array_equal(colours[2], [178, 24, 43])
@@ -59,20 +59,25 @@ def test_a_disagreeing_point_gets_a_cross_and_a_table_row():
     _, empirical, theory_diagram = _synthetic(2, fits=3)
     flipped = theory_diagram.on_grid.copy()
     flipped[2, 3] = (flipped[2, 3] + 1) % 3
-    changed = phase.TheoryPhaseDiagram(flipped, theory_diagram.relative_importance, theory_diagram.density,
-                                       theory_diagram.phase, theory_diagram.boundaries)
-    fig = tm.plots.phase_diagrams(empirical, changed)
+    changed = phase.TheoryPhaseDiagram(
+        flipped,
+        theory_diagram.relative_importance,
+        theory_diagram.density,
+        theory_diagram.phase,
+        theory_diagram.boundaries,
+    )
+    fig = tm.phase.phase_diagrams(empirical, changed)
     crosses = next(trace for trace in fig.data if trace.name == "differs from the theory")
     assert len(crosses.x) == 1
     assert crosses.x[0] == pytest.approx(np.log10(empirical.density[3]))
     assert crosses.y[0] == pytest.approx(np.log10(empirical.relative_importance[2]))
-    table = tm.display.phase_disagreements(empirical, changed)
+    table = tm.phase.phase_disagreements(empirical, changed)
     assert len(table.rows) == 1 and table.rows[0][0] == f"{empirical.relative_importance[2]:.3g}"
 
 
 def test_agreement_table_counts_points_and_fits():
     _, empirical, theory_diagram = _synthetic(2, fits=3)
-    table = tm.display.phase_agreement_table({"n = 2": (empirical, theory_diagram)})
+    table = tm.phase.phase_agreement_table({"n = 2": (empirical, theory_diagram)})
     row = dict(zip(table.columns, table.rows[0]))
     R, S, K = empirical.fit_phase.shape
     assert row["grid (r × density × fits)"] == f"{R} × {S} × {K}"
@@ -84,7 +89,7 @@ def test_agreement_table_counts_points_and_fits():
 def test_loss_slice_figure_draws_every_candidate_and_every_fit():
     _, empirical, _ = _synthetic(2, fits=3)
     cut = phase.loss_slice(empirical, density=0.1)
-    fig = tm.plots.phase_slice(cut, title="slice")
+    fig = tm.phase.phase_slice(cut, title="slice")
     curves = [trace for trace in fig.data if trace.mode == "lines"]
     assert [trace.name for trace in curves] == [f"theory: {phase.PHASE_DESCRIPTIONS[n]}" for n in cut.names]
     loss_markers = [trace for trace in fig.data if trace.mode == "markers" and trace.yaxis == "y"]
@@ -94,19 +99,19 @@ def test_loss_slice_figure_draws_every_candidate_and_every_fit():
 
 def test_column_slider_steps_through_r_at_the_nearest_density():
     result, empirical, _ = _synthetic(3, fits=2)
-    fig = tm.display.phase_column_slider(result, density=0.1)
+    fig = tm.phase.phase_column_slider(result, density=0.1)
     assert len(fig.layout.sliders[0].steps) == len(empirical.relative_importance)
     column = phase.nearest_column(empirical.density, 0.1)
     assert fig.layout.title.text.startswith(f"1−S = {empirical.density[column]:.3g}, r = ")
     with pytest.raises(ConfigError, match="density"):
-        tm.display.phase_column_slider(result, density=0.0)
+        tm.phase.phase_column_slider(result, density=0.0)
     two_features, _, _ = _synthetic(2, fits=2)
     with pytest.raises(ConfigError, match="phase_change_3"):
-        tm.display.phase_column_slider(two_features, density=0.1)
+        tm.phase.phase_column_slider(two_features, density=0.1)
 
 
 def test_theory_table_matches_the_closed_forms():
-    table = tm.display.phase_theory_table(densities=(0.3,), n_samples=20_000)
+    table = tm.phase.phase_theory_table(densities=(0.3,), n_samples=20_000)
     row = dict(zip(table.columns, table.rows[0]))
     assert row["q (ignored)"] == f"{0.3 / 3 - 0.3**2 / 4:.3g}"
     assert row["g, b = 0"] == f"{0.3**2 / 6:.3g}"
@@ -116,7 +121,7 @@ def test_theory_table_matches_the_closed_forms():
 
 def test_live_phase_point_redraws_in_place():
     pytest.importorskip("anywidget")
-    widget = tm.display.live_phase_point(tm.preset("phase_change_live", fast=True).replace(steps=50))
+    widget = tm.phase.live_phase_point(tm.preset("phase_change_live", fast=True).replace(steps=50))
     controls, figure = widget.children[0].children, widget.children[1]
     assert isinstance(figure, go.FigureWidget)
     before = figure.layout.title.text

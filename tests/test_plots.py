@@ -7,14 +7,7 @@ import pytest
 import torch
 
 from toymodels.config import ConfigError, Experiment, ModelConfig, importance_decay
-from toymodels.plots import (
-    feature_norms_bar,
-    features_2d,
-    instance_slider,
-    summary_figure,
-    sweep_figure,
-    weights_heatmap,
-)
+from toymodels.kit import feature_norms_bar, features_2d, instance_slider, summary_figure, sweep_figure, weights_heatmap
 
 # Features 0 and 1 form an antipodal pair (superposition 1 each); feature 2 is orthogonal to both (0).
 ANTIPODAL_PLUS_ORTHOGONAL = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
@@ -53,7 +46,9 @@ def test_feature_norms_bar_is_coloured_by_superposition_on_zero_to_one():
     bars = _trace(fig, "bar")
     assert bars.orientation == "h"
     np.testing.assert_allclose(bars.x, [1.0, 1.0, 1.0], atol=1e-6)
-    np.testing.assert_allclose(bars.marker.color, [1.0, 1.0, 0.0], atol=1e-6, err_msg="antipodal pair → 1, orthogonal → 0")
+    np.testing.assert_allclose(
+        bars.marker.color, [1.0, 1.0, 0.0], atol=1e-6, err_msg="antipodal pair → 1, orthogonal → 0"
+    )
     np.testing.assert_allclose(bars.customdata, [1.0, 0.9, 0.81])
     axis = fig.layout[bars.marker.coloraxis]
     assert (axis.cmin, axis.cmax) == (0, 1)
@@ -119,7 +114,9 @@ def test_instance_slider_steps_show_exactly_one_instance():
     assert len(steps) == 3 and len(fig.data) == 9
     for k, step in enumerate(steps):
         assert step.method == "update"
-        assert step.args[0]["visible"] == [i // 3 == k for i in range(9)], f"step {k} must show instance {k}'s traces only"
+        assert step.args[0]["visible"] == [i // 3 == k for i in range(9)], (
+            f"step {k} must show instance {k}'s traces only"
+        )
         assert step.args[1] == {"title.text": f"sweep — {'abc'[k]}"}, "plotly.js ignores a plain 'title' in slider args"
     assert [trace.visible for trace in fig.data] == [True] * 3 + [False] * 6, "initially instance 0 only"
     np.testing.assert_allclose(np.array(fig.data[3].z), W[1].T @ W[1], err_msg="instance 1's traces come second")

@@ -46,13 +46,15 @@ def test_entries_are_plain_arrays_with_a_checksum_and_the_experiment(tmp_path, e
     path = only_entry(tmp_path)
     with zipfile.ZipFile(path) as archive:
         names = sorted(name.removesuffix(".npy") for name in archive.namelist())
-    assert names == sorted(["meta", "W", "b", "losses", "seeds", "history_steps", "history_W", "history_b",
-                            "history_losses"])
+    assert names == sorted(
+        ["meta", "W", "b", "losses", "seeds", "history_steps", "history_W", "history_b", "history_losses"]
+    )
     with np.load(path, allow_pickle=False) as entry:  # nothing in it needs a pickle
         meta = json.loads(str(entry["meta"]))
         assert entry["W"].dtype == np.float32 and entry["history_W"].shape == (4, 6, 2, 5)
-    assert meta["trainer_version"] == tm.TRAINER_VERSION and meta["key"] == store.store_key(experiment.replace(
-        snapshot_every=10))
+    assert meta["trainer_version"] == tm.TRAINER_VERSION and meta["key"] == store.store_key(
+        experiment.replace(snapshot_every=10)
+    )
     assert tm.Experiment.from_dict(meta["experiment"]) == experiment.replace(snapshot_every=10)
 
 
@@ -109,8 +111,14 @@ def test_retrain_and_off(tmp_path, experiment, monkeypatch):
 def test_the_key_ignores_the_progress_bar_and_follows_everything_else(experiment, monkeypatch):
     key = store.store_key(experiment)
     assert store.store_key(experiment.replace(progress=True)) == key
-    for change in (dict(steps=31), dict(lr=2e-3), dict(seed=1), dict(n_seeds=3), dict(feature_probability=0.5),
-                   dict(name="another")):
+    for change in (
+        dict(steps=31),
+        dict(lr=2e-3),
+        dict(seed=1),
+        dict(n_seeds=3),
+        dict(feature_probability=0.5),
+        dict(name="another"),
+    ):
         assert store.store_key(experiment.replace(**change)) != key, change
     monkeypatch.setattr(store, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
     assert store.store_key(experiment) != key, "a new trainer version must make old entries stale"

@@ -27,7 +27,12 @@ def test_candidate_losses_match_monte_carlo(n_features, r, s, optimal_bias):
     for name, loss in zip(names, losses):
         W, b = theory.candidate_solution(name, s, optimal_bias)
         _mc_check(
-            float(loss), W, b, importance, s, f"{name} at r={r}, s={s}, optimal_bias={optimal_bias}",
+            float(loss),
+            W,
+            b,
+            importance,
+            s,
+            f"{name} at r={r}, s={s}, optimal_bias={optimal_bias}",
             "an ignored feature costs I(s/3 - s²/4) only with its bias at s/2; the extra feature is the LAST one; "
             "an antipodal pair costs (a+c)s²/6 only at b = 0",
         )

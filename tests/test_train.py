@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import toymodels as tm
-from toymodels import Experiment, ModelConfig, TrainConfig, ToyModel, sample_features, target_of
+from toymodels import Experiment, ModelConfig, ToyModel, TrainConfig, sample_features, target_of
 
 train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
 
@@ -41,12 +41,15 @@ def reference_training(exp: Experiment) -> ToyModel:
     return model
 
 
-@pytest.mark.parametrize("kind, schedule, weight_decay", [
-    ("relu_output", "constant", 0.01),
-    ("linear", "linear", 0.0),
-    ("relu_hidden", "cosine", 0.01),
-    ("untied_relu_hidden", "constant", 0.01),
-])
+@pytest.mark.parametrize(
+    "kind, schedule, weight_decay",
+    [
+        ("relu_output", "constant", 0.01),
+        ("linear", "linear", 0.0),
+        ("relu_hidden", "cosine", 0.01),
+        ("untied_relu_hidden", "constant", 0.01),
+    ],
+)
 def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay):
     exp = small(steps=40, kind=kind, lr_schedule=schedule, weight_decay=weight_decay)
     if kind == "untied_relu_hidden":
@@ -54,8 +57,13 @@ def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay):
     trained = tm.train(exp).model
     reference = reference_training(exp)
     for name, parameter in reference.named_parameters():
-        torch.testing.assert_close(getattr(trained, name), parameter, rtol=1e-4, atol=1e-5,
-                                   msg=lambda m: f"{name} after 40 steps differs from autograd + AdamW: {m}")
+        torch.testing.assert_close(
+            getattr(trained, name),
+            parameter,
+            rtol=1e-4,
+            atol=1e-5,
+            msg=lambda m, name=name: f"{name} after 40 steps differs from autograd + AdamW: {m}",
+        )
 
 
 def test_same_seed_gives_bitwise_equal_weights_and_another_seed_does_not():
@@ -102,7 +110,9 @@ def test_learning_rate_schedules():
     config = TrainConfig(steps=101, lr=1.0, lr_schedule="linear")
     assert tm.lr_at(0, config) == 1.0 and tm.lr_at(100, config) == pytest.approx(1 / 101)
     config = TrainConfig(steps=101, lr=1.0, lr_schedule="cosine")
-    assert tm.lr_at(50, config) == pytest.approx(math.cos(math.pi / 4)) and tm.lr_at(100, config) == pytest.approx(0, abs=1e-12)
+    assert tm.lr_at(50, config) == pytest.approx(math.cos(math.pi / 4)) and tm.lr_at(100, config) == pytest.approx(
+        0, abs=1e-12
+    )
     assert tm.lr_at(77, TrainConfig(lr=0.5)) == 0.5
 
 
@@ -113,7 +123,9 @@ def test_halving_schedule():
     assert tm.halving_schedule(train, 8) == []
     assert tm.halving_schedule(TrainConfig(steps=10_000), 1000) == []
     assert tm.halving_schedule(TrainConfig(steps=100, halving_steps=10, halving_eta=2, halving_finalists=1), 4) == [
-        (10, 2), (20, 1)]
+        (10, 2),
+        (20, 1),
+    ]
 
 
 def test_successive_halving_keeps_a_winner_as_good_as_training_every_fit():
@@ -149,8 +161,9 @@ def assert_same_result(a: tm.TrainResult, b: tm.TrainResult) -> None:
     assert torch.equal(a.losses, b.losses) and torch.equal(a.seeds, b.seeds)
     assert (a.history is None) == (b.history is None)
     if a.history is not None:
-        assert all(torch.equal(x, y) for x, y in zip(vars(a.history).values(), vars(b.history).values())
-                   if x is not None)
+        assert all(
+            torch.equal(x, y) for x, y in zip(vars(a.history).values(), vars(b.history).values()) if x is not None
+        )
 
 
 def test_blocks_tile_the_instances_by_size_alone(monkeypatch):
@@ -190,8 +203,13 @@ def test_a_block_trains_as_the_reference_on_its_own_streams(monkeypatch):
         model.loss(x, x, importance).sum().backward()
         optimizer.step()
     for name, parameter in model.named_parameters():
-        torch.testing.assert_close(getattr(trained, name)[start:stop], parameter, rtol=1e-4, atol=1e-5,
-                                   msg=lambda m: f"{name} of block {k} differs from the reference: {m}")
+        torch.testing.assert_close(
+            getattr(trained, name)[start:stop],
+            parameter,
+            rtol=1e-4,
+            atol=1e-5,
+            msg=lambda m, name=name: f"{name} of block {k} differs from the reference: {m}",
+        )
 
 
 @pytest.mark.parametrize("case", ["small", "large with history", "halving"])
@@ -199,8 +217,15 @@ def test_the_same_bits_with_1_2_and_4_workers_and_each_block_alone(case):
     exp = {
         "small": small(steps=60, feature_probability=[0.5] * 40, n_seeds=10, batch_size=1024),  # 10 blocks
         "large with history": large(steps=30, snapshot_every=10),  # 1 block of 6: made smaller below
-        "halving": small(steps=60, feature_probability=[0.5] * 40, n_seeds=8, batch_size=1024, halving_steps=10,
-                         halving_eta=2, halving_finalists=2),  # blocks of 5 settings
+        "halving": small(
+            steps=60,
+            feature_probability=[0.5] * 40,
+            n_seeds=8,
+            batch_size=1024,
+            halving_steps=10,
+            halving_eta=2,
+            halving_finalists=2,
+        ),  # blocks of 5 settings
     }[case]
     if case == "large with history":
         exp = exp.replace(batch_size=2048, n_seeds=20)  # 120 instances, blocks of 16
@@ -220,8 +245,10 @@ def test_the_same_bits_through_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
     exp = small(steps=40, feature_probability=[0.5] * 12, n_seeds=10, batch_size=1024)  # 120 instances
     assert len(train_module.blocks(exp)) == 3
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         through_dask = tm.train(exp, executor=client.get_executor())
     assert_same_result(tm.train(exp, workers=1), through_dask)
 

@@ -67,12 +67,25 @@ def clean(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_papermill(source: Path, target: Path, parameters: dict, timeout: int, notebook_timeout: int,
-                  env: dict) -> int:
+def run_papermill(source: Path, target: Path, parameters: dict, timeout: int, notebook_timeout: int, env: dict) -> int:
     """One papermill process (and its kernel, in the same process group) under a wall-clock limit; -1 if
     it had to be stopped."""
-    command = [sys.executable, "-m", "papermill", str(source), str(target), "--cwd", str(source.parent),
-               "-k", "python3", "--execution-timeout", str(timeout), "--log-level", "WARNING", "--no-progress-bar"]
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(source),
+        str(target),
+        "--cwd",
+        str(source.parent),
+        "-k",
+        "python3",
+        "--execution-timeout",
+        str(timeout),
+        "--log-level",
+        "WARNING",
+        "--no-progress-bar",
+    ]
     for name, value in parameters.items():
         command += ["-p", name, str(value)]
     env = dict(os.environ, TOYMODELS_PROGRESS="0", PYDEVD_DISABLE_FILE_VALIDATION="1", **env)
@@ -94,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain", action="store_true", help="re-train every results-store entry from scratch")
     # Guards against a hung kernel, not speed targets: far above what any chapter takes on a slow machine.
     parser.add_argument("--timeout", type=int, default=3600, help="seconds a cell may take")
-    parser.add_argument("--notebook-timeout", type=int, default=7200,
-                        help="seconds a whole chapter may take before it counts as hung (then retried)")
+    parser.add_argument(
+        "--notebook-timeout",
+        type=int,
+        default=7200,
+        help="seconds a whole chapter may take before it counts as hung (then retried)",
+    )
     parser.add_argument("--retries", type=int, default=1)
     parser.add_argument("--list", action="store_true", help="print the chapters' paths and exit")
     args = parser.parse_args(argv)
@@ -121,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         for _attempt in range(1 + args.retries):
             start = time.monotonic()
             code = run_papermill(source, scratch, parameters, args.timeout, args.notebook_timeout, env)
-            print(f"{os.path.relpath(source)}: {'ok' if code == 0 else f'failed ({code})'} "
-                  f"in {time.monotonic() - start:.0f} s", flush=True)
+            print(
+                f"{os.path.relpath(source)}: {'ok' if code == 0 else f'failed ({code})'} "
+                f"in {time.monotonic() - start:.0f} s",
+                flush=True,
+            )
             if code >= 0:  # done, or a cell raised: only a hang (-1) is worth another try
                 break
         if code == 0:

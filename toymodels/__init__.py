@@ -6,11 +6,14 @@
     best = result.best()                       # best-of-K: one instance per setting
     tm.feature_dimensionality(best.W)          # metrics take W of shape (instance, hidden, feature)
 
-Modules, one idea each: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
-(sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
-``adversarial``, ``theory`` (closed forms), ``phase`` (phase diagrams, §3), ``polytopes`` (uniform
-superposition, §4), ``geometry`` (non-uniform and correlated superposition, §4), ``plots`` (plotly figures),
-``display`` (the book's renderer, tables and live sliders), ``store`` (the committed results store).
+Layers, imported one way (core ← kit ← sections ← notebooks):
+
+* the core, which knows no chapter: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
+  (sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
+  ``theory`` (closed forms), ``store`` (the committed results store), ``adversarial`` (the analytic attack);
+* the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
+* one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
+  ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4).
 
 Importing the package pins torch's CPU kernels to AVX2 and MKL's to its AVX2 reproducible branch (unless the
 environment says otherwise, and only if torch is not imported yet): a seed then trains to the same bits on
@@ -23,6 +26,15 @@ import os as _os
 _os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 _os.environ.setdefault("MKL_CBWR", "AVX2")
 
+from . import (  # the presentation kit, the results store, closed forms  # the sections: §2, §4, §1, §3
+    basic,
+    geometry,
+    intro,
+    kit,
+    phase,
+    store,
+    theory,
+)
 from .adversarial import Attack, analytic_attack, relative_vulnerability
 from .config import (
     ConfigError,
@@ -45,25 +57,60 @@ from .metrics import (
 )
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
-from .workspace import Workspace
-from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, evaluate, halving_schedule, lr_at, train
-from . import display, geometry, phase, plots, polytopes, store, theory  # notebook, §4, §3, figures, results store
 from .store import ResultsStore, StoreError
+from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, evaluate, halving_schedule, lr_at, train
+from .workspace import Workspace
 
 __version__ = "0.1.0"
 
 __all__ = [  # the documented public API
     # configuration and presets
-    "ConfigError", "DataConfig", "Experiment", "ModelConfig", "TrainConfig", "importance_decay", "log_densities",
-    "PRESETS", "preset",
+    "ConfigError",
+    "DataConfig",
+    "Experiment",
+    "ModelConfig",
+    "TrainConfig",
+    "importance_decay",
+    "log_densities",
+    "PRESETS",
+    "preset",
     # data, models, training
-    "FeatureSampler", "Uniforms", "sample_features", "target_of", "ToyModel", "loss_and_grads", "Workspace",
-    "TRAINER_VERSION", "History", "Trainer", "TrainResult", "blocks", "evaluate", "halving_schedule", "lr_at", "train",
+    "FeatureSampler",
+    "Uniforms",
+    "sample_features",
+    "target_of",
+    "ToyModel",
+    "loss_and_grads",
+    "Workspace",
+    "TRAINER_VERSION",
+    "History",
+    "Trainer",
+    "TrainResult",
+    "blocks",
+    "evaluate",
+    "halving_schedule",
+    "lr_at",
+    "train",
     # the results store
-    "ResultsStore", "StoreError",
+    "ResultsStore",
+    "StoreError",
     # metrics and the adversarial attack
-    "count_represented", "dimensions_per_feature", "feature_dimensionality", "feature_norms", "neuron_counts",
-    "neuron_features", "superposition", "Attack", "analytic_attack", "relative_vulnerability",
+    "count_represented",
+    "dimensions_per_feature",
+    "feature_dimensionality",
+    "feature_norms",
+    "neuron_counts",
+    "neuron_features",
+    "superposition",
+    "Attack",
+    "analytic_attack",
+    "relative_vulnerability",
     # modules
-    "display", "geometry", "phase", "plots", "polytopes", "store", "theory",
+    "kit",
+    "store",
+    "theory",
+    "intro",
+    "basic",
+    "phase",
+    "geometry",
 ]

@@ -24,7 +24,9 @@ class Attack:
     attacked_loss: torch.Tensor  # (n_instances,)
 
 
-def reconstruction_loss(model: ToyModel, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor) -> torch.Tensor:
+def reconstruction_loss(
+    model: ToyModel, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor
+) -> torch.Tensor:
     """Importance-weighted MSE per instance (no L1 term), as in training."""
     return (importance.unsqueeze(1) * (target - model(x)).square()).mean((1, 2))
 
@@ -40,8 +42,10 @@ def analytic_attack(
     scale = fraction * x.norm(dim=-1).mean(-1)  # λ per instance
     clean = reconstruction_loss(model, x, target, importance)
     attacked = torch.stack(
-        [reconstruction_loss(model, x + (scale[:, None] * directions[:, i]).unsqueeze(1), target, importance)
-         for i in range(W.shape[-1])],
+        [
+            reconstruction_loss(model, x + (scale[:, None] * directions[:, i]).unsqueeze(1), target, importance)
+            for i in range(W.shape[-1])
+        ],
         dim=-1,
     )  # (instance, feature)
     worst = attacked.argmax(-1)

@@ -15,8 +15,8 @@ Conventions (decided once for the whole project, see PAPER_NOTES §3):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Sequence, Union
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ TARGETS = ("identity", "abs")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 INITS = ("xavier", "notebook")
 
-Numeric = Union[float, int, Sequence[float], Sequence[Sequence[float]], np.ndarray, torch.Tensor]
+Numeric = float | int | Sequence[float] | Sequence[Sequence[float]] | np.ndarray | torch.Tensor
 
 
 class ConfigError(ValueError):
@@ -145,7 +145,10 @@ class TrainConfig:
             f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}",
         )
         _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _require(isinstance(self.seed, (int, np.integer)) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
+        _require(
+            isinstance(self.seed, (int, np.integer)) and self.seed >= 0,
+            f"seed must be an integer >= 0, got {self.seed!r}",
+        )
         _require(
             isinstance(self.snapshot_every, (int, np.integer)) and self.snapshot_every >= 0,
             f"snapshot_every must be an integer >= 0 (0 = no snapshots), got {self.snapshot_every!r}",
@@ -171,7 +174,9 @@ class TrainConfig:
         try:
             torch.device(self.device)
         except (RuntimeError, TypeError) as error:
-            raise ConfigError(f"device must name a torch device such as 'cpu' or 'cuda', got {self.device!r}") from error
+            raise ConfigError(
+                f"device must name a torch device such as 'cpu' or 'cuda', got {self.device!r}"
+            ) from error
 
 
 def as_float64(name: str, value) -> np.ndarray:
@@ -251,7 +256,9 @@ class Experiment:
         _require(isinstance(self.train, TrainConfig), "train must be a TrainConfig")
         if self.data.correlation != "none":
             k = self.data.set_size
-            _require(n % k == 0, f"n_features={n} must be a multiple of set_size={k} for correlated/anticorrelated data")
+            _require(
+                n % k == 0, f"n_features={n} must be a multiple of set_size={k} for correlated/anticorrelated data"
+            )
             sets = prob_array.reshape(n_settings, n // k, k)
             _require(
                 bool(np.all(sets == sets[..., :1])),
@@ -268,7 +275,9 @@ class Experiment:
         # Store normalised matrices, (1 or n_settings, n_features), so equal experiments compare (and hash)
         # equal; a single row stays single, so `replace` can change the other one's number of settings.
         for name, matrix in (("feature_probability", prob), ("importance", imp)):
-            object.__setattr__(self, name, tuple(map(tuple, np.broadcast_to(np.array(matrix), (len(matrix), n)).tolist())))
+            object.__setattr__(
+                self, name, tuple(map(tuple, np.broadcast_to(np.array(matrix), (len(matrix), n)).tolist()))
+            )
         if self.setting_labels:
             _require(
                 len(self.setting_labels) == n_settings,
@@ -307,25 +316,34 @@ class Experiment:
         """Every field as plain JSON values (lists, numbers, strings), for :meth:`from_dict` and the results
         store."""
         return {
-            "model": asdict(self.model), "data": asdict(self.data), "train": asdict(self.train),
+            "model": asdict(self.model),
+            "data": asdict(self.data),
+            "train": asdict(self.train),
             "feature_probability": [list(row) for row in self.feature_probability],
             "importance": [list(row) for row in self.importance],
-            "n_seeds": self.n_seeds, "name": self.name, "setting_labels": list(self.setting_labels),
+            "n_seeds": self.n_seeds,
+            "name": self.name,
+            "setting_labels": list(self.setting_labels),
         }
 
     @classmethod
-    def from_dict(cls, fields: dict) -> "Experiment":
+    def from_dict(cls, fields: dict) -> Experiment:
         """The experiment :meth:`to_dict` described (validated like any other)."""
         try:
             return cls(
-                ModelConfig(**fields["model"]), fields["feature_probability"], fields["importance"], fields["n_seeds"],
-                DataConfig(**fields["data"]), TrainConfig(**fields["train"]), fields["name"],
+                ModelConfig(**fields["model"]),
+                fields["feature_probability"],
+                fields["importance"],
+                fields["n_seeds"],
+                DataConfig(**fields["data"]),
+                TrainConfig(**fields["train"]),
+                fields["name"],
                 tuple(fields["setting_labels"]),
             )
         except (KeyError, TypeError) as error:
             raise ConfigError(f"not an experiment's fields ({error}): {fields!r:.200}") from error
 
-    def replace(self, **changes) -> "Experiment":
+    def replace(self, **changes) -> Experiment:
         """A copy with some fields changed; ``model``, ``data`` and ``train`` fields may be given by name
         (``exp.replace(steps=500, n_hidden=3)``). Labels are re-derived unless given."""
         groups = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}

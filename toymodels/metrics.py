@@ -7,7 +7,7 @@ direction W_i. (The authors' notebook stores the transpose, ``(instance, feature
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -67,7 +67,9 @@ def feature_dimensionality(W) -> torch.Tensor:
     W, single = _as_batched(W)
     squared_norm = W.square().sum(-2)
     denominator = _overlaps(W).sum(-1)
-    value = torch.where(denominator > 0, squared_norm / denominator.clamp_min(NORM_EPS**2), torch.zeros_like(squared_norm))
+    value = torch.where(
+        denominator > 0, squared_norm / denominator.clamp_min(NORM_EPS**2), torch.zeros_like(squared_norm)
+    )
     return _unbatch(value, single)
 
 

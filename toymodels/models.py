@@ -58,7 +58,7 @@ class ToyModel(nn.Module):
         self.b = nn.Parameter(torch.zeros(n_instances, n, device=device))
 
     @classmethod
-    def from_arrays(cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu") -> "ToyModel":
+    def from_arrays(cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu") -> ToyModel:
         """A model holding the given weights (arrays or tensors, copied as float32 onto ``device``), shapes
         checked against ``config``."""
         W, b = torch.as_tensor(W), torch.as_tensor(b)
@@ -115,7 +115,7 @@ class ToyModel(nn.Module):
             error = error + self.config.l1_penalty * self.hidden(x).abs().sum(-1).mean(-1)
         return error
 
-    def view(self, start: int, stop: int) -> "ToyModel":
+    def view(self, start: int, stop: int) -> ToyModel:
         """The instances ``start:stop`` as a model whose parameters share this model's storage (no copy):
         an in-place update of this model's parameters shows in the view."""
         part = ToyModel.__new__(ToyModel)
@@ -126,7 +126,7 @@ class ToyModel(nn.Module):
         part.b = nn.Parameter(self.b.detach()[start:stop], requires_grad=False)
         return part
 
-    def select(self, index: torch.Tensor | list[int]) -> "ToyModel":
+    def select(self, index: torch.Tensor | list[int]) -> ToyModel:
         """A new model holding a copy of the chosen instances (e.g. the best seed of each setting)."""
         index = torch.as_tensor(index, dtype=torch.long, device=self.W.device)
         chosen = ToyModel.__new__(ToyModel)

@@ -7,7 +7,7 @@ paper is silent, the value is the authors' notebook's ("NB") or the book's own c
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -61,7 +61,13 @@ def intro_live(fast: bool = False) -> Experiment:
     (1,000, or 800 at lr 2e-2) missed 1–2 of the 18. With 3 fits and 4 evaluation batches, 80 % often gave a
     pentagon: its loss is within 8 % of the antipodal pairs' and so few samples cannot tell them apart."""
     return intro(fast).replace(
-        feature_probability=0.1, n_seeds=8, batch_size=256, eval_batches=64, steps=1_500, lr=1e-2, progress=False,
+        feature_probability=0.1,
+        n_seeds=8,
+        batch_size=256,
+        eval_batches=64,
+        steps=1_500,
+        lr=1e-2,
+        progress=False,
         name="5 features in 2 dimensions (live)",
     )
 
@@ -101,8 +107,9 @@ def phase_change_live(fast: bool = False) -> Experiment:
     """One point of the n=3, m=2 phase diagram by the grid's protocol (10 fits, 10k steps; ~3 s), for the
     chapter's live widget, which sets the density and the importances [1, 1, r]."""
     grid = phase_change(3, fast=fast)
-    return grid.replace(feature_probability=0.3, importance=[1.0, 1.0, 1.0], setting_labels=(),
-                        name="Phase change, one point, n=3, m=2")
+    return grid.replace(
+        feature_probability=0.3, importance=[1.0, 1.0, 1.0], setting_labels=(), name="Phase change, one point, n=3, m=2"
+    )
 
 
 def uniform_densities(fast: bool = False) -> np.ndarray:

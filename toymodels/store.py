@@ -90,8 +90,13 @@ def result_from_arrays(experiment: Experiment, arrays: dict[str, np.ndarray]) ->
     model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)
     history = None
     if "history_steps" in tensor:
-        history = History(tensor["history_steps"], tensor["history_W"], tensor["history_b"],
-                          tensor["history_losses"], tensor.get("history_W_out"))
+        history = History(
+            tensor["history_steps"],
+            tensor["history_W"],
+            tensor["history_b"],
+            tensor["history_losses"],
+            tensor.get("history_W_out"),
+        )
     return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
 
 
@@ -163,8 +168,11 @@ class ResultsStore:
         """Write the entry of ``experiment`` atomically: readers see the old entry or the whole new one."""
         arrays = result_arrays(result)
         meta = {
-            "key": store_key(experiment), "trainer_version": TRAINER_VERSION, "experiment": experiment.to_dict(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
+            "key": store_key(experiment),
+            "trainer_version": TRAINER_VERSION,
+            "experiment": experiment.to_dict(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__,
             "checksum": checksum(arrays),
         }
         path = self.path(experiment)
@@ -230,8 +238,10 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, l
         k = min(range(len(ranges)), key=lambda i: (ranges[i][1] - ranges[i][0], -i))
         kept = len(stored["losses"]) / experiment.n_instances  # fits kept per fit trained: 1 without halving
         lo, hi = round(ranges[k][0] * kept), round(ranges[k][1] * kept)
-        stored = {name: array if name == "history_steps" else array[:, lo:hi] if name.startswith("history_")
-                  else array[lo:hi] for name, array in stored.items()}
+        stored = {
+            name: array if name == "history_steps" else array[:, lo:hi] if name.startswith("history_") else array[lo:hi]
+            for name, array in stored.items()
+        }
         what = f"block {k} (instances {ranges[k][0]}–{ranges[k][1] - 1} of {experiment.n_instances})"
         if len(stored.get("history_steps", ())) > 2:
             # A long run with snapshots: its first snapshot after the start serves as the checkpoint.
@@ -239,8 +249,11 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, l
             trainer = Trainer(experiment, block_range=(k, k + 1), cores=1)
             trainer.run(step)
             model = trainer.model
-            fresh = {name: getattr(model, name).detach().numpy() for name in ("W", "b", "W_out")
-                     if getattr(model, name) is not None}
+            fresh = {
+                name: getattr(model, name).detach().numpy()
+                for name in ("W", "b", "W_out")
+                if getattr(model, name) is not None
+            }
             stored = {name: stored[f"history_{name}"][1] for name in fresh}
             what += f", its first {step:,} of {experiment.train.steps:,} steps (to the first snapshot)"
         else:
@@ -249,8 +262,11 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, l
     else:
         fresh = result_arrays(_train(experiment))
         what = f"all {experiment.n_instances} instances"
-    differ = [name for name in sorted(set(stored) | set(fresh))
-              if name not in stored or name not in fresh or not np.array_equal(stored[name], fresh[name])]
+    differ = [
+        name
+        for name in sorted(set(stored) | set(fresh))
+        if name not in stored or name not in fresh or not np.array_equal(stored[name], fresh[name])
+    ]
     return what, differ
 
 
@@ -280,8 +296,10 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
     start, failures = time.perf_counter(), 0
     if sample:
         # The costliest first, so that the pool's processes finish together.
-        futures = {path: local_pool().submit(_timed_retrain, path, True) for path in sorted(entries, key=_sample_cost,
-                                                                                              reverse=True)}
+        futures = {
+            path: local_pool().submit(_timed_retrain, path, True)
+            for path in sorted(entries, key=_sample_cost, reverse=True)
+        }
         outcomes = [futures[path].result for path in entries]
     else:
         outcomes = [lambda path=path: _timed_retrain(path, False) for path in entries]
@@ -293,6 +311,9 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
             what, differ, seconds, verdict = "", ["?"], 0.0, f"FAILED: {type(error).__name__}: {error}"
         failures += bool(differ)
         echo(f"{path.name}: {what}: {verdict} ({seconds:.0f} s)")
-    echo(f"{len(entries) - failures} of {len(entries)} entries equal, bit for bit, in {time.perf_counter() - start:.0f} s "
-         f"({'one block each' if sample else 'in full'}; trainer v{TRAINER_VERSION})")
+    echo(
+        f"{len(entries) - failures} of {len(entries)} entries equal, bit for bit, "
+        f"in {time.perf_counter() - start:.0f} s "
+        f"({'one block each' if sample else 'in full'}; trainer v{TRAINER_VERSION})"
+    )
     return failures + (not entries)

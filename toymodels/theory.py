@@ -31,8 +31,8 @@ importances. Per unit importance, for 0 ≤ b ≤ 1 (derivation in ``_antipodal_
 
     ℓ(b) = s²/6 − s²b/3 + (1 − s)b² + s(1 + s)b³/3 − s²b⁴/6.
 
-b* ≈ s²/6 when sparse (a negligible gain ≈ s⁴/36), but at s = 1 b* ≈ 0.442 and ℓ(b*) = 0.0706, not 1/6. The antipodal region of the
-n = 2, m = 1 diagram closes at s = 4/7 for r = 1 with b = 0, and at s ≈ 0.627 with b*.
+b* ≈ s²/6 when sparse (a negligible gain ≈ s⁴/36), but at s = 1 b* ≈ 0.442 and ℓ(b*) = 0.0706, not 1/6. The
+antipodal region of the n = 2, m = 1 diagram closes at s = 4/7 for r = 1 with b = 0, and at s ≈ 0.627 with b*.
 
 The candidates keep unit norms. A pair W = [w, −w] with a free w goes lower still when dense (gradient
 descent at r = 1, s = 0.6 finds w ≈ 0.87, b ≈ 0.21, loss ≈ 0.0985 against 0.1037 at w = 1). So these
@@ -41,14 +41,14 @@ diagrams are upper bounds on each phase's loss, not exact optima.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from .config import ConfigError, as_float64
 
-ArrayLike = Union[float, np.ndarray, torch.Tensor, list, tuple]
+ArrayLike = float | np.ndarray | torch.Tensor | list | tuple
 MODEL_KINDS = ("linear", "relu_output")
 
 # Phase-change candidates. Feature order: n = 2 is [regular, extra], n = 3 is [regular, regular, extra].
@@ -106,9 +106,7 @@ def _weights(W: ArrayLike) -> tuple[np.ndarray, bool]:
 def _per_feature(name: str, array: np.ndarray, n_instances: int, n: int) -> np.ndarray:
     """Broadcast a scalar, (n,) or (n_instances, n) array to (n_instances, n)."""
     if array.shape not in ((), (n,), (n_instances, n)):
-        raise ConfigError(
-            f"{name} must be a scalar or have shape ({n},) or ({n_instances}, {n}), got {array.shape}"
-        )
+        raise ConfigError(f"{name} must be a scalar or have shape ({n},) or ({n_instances}, {n}), got {array.shape}")
     return np.broadcast_to(array, (n_instances, n))
 
 
@@ -132,7 +130,7 @@ def expected_loss_monte_carlo(
     kind: str = "relu_output",
     *,
     return_stderr: bool = False,
-) -> Union[float, np.ndarray, tuple]:
+) -> float | np.ndarray | tuple:
     """Monte Carlo estimate of L = E Σ_i I_i (x_i − x'_i)² for the given W and b.
 
     W: (m, n) or (n_instances, m, n); b, importance, density: scalar, (n,) or (n_instances, n).
@@ -322,9 +320,7 @@ def linear_loss_decomposition(W: ArrayLike, importance: ArrayLike) -> LinearLoss
     return LinearLossTerms(benefit, interference) if batched else LinearLossTerms(benefit[0], interference[0])
 
 
-def linear_expected_loss(
-    W: ArrayLike, b: ArrayLike, importance: ArrayLike, density: ArrayLike
-) -> Union[float, np.ndarray]:
+def linear_expected_loss(W: ArrayLike, b: ArrayLike, importance: ArrayLike, density: ArrayLike) -> float | np.ndarray:
     """Exact E Σ_i I_i (x_i − x'_i)² of the linear model x' = WᵀW x + b (float, or (n_instances,)).
 
     With A = 1 − WᵀW the error is e = A x − b; independent features with mean μ_k = s_k/2 and variance
@@ -379,6 +375,7 @@ def loss_accounting(W: ArrayLike, importance: ArrayLike, density: ArrayLike, los
         interference=terms.interference.sum((-2, -1)),
         measured=loss * n / variance,
     )
+
 
 # ----------------------------------------------------------------------------------------------------
 # Ideal geometry (§4): tight frames, whose every feature has dimensionality D_i = d / k

@@ -22,11 +22,11 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -118,7 +118,7 @@ class History:
     W: torch.Tensor  # (n_snapshots, n_instances, n_hidden, n_features)
     b: torch.Tensor  # (n_snapshots, n_instances, n_features)
     losses: torch.Tensor  # (n_snapshots, n_instances): training-batch loss (the last: the evaluation loss)
-    W_out: Optional[torch.Tensor] = None  # untied models only
+    W_out: torch.Tensor | None = None  # untied models only
 
 
 @dataclass
@@ -127,8 +127,8 @@ class TrainResult:
     # Laid out as setting * k + j with k fits per setting: all n_seeds, or the survivors of successive halving.
     model: ToyModel
     losses: torch.Tensor  # (n_instances,) final loss on fresh evaluation batches
-    history: Optional[History] = None
-    seeds: Optional[torch.Tensor] = None  # (n_instances,) which of the n_seeds fits each instance is
+    history: History | None = None
+    seeds: torch.Tensor | None = None  # (n_instances,) which of the n_seeds fits each instance is
 
     @property
     def fits_per_setting(self) -> int:
@@ -184,11 +184,19 @@ def evaluate(
         importance = experiment.importance_tensor("setting", device)
     seed = experiment.train.seed if seed is None else seed
     with _torch_threads(experiment.train.threads or 1):
-        return torch.cat([
-            _evaluate(model.select(range(start, stop)), experiment, probability[start:stop], importance[start:stop],
-                      Uniforms(seed, device, stream=(index, _EVAL)), n_batches)
-            for index, (start, stop) in enumerate(ranges)
-        ])
+        return torch.cat(
+            [
+                _evaluate(
+                    model.select(range(start, stop)),
+                    experiment,
+                    probability[start:stop],
+                    importance[start:stop],
+                    Uniforms(seed, device, stream=(index, _EVAL)),
+                    n_batches,
+                )
+                for index, (start, stop) in enumerate(ranges)
+            ]
+        )
 
 
 @torch.no_grad()
@@ -252,7 +260,7 @@ class _DrawAhead:
         self._taken.put(True)
         return x
 
-    def __enter__(self) -> "_DrawAhead":
+    def __enter__(self) -> _DrawAhead:
         self._thread.start()
         return self
 
@@ -267,8 +275,14 @@ class AdamW:
     ``torch.optim.AdamW(fused=True)``: one call per step instead of a dozen (3× faster on these small tensors).
     The tests check it against torch's optimiser."""
 
-    def __init__(self, parameters: list[torch.Tensor], lr: float, weight_decay: float,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        parameters: list[torch.Tensor],
+        lr: float,
+        weight_decay: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ):
         self.parameters = parameters
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
         self.exp_avg = [torch.zeros_like(p) for p in parameters]
@@ -279,9 +293,19 @@ class AdamW:
     def step(self, grads: list[torch.Tensor]) -> None:
         torch._foreach_add_(self.step_counts, 1.0)
         torch._fused_adamw_(
-            self.parameters, grads, self.exp_avg, self.exp_avg_sq, [], self.step_counts,
-            lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=self.weight_decay, eps=self.eps,
-            amsgrad=False, maximize=False,
+            self.parameters,
+            grads,
+            self.exp_avg,
+            self.exp_avg_sq,
+            [],
+            self.step_counts,
+            lr=self.lr,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            weight_decay=self.weight_decay,
+            eps=self.eps,
+            amsgrad=False,
+            maximize=False,
         )
 
     def keep(self, index: torch.Tensor, parameters: list[torch.Tensor]) -> None:
@@ -301,8 +325,9 @@ class _Block:
         self.experiment, self.index, self.device = experiment, index, device
         generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _INIT)))
         # The notebook's initialisation scales with the whole experiment's instance count, not the block's.
-        self.model = ToyModel(experiment.model, stop - start, generator=generator, device=device,
-                              init_instances=experiment.n_instances)
+        self.model = ToyModel(
+            experiment.model, stop - start, generator=generator, device=device, init_instances=experiment.n_instances
+        )
         self.seeds = torch.arange(start, stop, device=device) % experiment.n_seeds
         self.fits = experiment.n_seeds  # fits of each setting in the block (fewer after a halving cut)
         self.probability = experiment.probability_tensor(device=device)[start:stop]
@@ -325,8 +350,9 @@ class _Block:
         model = self.model
         W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
         # Ordinary tensors: the step's loss comes out of inference mode.
-        self.snapshots.append((self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(),
-                               loss.clone().cpu(), W_out))
+        self.snapshots.append(
+            (self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(), loss.clone().cpu(), W_out)
+        )
 
     def run(self, n_steps: int, draw_ahead: bool = False, bar=None) -> None:
         """Take ``n_steps`` steps, with the batches drawn ahead on another core if ``draw_ahead`` and the batch
@@ -359,8 +385,9 @@ class _Block:
         total_loss, total_grads = None, None
         for chunk in self.chunks:
             x = draw(chunk)
-            loss, grads = loss_and_grads(self.model, x, target_of(x, data), self.importance, self.workspace,
-                                         need_loss, config.batch_size)
+            loss, grads = loss_and_grads(
+                self.model, x, target_of(x, data), self.importance, self.workspace, need_loss, config.batch_size
+            )
             if total_grads is None:
                 total_loss, total_grads = loss, [grads[name] for name in names]
             else:
@@ -381,7 +408,11 @@ class _Block:
         index = (chosen + self.fits * torch.arange(len(losses), device=self.device).unsqueeze(1)).flatten()
         self.fits = chosen.shape[1]
         self.model = self.model.select(index)
-        self.seeds, self.probability, self.importance = self.seeds[index], self.probability[index], self.importance[index]
+        self.seeds, self.probability, self.importance = (
+            self.seeds[index],
+            self.probability[index],
+            self.importance[index],
+        )
         self.optimizer.keep(index, self._parameters())
         self._resize()
 
@@ -392,13 +423,22 @@ class _Block:
         if config.snapshot_every and self.snapshots[-1][0] != self.step:
             self._snapshot(losses)
         model = self.model
-        arrays = {"W": model.W.detach().cpu(), "b": model.b.detach().cpu(), "losses": losses.cpu(), "seeds": self.seeds.cpu()}
+        arrays = {
+            "W": model.W.detach().cpu(),
+            "b": model.b.detach().cpu(),
+            "losses": losses.cpu(),
+            "seeds": self.seeds.cpu(),
+        }
         if model.W_out is not None:
             arrays["W_out"] = model.W_out.detach().cpu()
         if self.snapshots:
             steps, Ws, bs, step_losses, W_outs = zip(*self.snapshots)
-            arrays.update(history_steps=torch.tensor(steps), history_W=torch.stack(Ws), history_b=torch.stack(bs),
-                          history_losses=torch.stack(step_losses))
+            arrays.update(
+                history_steps=torch.tensor(steps),
+                history_W=torch.stack(Ws),
+                history_b=torch.stack(bs),
+                history_losses=torch.stack(step_losses),
+            )
             if W_outs[0] is not None:
                 arrays["history_W_out"] = torch.stack(W_outs)
         return arrays
@@ -406,13 +446,21 @@ class _Block:
 
 def _assemble(experiment: Experiment, parts: list[dict], device: torch.device) -> TrainResult:
     """One :class:`TrainResult` from the blocks' arrays (:meth:`_Block.finish`), concatenated in block order."""
-    joined = {name: torch.cat([part[name] for part in parts], dim=1 if name.startswith("history_") else 0)
-              for name in parts[0] if name != "history_steps"}
+    joined = {
+        name: torch.cat([part[name] for part in parts], dim=1 if name.startswith("history_") else 0)
+        for name in parts[0]
+        if name != "history_steps"
+    }
     model = ToyModel.from_arrays(experiment.model, joined["W"], joined["b"], joined.get("W_out"), device=device)
     history = None
     if "history_W" in joined:
-        history = History(steps=parts[0]["history_steps"], W=joined["history_W"], b=joined["history_b"],
-                          losses=joined["history_losses"], W_out=joined.get("history_W_out"))
+        history = History(
+            steps=parts[0]["history_steps"],
+            W=joined["history_W"],
+            b=joined["history_b"],
+            losses=joined["history_losses"],
+            W_out=joined.get("history_W_out"),
+        )
     return TrainResult(experiment, model, joined["losses"].to(device), history, joined["seeds"].to(device))
 
 
@@ -427,8 +475,14 @@ class Trainer:
     has its batches drawn ahead on a second core. How blocks are run never changes what they compute.
     """
 
-    def __init__(self, experiment: Experiment, callback: Callback | None = None, *,
-                 block_range: tuple[int, int] | None = None, cores: int | None = None) -> None:
+    def __init__(
+        self,
+        experiment: Experiment,
+        callback: Callback | None = None,
+        *,
+        block_range: tuple[int, int] | None = None,
+        cores: int | None = None,
+    ) -> None:
         self.experiment, self.callback = experiment, callback
         self.device = torch.device(experiment.train.device)
         self.threads = experiment.train.threads or 1
@@ -449,8 +503,13 @@ class Trainer:
             return self.blocks[0].model
         models = [block.model for block in self.blocks]
         W_out = None if models[0].W_out is None else torch.cat([m.W_out.detach() for m in models])
-        return ToyModel.from_arrays(self.experiment.model, torch.cat([m.W.detach() for m in models]),
-                                    torch.cat([m.b.detach() for m in models]), W_out, device=self.device)
+        return ToyModel.from_arrays(
+            self.experiment.model,
+            torch.cat([m.W.detach() for m in models]),
+            torch.cat([m.b.detach() for m in models]),
+            W_out,
+            device=self.device,
+        )
 
     def _side_by_side(self) -> int:
         """Threads the blocks train on at once: one per core for large models (their operations release the GIL
@@ -470,16 +529,28 @@ class Trainer:
             every = config.snapshot_every
             first = -(-self.step // every) * every  # the first snapshot step at or after this one
             stops = sorted({*range(first + 1, self.step + n_steps + 1, every), self.step + n_steps})
-        bar = tqdm(total=n_steps * len(self.blocks), disable=not _progress_enabled(config), desc=self.experiment.name,
-                   mininterval=1.0, unit="block-step")
+        bar = tqdm(
+            total=n_steps * len(self.blocks),
+            disable=not _progress_enabled(config),
+            desc=self.experiment.name,
+            mininterval=1.0,
+            unit="block-step",
+        )
         side_by_side = self._side_by_side()
-        pool = ThreadPoolExecutor(side_by_side - 1, initializer=torch.set_num_threads, initargs=(1,)) \
-            if side_by_side > 1 else nullcontext()
+        pool = (
+            ThreadPoolExecutor(side_by_side - 1, initializer=torch.set_num_threads, initargs=(1,))
+            if side_by_side > 1
+            else nullcontext()
+        )
         with _torch_threads(self.threads), pool as helpers, bar:
             for stop in stops:
                 self._run_blocks(stop - self.step, helpers, side_by_side, bar)
                 self.step = stop
-                if self.callback is not None and self.blocks[0].snapshots and self.blocks[0].snapshots[-1][0] == stop - 1:
+                if (
+                    self.callback is not None
+                    and self.blocks[0].snapshots
+                    and self.blocks[0].snapshots[-1][0] == stop - 1
+                ):
                     self._call_back()
 
     def _run_blocks(self, n_steps: int, helpers, side_by_side: int, bar) -> None:
@@ -506,8 +577,13 @@ class Trainer:
         snapshots = [block.snapshots[-1] for block in self.blocks]
         step = snapshots[0][0]
         W_out = None if snapshots[0][4] is None else torch.cat([s[4] for s in snapshots])
-        model = ToyModel.from_arrays(self.experiment.model, torch.cat([s[1] for s in snapshots]),
-                                     torch.cat([s[2] for s in snapshots]), W_out, device=self.device)
+        model = ToyModel.from_arrays(
+            self.experiment.model,
+            torch.cat([s[1] for s in snapshots]),
+            torch.cat([s[2] for s in snapshots]),
+            W_out,
+            device=self.device,
+        )
         self._called_back = step
         self.callback(step, model, torch.cat([s[3] for s in snapshots]))
 
@@ -529,8 +605,12 @@ class Trainer:
         """Each block's final arrays (:meth:`_Block.finish`)."""
         with _torch_threads(self.threads):
             arrays = [block.finish() for block in self.blocks]
-        if self.callback is not None and self.experiment.train.snapshot_every \
-                and self.blocks[0].snapshots[-1][0] == self.step and self._called_back != self.step:
+        if (
+            self.callback is not None
+            and self.experiment.train.snapshot_every
+            and self.blocks[0].snapshots[-1][0] == self.step
+            and self._called_back != self.step
+        ):
             self._call_back()  # the final snapshot, with the evaluation loss
         return arrays
 
@@ -577,8 +657,12 @@ def local_pool() -> ProcessPoolExecutor:
     a terminal or a Jupyter kernel's shutdown sends to the whole process group: this process stops them."""
     global _POOL
     if _POOL is None:
-        _POOL = ProcessPoolExecutor(_cores(), mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        _POOL = ProcessPoolExecutor(
+            _cores(),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=signal.signal,
+            initargs=(signal.SIGINT, signal.SIG_IGN),
+        )
     return _POOL
 
 
@@ -591,8 +675,12 @@ def default_workers(experiment: Experiment, callback: Callback | None = None) ->
         return max(1, int(os.environ["TOYMODELS_WORKERS"]))
     config = experiment.train
     work = experiment.n_instances * experiment.model.n_features * config.batch_size * config.steps
-    if callback is not None or torch.device(config.device).type != "cpu" or work < _POOL_MIN_ELEMENTS \
-            or _large(experiment):  # a large model's blocks already train side by side on threads
+    if (
+        callback is not None
+        or torch.device(config.device).type != "cpu"
+        or work < _POOL_MIN_ELEMENTS
+        or _large(experiment)
+    ):  # a large model's blocks already train side by side on threads
         return 1
     return max(1, min(_cores(), len(blocks(experiment))))
 
@@ -639,13 +727,17 @@ def train(
     else:
         workers = workers or len(blocks(experiment))
     if getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise ConfigError("train was called while a spawned worker process was importing the main script: put the "
-                          "script's top level under `if __name__ == '__main__':`, or pass workers=1")
+        raise ConfigError(
+            "train was called while a spawned worker process was importing the main script: put the "
+            "script's top level under `if __name__ == '__main__':`, or pass workers=1"
+        )
     shares = _shares(experiment, workers)
     futures = [executor.submit(train_blocks, experiment, first, stop) for first, stop in shares]
     parts = []
     try:
-        for future in tqdm(futures, disable=not _progress_enabled(experiment.train), desc=experiment.name, unit="share"):
+        for future in tqdm(
+            futures, disable=not _progress_enabled(experiment.train), desc=experiment.name, unit="share"
+        ):
             parts += future.result()
     except BrokenProcessPool as error:
         global _POOL

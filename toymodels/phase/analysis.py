@@ -15,6 +15,7 @@ every candidate is none of them.
 **The paper's protocol.** At each grid point train 10 fits, discard the one with the highest loss, and draw
 the rest's average; here the average norm ‖W_e‖ and superposition Σ_{j≠e} (Ŵ_e·W_j)² of the extra feature e
 (the paper's colours), the most common phase among the kept fits, and the phase of the lowest-loss fit.
+
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import theory
-from .config import ConfigError, Experiment, as_float64
-from .train import TrainResult
+from .. import theory
+from ..config import ConfigError, Experiment, as_float64
+from ..train import TrainResult
 
 # Candidate weights (m, n) by phase name: the theory's, plus the confused solution for n = 2.
 PHASE_WEIGHTS: dict[str, np.ndarray] = dict(theory.CANDIDATE_WEIGHTS, confused=np.full((1, 2), 2**-0.5))
@@ -67,7 +68,9 @@ def _candidate_grams(n_features: int) -> np.ndarray:
 def _weights(W) -> np.ndarray:
     W = as_float64("W", W)
     if W.ndim < 2 or W.shape[-1] not in PHASES or W.shape[-2] != W.shape[-1] - 1:
-        raise ConfigError(f"W must have shape (..., n_hidden, n_features) with (m, n) = (1, 2) or (2, 3), got {W.shape}")
+        raise ConfigError(
+            f"W must have shape (..., n_hidden, n_features) with (m, n) = (1, 2) or (2, 3), got {W.shape}"
+        )
     return W
 
 
@@ -147,8 +150,14 @@ def empirical_phase_diagram(result: TrainResult, discard_worst: int = 1) -> Empi
     point discard the ``discard_worst`` highest-loss fits and summarise the rest."""
     r, s = grid_axes(result.experiment)
     k = result.fits_per_setting
-    if isinstance(discard_worst, bool) or not isinstance(discard_worst, (int, np.integer)) or not 0 <= discard_worst < k:
-        raise ConfigError(f"discard_worst must be an integer in [0, {k - 1}] (fits per point: {k}), got {discard_worst!r}")
+    if (
+        isinstance(discard_worst, bool)
+        or not isinstance(discard_worst, (int, np.integer))
+        or not 0 <= discard_worst < k
+    ):
+        raise ConfigError(
+            f"discard_worst must be an integer in [0, {k - 1}] (fits per point: {k}), got {discard_worst!r}"
+        )
     shape = (len(r), len(s), k)
     W = result.model.W.detach().cpu().numpy().reshape(shape + result.model.W.shape[1:])
     fit_phase, fit_distance = classify(W)
@@ -237,7 +246,9 @@ def _span(values: np.ndarray, points: int) -> np.ndarray:
     return np.geomspace(values[0] / half, values[-1] * half, points)
 
 
-def theory_phase_diagram(empirical: EmpiricalPhaseDiagram, points: int = 200, optimal_bias: bool = True) -> TheoryPhaseDiagram:
+def theory_phase_diagram(
+    empirical: EmpiricalPhaseDiagram, points: int = 200, optimal_bias: bool = True
+) -> TheoryPhaseDiagram:
     """The theory's diagram (:func:`toymodels.theory.phase_diagram`) on ``empirical``'s grid and on a fine one."""
     n, r, s = empirical.n_features, empirical.relative_importance, empirical.density
     fine_r, fine_s = _span(r, points), _span(s, points)
@@ -269,13 +280,18 @@ class LossSlice:
 
 def nearest_column(densities: np.ndarray, density: float) -> int:
     """Index of the grid density nearest to ``density`` on a log scale."""
-    if isinstance(density, bool) or not isinstance(density, (int, float, np.integer, np.floating)) or not 0 < density <= 1:
+    if (
+        isinstance(density, bool)
+        or not isinstance(density, (int, float, np.integer, np.floating))
+        or not 0 < density <= 1
+    ):
         raise ConfigError(f"density must be a number in (0, 1], got {density!r}")
     return int(np.abs(np.log(densities) - np.log(density)).argmin())
 
 
-def loss_slice(empirical: EmpiricalPhaseDiagram, density: float, points: int = 200,
-               optimal_bias: bool = True) -> LossSlice:
+def loss_slice(
+    empirical: EmpiricalPhaseDiagram, density: float, points: int = 200, optimal_bias: bool = True
+) -> LossSlice:
     """The losses along the grid column whose density is nearest to ``density`` (see :class:`LossSlice`)."""
     density_index = nearest_column(empirical.density, density)
     s = float(empirical.density[density_index])
@@ -283,9 +299,14 @@ def loss_slice(empirical: EmpiricalPhaseDiagram, density: float, points: int = 2
     names, losses = theory.candidate_losses(empirical.n_features, fine_r, s, optimal_bias)
     column = (slice(None), density_index)
     return LossSlice(
-        density=s, names=names, fit_names=empirical.names, relative_importance=fine_r, candidate_losses=losses,
+        density=s,
+        names=names,
+        fit_names=empirical.names,
+        relative_importance=fine_r,
+        candidate_losses=losses,
         fit_relative_importance=empirical.relative_importance,
         fit_loss=empirical.fit_loss[column] * empirical.n_features,
-        fit_phase=empirical.fit_phase[column], fit_extra_norm=empirical.fit_extra_norm[column],
+        fit_phase=empirical.fit_phase[column],
+        fit_extra_norm=empirical.fit_extra_norm[column],
         kept=empirical.kept[column],
     )

@@ -13,6 +13,7 @@ Feature geometry: features interact only with the features they overlap, so the 
 features with |W_i·W_j| above a threshold splits into small components, and each component is one polytope
 (a tegum product splits into its orthogonal factors, each a component of its own). A component is named by
 its size k and the dimension d it spans, when those match a polytope of :data:`POLYTOPES`.
+
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import ConfigError, as_float64
-from .metrics import runs
+from ..config import ConfigError, as_float64
+from ..metrics import runs
 
 # name: (features k, dimensions d); D_i = d / k for each of its features.
 POLYTOPES: dict[str, tuple[int, int]] = {
@@ -144,6 +145,8 @@ def plateaus(D_star, values=STICKY, tolerance: float = 0.03) -> list[Plateau]:
     found = []
     for value in values:
         close = runs((np.abs(D_star - value) <= tolerance).tolist())
-        found += sorted((Plateau(float(value), first, last) for first, last, near in close if near),
-                        key=lambda plateau: plateau.first - plateau.last)
+        found += sorted(
+            (Plateau(float(value), first, last) for first, last, near in close if near),
+            key=lambda plateau: plateau.first - plateau.last,
+        )
     return found

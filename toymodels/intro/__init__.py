@@ -1,0 +1,19 @@
+"""§1, chapter 1 (five features in two dimensions): what the chapter calls, and the kit's figures it draws
+with.
+"""
+
+from ..kit.panels import features_2d_row, sweep_figure  # the kit's figures that chapter 1 draws
+from .analysis import GEOMETRIES, describe, geometry
+from .tables import geometry_phases, geometry_table
+from .widgets import live_intro
+
+__all__ = [
+    "GEOMETRIES",
+    "geometry",
+    "describe",
+    "geometry_table",
+    "geometry_phases",
+    "live_intro",
+    "features_2d_row",
+    "sweep_figure",
+]

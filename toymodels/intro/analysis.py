@@ -1,0 +1,51 @@
+"""§1 (chapter 1): naming the geometry of a fit from its features' dimensionalities D_i (dedicated, antipodal,
+pentagon, not learned, other).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import torch
+
+from ..metrics import feature_dimensionality
+
+# The geometries a feature can take part in (PAPER_NOTES §2, §4): its dimensionality D_i, the hidden
+# dimensions the geometry needs, and how many features form one (1: any number).
+GEOMETRIES = {
+    "dedicated": (1.0, 1, 1),
+    "tetrahedron": (3 / 4, 3, 4),
+    "triangle": (2 / 3, 2, 3),
+    "antipodal": (1 / 2, 1, 2),
+    "pentagon": (2 / 5, 2, 5),
+    "square antiprism": (3 / 8, 3, 8),
+    "not learned": (0.0, 0, 1),
+}
+
+
+def geometry(D: float, n_hidden: int | None = None, tolerance: float = 0.03) -> str:
+    """The name of the ideal geometry (possible in ``n_hidden`` dimensions) whose dimensionality is within
+    ``tolerance`` of ``D``, else "D = …"."""
+    candidates = {name: d for name, (d, dims, _) in GEOMETRIES.items() if n_hidden is None or dims <= n_hidden}
+    name, value = min(candidates.items(), key=lambda item: abs(item[1] - D))
+    return name if abs(value - D) <= tolerance else f"D = {D:.2f}"
+
+
+def describe(W) -> list[str]:
+    """Per instance, what its features do, e.g. "2 dedicated, 3 not learned": counts by geometry name, in the
+    order of the features. A name is used only for a whole number of its shapes (pentagons come in fives);
+    other features are listed as "other (D = …)"."""
+    D = feature_dimensionality(W)
+    D = D.unsqueeze(0) if D.ndim == 1 else D
+    n_hidden = torch.as_tensor(W).shape[-2]
+    descriptions = []
+    for row in D.tolist():
+        names = [geometry(d, n_hidden) for d in row]
+        counts = Counter(name for name in names if name in GEOMETRIES)  # in order of first appearance
+        whole = {name for name, count in counts.items() if count % GEOMETRIES[name][2] == 0}
+        parts = [f"{count} {name}" for name, count in counts.items() if name in whole]
+        others = [f"{d:.2f}" for d, name in zip(row, names) if name not in whole]
+        if others:
+            parts.append(f"{len(others)} other (D = {', '.join(others)})")
+        descriptions.append(", ".join(parts))
+    return descriptions

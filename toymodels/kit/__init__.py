@@ -1,0 +1,52 @@
+"""The presentation kit every section draws with: the book's plotly renderer and set-up (:mod:`.render`),
+``Table`` (:mod:`.table`), figure building blocks (:mod:`.panels`) and the live-slider helper (:mod:`.live`).
+It knows no chapter.
+"""
+
+from .live import live_figure
+from .panels import (
+    DIVERGING,
+    GROUP_COLORS,
+    IMPORTANCE_COLORS,
+    OUTLINE,
+    PANEL_GAP,
+    SUPERPOSITION_COLORS,
+    SWEEP_KINDS,
+    feature_norms_bar,
+    features_2d,
+    features_2d_groups,
+    features_2d_row,
+    instance_slider,
+    summary_figure,
+    sweep_figure,
+    weights_heatmap,
+)
+from .render import PLOT_CONFIG, PLOTLY_MIMETYPE, RENDERER, BookRenderer, in_colab, setup
+from .table import Table, sparsity_label
+
+__all__ = [
+    "RENDERER",
+    "PLOTLY_MIMETYPE",
+    "PLOT_CONFIG",
+    "BookRenderer",
+    "in_colab",
+    "setup",
+    "Table",
+    "sparsity_label",
+    "DIVERGING",
+    "SUPERPOSITION_COLORS",
+    "IMPORTANCE_COLORS",
+    "OUTLINE",
+    "PANEL_GAP",
+    "SWEEP_KINDS",
+    "weights_heatmap",
+    "feature_norms_bar",
+    "summary_figure",
+    "features_2d",
+    "instance_slider",
+    "sweep_figure",
+    "features_2d_row",
+    "GROUP_COLORS",
+    "features_2d_groups",
+    "live_figure",
+]

@@ -1,0 +1,105 @@
+"""The book's plotly renderer and the chapters' one set-up call.
+
+Every chapter starts with ``tm.kit.setup()``. It makes plotly figures render as an HTML ``<div>`` plus a
+script that draws it with a ``Plotly`` already on the page, and the plotly JSON that JupyterLab, Notebook 7
+and VS Code draw themselves. The book (Jupyter Book 1) shows the HTML and serves plotly.js once from its own
+static files (``book/_ext/toymodels_book.py``), so a notebook never carries the 4.6 MB library, and the page
+works offline. Div ids count up from ``figure-1`` in each kernel, so re-executing a chapter writes the same
+outputs (the regression check, nbval, compares them exactly); numbers are stored to ``digits`` significant
+digits as float32, which is what a reader can see and keeps the notebooks small.
+
+Plotly 7's own default renderer emits only the plotly JSON, which Jupyter Book 1 drops: no figure at all.
+
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import math
+import sys
+
+import numpy as np
+import plotly.io as pio
+from _plotly_utils.basevalidators import is_typed_array_spec
+from _plotly_utils.utils import to_typed_array_spec
+from plotly.io._base_renderers import MimetypeRenderer
+
+from ..config import ConfigError
+
+RENDERER = "toymodels"
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+PLOT_CONFIG = {"responsive": True, "displaylogo": False}
+
+
+def _significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (zeros, infinities and NaN kept)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values) & (values != 0)
+    exponent = np.zeros_like(values)
+    exponent[finite] = np.floor(np.log10(np.abs(values[finite])))
+    scale = 10.0 ** (digits - 1 - exponent)
+    return np.where(finite, np.round(values * scale) / scale, values)
+
+
+def _compact(value, digits: int):
+    """A copy of a figure dict with every float rounded to ``digits`` significant digits, float arrays
+    (numpy, or plotly's base64 typed-array specs) stored as float32 typed arrays."""
+    if is_typed_array_spec(value) and value["dtype"] in ("f4", "f8"):
+        array = np.frombuffer(
+            base64.b64decode(value["bdata"]), dtype=np.float32 if value["dtype"] == "f4" else np.float64
+        )
+        shape = tuple(int(size) for size in value.get("shape", str(array.size)).split(","))
+        return _compact(array.reshape(shape), digits)
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+        return to_typed_array_spec(_significant(value, digits).astype(np.float32))
+    if isinstance(value, dict):
+        return {key: _compact(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_compact(item, digits) for item in value]
+    if isinstance(value, float) and math.isfinite(value):
+        return float(_significant(np.array(value), digits))
+    return value
+
+
+class BookRenderer(MimetypeRenderer):
+    """Figure → ``text/html`` (no plotly.js, deterministic div id) + the plotly JSON mimetype."""
+
+    def __init__(self, digits: int = 4, prefix: str = "figure"):
+        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+            raise ConfigError(f"digits must be a positive integer, got {digits!r}")
+        self.digits, self.prefix = digits, prefix
+        self.numbers = itertools.count(1)  # shared with the copies plotly makes of a renderer for each figure
+
+    def to_mimebundle(self, fig_dict):
+        number = next(self.numbers)
+        figure = _compact(fig_dict, self.digits)
+        html = pio.to_html(
+            figure,
+            config=PLOT_CONFIG,
+            include_plotlyjs=False,
+            full_html=False,
+            validate=False,
+            div_id=f"{self.prefix}-{number}",
+            default_height=_height(figure),
+        )
+        spec = json.loads(pio.to_json(dict(figure, config=PLOT_CONFIG), validate=False))
+        return {"text/html": html, PLOTLY_MIMETYPE: spec}
+
+
+def _height(figure: dict) -> str:
+    height = figure.get("layout", {}).get("height")
+    return f"{height}px" if height else "480px"
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def setup(digits: int = 4) -> None:
+    """The one set-up call of every chapter: registers the book's renderer as plotly's default (a fresh one,
+    so div ids restart at ``figure-1``). In Colab, which draws neither, plotly's own default stays."""
+    pio.renderers[RENDERER] = BookRenderer(digits)
+    if not in_colab():
+        pio.renderers.default = RENDERER
