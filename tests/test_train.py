@@ -10,6 +10,7 @@ import toymodels as tm
 from toymodels import Experiment, ModelConfig, ToyModel, TrainConfig, sample_features, target_of
 
 train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
+block_module = importlib.import_module("toymodels.block")
 
 
 def small(steps=200, **changes):
@@ -26,9 +27,9 @@ def small(steps=200, **changes):
 def reference_training(exp: Experiment) -> ToyModel:
     """The authors' algorithm written plainly: autograd on the summed loss and torch's AdamW (same batches)."""
     assert len(train_module.blocks(exp)) == 1, "the reference draws for one block"
-    seed = tm.data.stream_seed(exp.train.seed, (0, train_module._INIT))
+    seed = tm.data.stream_seed(exp.train.seed, (0, block_module._INIT))
     model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(seed))
-    uniforms = tm.Uniforms(exp.train.seed, stream=(0, train_module._TRAIN))
+    uniforms = tm.Uniforms(exp.train.seed, stream=(0, block_module._TRAIN))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance = exp.probability_tensor(), exp.importance_tensor()
     for step in range(exp.train.steps):
@@ -170,31 +171,31 @@ def test_blocks_tile_the_instances_by_size_alone(monkeypatch):
     """Oracle: contiguous ranges of block_size instances (the last one shorter), the size set by the model's
     and the batch's size, never by the number of settings; whole settings with successive halving."""
     exp = small()  # 6 features, batch 256: 2^18 // 1536 = 170 instances a block
-    assert train_module.block_size(exp) == 170 and train_module.blocks(exp) == [(0, 6)]
+    assert block_module.block_size(exp) == 170 and train_module.blocks(exp) == [(0, 6)]
     many = exp.replace(feature_probability=[0.5] * 100)  # 300 instances
     assert train_module.blocks(many) == [(0, 170), (170, 300)]
     assert train_module.blocks(many.replace(feature_probability=[0.5] * 60))[0] == (0, 170)
-    assert train_module.block_size(many.replace(halving_steps=10, n_seeds=7)) == 175  # 25 whole settings
-    assert train_module.block_size(large()) == 128  # 2^20 // (32 · 256)
+    assert block_module.block_size(many.replace(halving_steps=10, n_seeds=7)) == 175  # 25 whole settings
+    assert block_module.block_size(large()) == 128  # 2^20 // (32 · 256)
     assert train_module.blocks(large(batch_size=2048)) == [(0, 6)]
     uniform = tm.preset("uniform")  # n=400, batch 1024: blocks of two instances, the last of one
     assert train_module.blocks(uniform) == [(k, min(k + 2, 17)) for k in range(0, 17, 2)]
-    assert train_module.batch_chunks(uniform, 2) == [512, 512]
+    assert block_module.batch_chunks(uniform, 2) == [512, 512]
 
 
 def test_a_block_trains_as_the_reference_on_its_own_streams(monkeypatch):
     """Oracle: autograd + AdamW on block k's own initial weights and batches (streams (k, role) of the seed),
     in the block's batch chunks."""
-    monkeypatch.setattr(train_module, "_LARGE_BLOCK_ELEMENTS", 2 * 32 * 256)  # blocks of two instances
-    monkeypatch.setattr(train_module, "_CHUNK_ELEMENTS", 2 * 2 * 32 * 64)  # 64-sample chunks
+    monkeypatch.setattr(block_module, "_LARGE_BLOCK_ELEMENTS", 2 * 32 * 256)  # blocks of two instances
+    monkeypatch.setattr(block_module, "_CHUNK_ELEMENTS", 2 * 2 * 32 * 64)  # 64-sample chunks
     exp = large()
     assert train_module.blocks(exp) == [(0, 2), (2, 4), (4, 6)]
-    assert train_module.batch_chunks(exp, 2) == [64] * 4
+    assert block_module.batch_chunks(exp, 2) == [64] * 4
     trained = tm.train(exp).model
     k, (start, stop) = 1, (2, 4)
-    generator = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (k, train_module._INIT)))
+    generator = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (k, block_module._INIT)))
     model = ToyModel(exp.model, 2, generator=generator)
-    stream = tm.Uniforms(exp.train.seed, stream=(k, train_module._TRAIN))
+    stream = tm.Uniforms(exp.train.seed, stream=(k, block_module._TRAIN))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance = exp.probability_tensor()[start:stop], exp.importance_tensor()[start:stop]
     for _ in range(exp.train.steps):
@@ -306,13 +307,13 @@ def drawn_ahead(monkeypatch, ahead: bool) -> list:
     """Make every one-thread step draw ahead (or none); returns the list of _DrawAhead objects made."""
     made = []
 
-    class Counted(train_module._DrawAhead):
+    class Counted(block_module._DrawAhead):
         def __init__(self, *args):
             super().__init__(*args)
             made.append(self)
 
-    monkeypatch.setattr(train_module, "_DrawAhead", Counted)
-    monkeypatch.setattr(train_module, "_DRAW_AHEAD_ELEMENTS", 1 if ahead else 1 << 62)
+    monkeypatch.setattr(block_module, "_DrawAhead", Counted)
+    monkeypatch.setattr(block_module, "_DRAW_AHEAD_ELEMENTS", 1 if ahead else 1 << 62)
     monkeypatch.setattr(train_module, "_cores", lambda: 2)  # so that it is exercised on a one-core machine too
     return made
 
@@ -325,7 +326,7 @@ def test_batches_drawn_ahead_give_the_weights_of_batches_drawn_in_place(monkeypa
         "one batch": small(),
         "batch chunks": large(n_seeds=2),  # 32·32 weights: the batch is split into chunks
     }[layout]
-    monkeypatch.setattr(train_module, "_CHUNK_ELEMENTS", 2 * 12 * 32 * 64)  # 64-sample chunks of 12 instances
+    monkeypatch.setattr(block_module, "_CHUNK_ELEMENTS", 2 * 12 * 32 * 64)  # 64-sample chunks of 12 instances
     weights = {}
     for ahead in (False, True):
         made = drawn_ahead(monkeypatch, ahead)
@@ -383,7 +384,7 @@ def test_the_draw_ahead_thread_ends_when_the_step_fails(monkeypatch):
 
 def test_a_draw_ahead_of_another_size_is_refused():
     sampler = tm.FeatureSampler(torch.full((2, 3), 0.5))
-    with train_module._DrawAhead(sampler, 16, 2) as draw:
+    with block_module._DrawAhead(sampler, 16, 2) as draw:
         assert draw(16).shape == (2, 16, 3)
         with pytest.raises(RuntimeError, match="batch of 8"):
             draw(8)

@@ -26,16 +26,10 @@ import os as _os
 _os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 _os.environ.setdefault("MKL_CBWR", "AVX2")
 
-from . import (  # the presentation kit, the results store, closed forms  # the sections: §2, §4, §1, §3
-    basic,
-    geometry,
-    intro,
-    kit,
-    phase,
-    store,
-    theory,
-)
+# Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry), the store, closed forms.
+from . import basic, geometry, intro, kit, phase, store, theory
 from .adversarial import Attack, analytic_attack, relative_vulnerability
+from .block import lr_at
 from .config import (
     ConfigError,
     DataConfig,
@@ -58,7 +52,7 @@ from .metrics import (
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
 from .store import ResultsStore, StoreError
-from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, evaluate, halving_schedule, lr_at, train
+from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, evaluate, halving_schedule, train
 from .workspace import Workspace
 
 __version__ = "0.1.0"

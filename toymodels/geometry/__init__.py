@@ -72,15 +72,9 @@ from .correlated import (
 )
 from .figures import (
     CLASS_COLORS,
-    OTHER_COMPONENT_COLOR,
-    POLYTOPE_COLORS,
     block_gram,
     collapse_figure,
     correlated_row,
-    feature_dimensionality_figure,
-    feature_dimensionality_over_training,
-    geometry_graph,
-    geometry_graph_sweep,
     non_uniform_losses,
     non_uniform_slider,
     set_sweep_slider,
@@ -124,6 +118,14 @@ from .uniform import (
     near_line,
     plateaus,
     polytope_counts,
+)
+from .uniform_figures import (
+    OTHER_COMPONENT_COLOR,
+    POLYTOPE_COLORS,
+    feature_dimensionality_figure,
+    feature_dimensionality_over_training,
+    geometry_graph,
+    geometry_graph_sweep,
 )
 from .widgets import live_correlated, live_non_uniform
 

@@ -1,0 +1,328 @@
+"""Blocks: the unit of training and of reproducibility.
+
+The instance axis is cut into blocks of a fixed size (:func:`blocks`: cache-sized, set by the model's size, the
+batch size and, with successive halving, the number of seeds; never by the number of settings, of workers or of
+cores). Each block is a run of its own (:class:`_Block`): its initial weights, training batches and evaluation
+batches come from random streams keyed by the seed and the block's index alone, and it has its own optimiser
+state (:class:`AdamW`) and buffers. So a block trains to the same weights, bit for bit, whether it trains alone,
+beside other blocks in this process, or in another process or machine. This module also holds what a block's
+step runs on: the thread that draws batches ahead (:class:`_DrawAhead`) and the pinned torch thread count.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+from contextlib import contextmanager, nullcontext
+
+import torch
+
+from .config import Experiment, TrainConfig
+from .data import FeatureSampler, Uniforms, stream_seed, target_of
+from .models import ToyModel, loss_and_grads
+from .workspace import Workspace
+
+# The random streams of a block: (block index, role).
+_INIT, _TRAIN, _EVAL = 0, 1, 2
+# A block holds about this many activation elements, (instance, feature, batch) floats, per step: small
+# enough that the sampled features, pre-activations and output gradients stay in the CPU's cache between the
+# operations that read them, large enough that the ~30 operations of a step are not dominated by their fixed
+# cost. Models with at least _LARGE_WEIGHTS weights have blocks of _LARGE_BLOCK_ELEMENTS, whose batch is in turn
+# processed in chunks of at most _CHUNK_ELEMENTS // 2 (1.6× faster at n=400, m=30 than the whole batch).
+_BLOCK_ELEMENTS = 1 << 18
+_LARGE_BLOCK_ELEMENTS = 1 << 20
+_CHUNK_ELEMENTS = 1 << 20
+_LARGE_WEIGHTS = 1024
+# A block's step on one thread has its next batch drawn on an idle core when the batch has at least this many
+# elements: below it, the two threads' handing over of the GIL costs more than the overlap saves (n=5, m=2:
+# 10 instances 0.72×; n=20, m=5 with 7 instances 1.24×). Results are the same either way.
+_DRAW_AHEAD_ELEMENTS = 1 << 17
+
+
+def _large(experiment: Experiment) -> bool:
+    """Whether the model's matrices are large (n·m ≥ _LARGE_WEIGHTS): its blocks are larger and their batches
+    are split into chunks."""
+    return experiment.model.n_features * experiment.model.n_hidden >= _LARGE_WEIGHTS
+
+
+def block_size(experiment: Experiment) -> int:
+    """Instances per block (the last block may hold fewer). With successive halving a block holds whole
+    settings, since the fits of a setting are compared with each other mid-run."""
+    target = _LARGE_BLOCK_ELEMENTS if _large(experiment) else _BLOCK_ELEMENTS
+    size = max(1, target // (experiment.model.n_features * experiment.train.batch_size))
+    if experiment.train.halving_steps:
+        size = math.ceil(size / experiment.n_seeds) * experiment.n_seeds
+    return size
+
+
+def blocks(experiment: Experiment) -> list[tuple[int, int]]:
+    """``(start, stop)`` instance ranges of the blocks, in order: block k is ``blocks(experiment)[k]``."""
+    size, total = block_size(experiment), experiment.n_instances
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def batch_chunks(experiment: Experiment, n_instances: int) -> list[int]:
+    """Sizes of the equal chunks one training batch of a block of ``n_instances`` instances is processed in
+    (large models only; small ones take the whole batch at once). Set by size alone, like the blocks."""
+    batch = experiment.train.batch_size
+    largest = max(32, _CHUNK_ELEMENTS // 2 // (n_instances * experiment.model.n_features))
+    if largest >= batch or not _large(experiment):
+        return [batch]
+    sizes = [batch // k for k in range(2, batch // 32 + 1) if batch % k == 0 and batch // k <= largest]
+    return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
+
+
+def lr_at(step: int, train: TrainConfig) -> float:
+    """Learning rate at ``step`` (0-based) for the configured schedule (the notebook's three schedules)."""
+    if train.lr_schedule == "linear":
+        return train.lr * (1 - step / train.steps)
+    if train.lr_schedule == "cosine":
+        return train.lr * math.cos(0.5 * math.pi * step / max(train.steps - 1, 1))
+    return train.lr
+
+
+@torch.no_grad()
+def _evaluate(model, experiment, probability, importance, uniforms: Uniforms, n_batches=None) -> torch.Tensor:
+    train = experiment.train
+    sampler = FeatureSampler(probability, experiment.data, uniforms)
+    total = torch.zeros(model.n_instances, device=model.W.device)
+    n_batches = n_batches or train.eval_batches
+    for _ in range(n_batches):
+        x = sampler(train.batch_size)
+        total += model.loss(x, target_of(x, experiment.data), importance)
+    return total / n_batches
+
+
+@contextmanager
+def _torch_threads(threads: int):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _DrawAhead:
+    """In a ``with`` block, ``draw(size)`` returns the batches of ``sampler`` drawn ahead on a thread of its own:
+    while the caller computes with one batch, that thread draws the next (NumPy's generator releases the GIL, and
+    so do torch's operations). It draws exactly ``draws`` batches of ``size``, one at a time and in order, so the
+    random stream is consumed as by calling the sampler directly: the same batches, bit for bit. Leaving the
+    ``with`` block ends the thread. A plain thread and C-implemented queues, not a thread pool: the pool's Python
+    bookkeeping holds the GIL long enough to cost more than the overlap saves."""
+
+    def __init__(self, sampler: FeatureSampler, size: int, draws: int) -> None:
+        self.size, self.left = size, draws
+        self._taken, self._batches = queue.SimpleQueue(), queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._draw, args=(sampler, draws), daemon=True)
+
+    def _draw(self, sampler: FeatureSampler, draws: int) -> None:
+        torch.set_num_threads(1)
+        try:
+            with torch.inference_mode():
+                for k in range(draws):
+                    if k and self._taken.get() is None:  # one batch ahead at most; None: closed early
+                        return
+                    self._batches.put(sampler(self.size))
+        except BaseException as error:  # noqa: B036 - handed to the caller, who raises it
+            self._batches.put(error)
+
+    def __call__(self, size: int) -> torch.Tensor:
+        if size != self.size or not self.left:
+            raise RuntimeError(f"draw ahead: asked for a batch of {size}, but it draws {self.left} more of {self.size}")
+        x = self._batches.get()
+        if isinstance(x, BaseException):
+            raise x
+        self.left -= 1
+        self._taken.put(True)
+        return x
+
+    def __enter__(self) -> _DrawAhead:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._taken.put(None)
+        self._thread.join()
+
+
+class AdamW:
+    """torch.optim.AdamW's update (decoupled weight decay) on plain tensors with explicit state, so that
+    instances can be dropped mid-run (:meth:`Trainer.keep_best`). It calls the same fused kernel as
+    ``torch.optim.AdamW(fused=True)``: one call per step instead of a dozen (3× faster on these small tensors).
+    The tests check it against torch's optimiser."""
+
+    def __init__(
+        self,
+        parameters: list[torch.Tensor],
+        lr: float,
+        weight_decay: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ):
+        self.parameters = parameters
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.exp_avg = [torch.zeros_like(p) for p in parameters]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in parameters]
+        self.step_counts = [torch.zeros((), device=p.device) for p in parameters]
+
+    @torch.inference_mode()
+    def step(self, grads: list[torch.Tensor]) -> None:
+        torch._foreach_add_(self.step_counts, 1.0)
+        torch._fused_adamw_(
+            self.parameters,
+            grads,
+            self.exp_avg,
+            self.exp_avg_sq,
+            [],
+            self.step_counts,
+            lr=self.lr,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            weight_decay=self.weight_decay,
+            eps=self.eps,
+            amsgrad=False,
+            maximize=False,
+        )
+
+    def keep(self, index: torch.Tensor, parameters: list[torch.Tensor]) -> None:
+        """Keep the state of the chosen instances (dimension 0), now attached to ``parameters``."""
+        self.parameters = parameters
+        self.exp_avg = [m[index] for m in self.exp_avg]
+        self.exp_avg_sq = [v[index] for v in self.exp_avg_sq]
+
+
+class _Block:
+    """Instances ``start:stop`` of an experiment (block ``index``), trained as a run of their own: initial
+    weights, training and evaluation batches from the streams ``(index, role)`` of the seed, and an optimiser
+    state and buffers of its own. Nothing it computes depends on the other blocks."""
+
+    def __init__(self, experiment: Experiment, index: int, start: int, stop: int, device: torch.device) -> None:
+        config = experiment.train
+        self.experiment, self.index, self.device = experiment, index, device
+        generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _INIT)))
+        # The notebook's initialisation scales with the whole experiment's instance count, not the block's.
+        self.model = ToyModel(
+            experiment.model, stop - start, generator=generator, device=device, init_instances=experiment.n_instances
+        )
+        self.seeds = torch.arange(start, stop, device=device) % experiment.n_seeds
+        self.fits = experiment.n_seeds  # fits of each setting in the block (fewer after a halving cut)
+        self.probability = experiment.probability_tensor(device=device)[start:stop]
+        self.importance = experiment.importance_tensor(device=device)[start:stop]
+        self.stream = Uniforms(config.seed, device, stream=(index, _TRAIN))
+        self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.workspace = Workspace()
+        self.step = 0
+        self.snapshots: list[tuple] = []
+        self._resize()
+
+    def _resize(self) -> None:
+        self.sampler = FeatureSampler(self.probability, self.experiment.data, self.stream)
+        self.chunks = batch_chunks(self.experiment, self.model.n_instances)
+
+    def _parameters(self) -> list[torch.Tensor]:
+        return [p.data for p in (self.model.W, self.model.W_out, self.model.b) if p is not None]
+
+    def _snapshot(self, loss: torch.Tensor) -> None:
+        model = self.model
+        W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
+        # Ordinary tensors: the step's loss comes out of inference mode.
+        self.snapshots.append(
+            (self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(), loss.clone().cpu(), W_out)
+        )
+
+    def run(self, n_steps: int, draw_ahead: bool = False, bar=None) -> None:
+        """Take ``n_steps`` steps, with the batches drawn ahead on another core if ``draw_ahead`` and the batch
+        is large enough (:class:`_DrawAhead`). The caller sets the torch thread count."""
+        config = self.experiment.train
+        elements = self.model.n_instances * self.experiment.model.n_features * self.chunks[0]
+        draw = None
+        if draw_ahead and n_steps and self.device.type == "cpu" and elements >= _DRAW_AHEAD_ELEMENTS:
+            draw = _DrawAhead(self.sampler, self.chunks[0], n_steps * len(self.chunks))
+        with draw or nullcontext():
+            for _ in range(n_steps):
+                snapshot = config.snapshot_every and self.step % config.snapshot_every == 0
+                self.optimizer.lr = lr_at(self.step, config)
+                loss, grads = self._loss_and_grads(need_loss=snapshot, draw=draw)
+                if snapshot:
+                    self._snapshot(loss)
+                self.optimizer.step(grads)
+                self.step += 1
+                if bar is not None:
+                    bar.update()
+
+    @torch.inference_mode()
+    def _loss_and_grads(self, need_loss: bool, draw=None) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """Loss and gradients of one fresh batch (``draw(size)``, by default the sampler), summed over the batch
+        chunks. In inference mode, like the optimiser's step: torch then skips its autograd bookkeeping on every
+        operation (5–15 % of a small model's step)."""
+        names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
+        config, data = self.experiment.train, self.experiment.data
+        draw = draw or self.sampler
+        total_loss, total_grads = None, None
+        for chunk in self.chunks:
+            x = draw(chunk)
+            loss, grads = loss_and_grads(
+                self.model, x, target_of(x, data), self.importance, self.workspace, need_loss, config.batch_size
+            )
+            if total_grads is None:
+                total_loss, total_grads = loss, [grads[name] for name in names]
+            else:
+                torch._foreach_add_(total_grads, [grads[name] for name in names])
+                total_loss = None if loss is None else total_loss + loss
+        return total_loss, total_grads
+
+    def evaluate(self) -> torch.Tensor:
+        """Loss of each current instance on the block's evaluation batches (the same at every call)."""
+        uniforms = Uniforms(self.experiment.train.seed, self.device, stream=(self.index, _EVAL))
+        return _evaluate(self.model, self.experiment, self.probability, self.importance, uniforms)
+
+    def keep_best(self, k: int) -> None:
+        """Continue with only the k lowest-loss fits of each of the block's settings (whole settings: with
+        successive halving, :func:`block_size` makes every block hold whole settings)."""
+        losses = self.evaluate().view(-1, self.fits)
+        chosen = losses.topk(min(k, self.fits), dim=1, largest=False).indices.sort(dim=1).values
+        index = (chosen + self.fits * torch.arange(len(losses), device=self.device).unsqueeze(1)).flatten()
+        self.fits = chosen.shape[1]
+        self.model = self.model.select(index)
+        self.seeds, self.probability, self.importance = (
+            self.seeds[index],
+            self.probability[index],
+            self.importance[index],
+        )
+        self.optimizer.keep(index, self._parameters())
+        self._resize()
+
+    def finish(self) -> dict:
+        """Evaluate and package this block's arrays (CPU tensors), taking the last snapshot."""
+        losses = self.evaluate()
+        config = self.experiment.train
+        if config.snapshot_every and self.snapshots[-1][0] != self.step:
+            self._snapshot(losses)
+        model = self.model
+        arrays = {
+            "W": model.W.detach().cpu(),
+            "b": model.b.detach().cpu(),
+            "losses": losses.cpu(),
+            "seeds": self.seeds.cpu(),
+        }
+        if model.W_out is not None:
+            arrays["W_out"] = model.W_out.detach().cpu()
+        if self.snapshots:
+            steps, Ws, bs, step_losses, W_outs = zip(*self.snapshots)
+            arrays.update(
+                history_steps=torch.tensor(steps),
+                history_W=torch.stack(Ws),
+                history_b=torch.stack(bs),
+                history_losses=torch.stack(step_losses),
+            )
+            if W_outs[0] is not None:
+                arrays["history_W_out"] = torch.stack(W_outs)
+        return arrays
