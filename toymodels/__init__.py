@@ -10,10 +10,10 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
 
 * the core, which knows no chapter: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
   (sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
-  ``theory`` (closed forms), ``store`` (the committed results store), ``adversarial`` (the analytic attack);
+  ``theory`` (closed forms), ``store`` (the committed results store);
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
-  ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4).
+  ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``adversarial`` (§6: the attack, for its coming chapter).
 
 Importing the package pins torch's CPU kernels to AVX2 and MKL's to its AVX2 reproducible branch (unless the
 environment says otherwise, and only if torch is not imported yet): a seed then trains to the same bits on
@@ -26,8 +26,9 @@ import os as _os
 _os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 _os.environ.setdefault("MKL_CBWR", "AVX2")
 
-# Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry), the store, closed forms.
-from . import basic, geometry, intro, kit, phase, store, theory
+# Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry, §6 adversarial), the
+# results store, closed forms.
+from . import adversarial, basic, geometry, intro, kit, phase, store, theory
 from .adversarial import Attack, analytic_attack, relative_vulnerability
 from .block import lr_at
 from .config import (
@@ -107,4 +108,5 @@ __all__ = [  # the documented public API
     "basic",
     "phase",
     "geometry",
+    "adversarial",
 ]

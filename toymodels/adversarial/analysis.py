@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .models import ToyModel
+from ..models import ToyModel
 
 
 @dataclass
