@@ -25,7 +25,7 @@ def main() -> None:
     paper = tm.preset("privileged_basis")
     exp = paper.replace(n_seeds=args.fits, steps=args.steps, progress=False)
     start = time.perf_counter()
-    full = tm.cached_train(exp.replace(halving_steps=0), args.cache)  # the slow reference run, kept for reruns
+    full = tm.ResultsStore(args.cache).train(exp.replace(halving_steps=0))  # the slow reference run, kept for reruns
     full_seconds = time.perf_counter() - start
     start = time.perf_counter()
     halved = tm.train(exp)

@@ -1,7 +1,7 @@
 """Sphinx extension of the book: everything a page runs is served from the built site, so the book reads
 offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 draws nothing by default).
 
-* plotly.js: the chapters' figures are HTML that calls ``Plotly.newPlot`` (``toymodels.display``'s renderer)
+* plotly.js: the chapters' figures are HTML that calls ``Plotly.newPlot`` (``toymodels.kit.render``)
   without the library. This extension copies ``plotly.min.js`` from the installed plotly package, so it
   always matches the version that wrote the figures, into ``_static/`` and loads it on pages with a figure.
   (A file in a top-level ``_static/`` folder would be injected into every page, and twice with our tag.)

@@ -178,7 +178,7 @@ def uniform_table(
     """One row per density of a best-of-K uniform-superposition sweep: 1/(1−S), dimensions per feature D*,
     learned features, Σ_i D_i (≈ m when the features pack the space), the share of learned features whose D_i
     lies within ``tolerance`` of a polytope line, and the features in each kind of component of the geometry
-    graph (:func:`toymodels.polytopes.polytope_counts`)."""
+    graph (:func:`toymodels.geometry.polytope_counts`)."""
 
     W = result.best().W.detach()
     m = result.experiment.model.n_hidden
@@ -237,7 +237,7 @@ def uniform_training_table(result: TrainResult, represented: float = 0.5, tolera
 
 
 def uniform_plateaus(result: TrainResult, tolerance: float = 0.03) -> Table:
-    """The sweep's sticky plateaus (:func:`toymodels.polytopes.plateaus`): for D* = 1 and 1/2, each run of
+    """The sweep's sticky plateaus (:func:`toymodels.geometry.plateaus`): for D* = 1 and 1/2, each run of
     neighbouring densities whose D* lies within ``tolerance`` of it, with its range of 1/(1−S), its number of
     densities and its mean D*; a value never reached shows as "none"."""
 

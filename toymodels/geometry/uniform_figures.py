@@ -92,7 +92,7 @@ def geometry_graph(
 ) -> go.Figure:
     """The feature-geometry graph of one model W (m, n): learned features as nodes, an edge where
     |W_i·W_j| > ``overlap`` (wider above 0.4 and 0.7), nodes coloured by the polytope of their component
-    (:func:`toymodels.polytopes.components`; grey when it is none). Components are laid out on a grid, largest
+    (:func:`toymodels.geometry.components`; grey when it is none). Components are laid out on a grid, largest
     first, each as a ring of its features; one of more than ``max_ring`` features is a square block of nodes
     without its edges (which would be thousands)."""
 
