@@ -58,6 +58,21 @@ from .workspace import Workspace
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``tm.<section>`` for a section package that is not imported above: a new chapter's home under
+    ``toymodels/`` is found without an edit here."""
+    import importlib
+
+    if not name.startswith("_"):
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise  # the section exists but imports something missing: say so
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [  # the documented public API
     # configuration and presets
     "ConfigError",
