@@ -211,3 +211,18 @@ def test_the_reproducibility_check_finds_a_changed_entry(tmp_path, experiment, c
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
     assert verify.main(["--sample", "--directory", str(tmp_path)]) == 1
     assert "DIFFERS in W" in capsys.readouterr().out
+
+
+def test_a_diverged_run_is_never_stored(tmp_path, experiment):
+    diverged = experiment.replace(lr=1e6, steps=50)
+    with pytest.raises(tm.StoreError, match=r"non-finite weights or losses in \d+ of 6 fits.*nothing was written"):
+        tm.ResultsStore(tmp_path, "update").train(diverged)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unavailable_device_and_a_non_numeric_W_are_named():
+    if not torch.cuda.is_available():
+        with pytest.raises(tm.ConfigError, match="device='cuda': no CUDA device is available"):
+            tm.train(tm.preset("intro", fast=True).replace(device="cuda", steps=2))
+    with pytest.raises(tm.ConfigError, match="W must be an array of numbers"):
+        tm.feature_dimensionality("abc")

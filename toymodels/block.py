@@ -19,7 +19,7 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from .config import Experiment, TrainConfig
+from .config import ConfigError, Experiment, TrainConfig
 from .data import FeatureSampler, Uniforms, stream_seed, target_of
 from .models import ToyModel, loss_and_grads
 from .workspace import Workspace
@@ -103,6 +103,22 @@ def _torch_threads(threads: int):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def check_device(device: torch.device) -> None:
+    """A clear ConfigError, naming ``device``, when this machine cannot run on it (rather than torch's error from
+    deep inside its generator or allocator)."""
+    if device.type == "cpu":
+        return
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device={str(device)!r}: no CUDA device is available here (torch {torch.__version__}, "
+            "torch.cuda.is_available() is False); use device='cpu'"
+        )
+    try:
+        torch.empty(1, device=device)
+    except (RuntimeError, AssertionError) as error:
+        raise ConfigError(f"device={str(device)!r} cannot be used here ({error}); use device='cpu'") from error
 
 
 def _cores() -> int:

@@ -18,7 +18,12 @@ NORM_EPS = 1e-8
 
 
 def _as_batched(W) -> tuple[torch.Tensor, bool]:
-    W = torch.as_tensor(W).detach()
+    try:
+        W = torch.as_tensor(W).detach()
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ConfigError(f"W must be an array of numbers, got {W!r:.80}") from error
+    if not (W.is_floating_point() or W.dtype in (torch.int32, torch.int64)):
+        raise ConfigError(f"W must be an array of numbers, got dtype {W.dtype}")
     if W.ndim == 2:
         return W.unsqueeze(0).float(), True
     if W.ndim != 3:

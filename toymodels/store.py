@@ -165,8 +165,19 @@ class ResultsStore:
             raise StoreError(f"{error}. Regenerate {experiment.name!r} with `{REGENERATE}`.") from error
 
     def save(self, experiment: Experiment, result: TrainResult) -> Path:
-        """Write the entry of ``experiment`` atomically: readers see the old entry or the whole new one."""
+        """Write the entry of ``experiment`` atomically: readers see the old entry or the whole new one. A result
+        with non-finite weights or losses (a diverged fit) is refused with a :class:`StoreError`, never stored."""
         arrays = result_arrays(result)
+        finite = np.ones(len(arrays["losses"]), dtype=bool)  # per fit: weights, bias and loss all finite
+        for name in ("W", "b", "losses"):
+            finite &= np.isfinite(arrays[name].reshape(len(finite), -1)).all(axis=1)
+        diverged = np.flatnonzero(~finite).tolist()
+        if diverged:
+            raise StoreError(
+                f"results store: {experiment.name!r} has non-finite weights or losses in {len(diverged)} of "
+                f"{len(arrays['losses'])} fits (instances {diverged[:8]}{' …' if len(diverged) > 8 else ''}): "
+                "training diverged (lower lr?); nothing was written"
+            )
         meta = {
             "key": store_key(experiment),
             "trainer_version": TRAINER_VERSION,

@@ -35,6 +35,7 @@ from .block import (
     _large,
     _torch_threads,
     blocks,
+    check_device,
 )
 from .config import ConfigError, Experiment, TrainConfig
 from .data import Uniforms
@@ -186,6 +187,7 @@ class Trainer:
     ) -> None:
         self.experiment, self.callback = experiment, callback
         self.device = torch.device(experiment.train.device)
+        check_device(self.device)
         self.threads = experiment.train.threads or 1
         self.cores = cores or _cores()
         ranges = blocks(experiment)
@@ -414,6 +416,7 @@ def train(
     :func:`default_workers`), or the workers of ``executor``, any ``concurrent.futures.Executor`` (a Dask
     cluster's ``client.get_executor()``, say). The same seed gives the same weights, bit for bit, either way.
     """
+    check_device(torch.device(experiment.train.device))
     if executor is not None and callback is not None:
         raise ConfigError("callback needs training in this process: pass no executor with a callback")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
