@@ -37,6 +37,7 @@ from .config import (
     Experiment,
     ModelConfig,
     TrainConfig,
+    TrainingDiverged,
     importance_decay,
     log_densities,
 )
@@ -53,7 +54,17 @@ from .metrics import (
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, preset
 from .store import ResultsStore, StoreError
-from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, evaluate, halving_schedule, train
+from .train import (
+    TRAINER_VERSION,
+    History,
+    Trainer,
+    TrainResult,
+    WorkerLost,
+    blocks,
+    evaluate,
+    halving_schedule,
+    train,
+)
 from .workspace import Workspace
 
 __version__ = "0.1.0"
@@ -76,6 +87,8 @@ def __getattr__(name: str):
 __all__ = [  # the documented public API
     # configuration and presets
     "ConfigError",
+    "TrainingDiverged",
+    "WorkerLost",
     "DataConfig",
     "Experiment",
     "ModelConfig",

@@ -19,7 +19,7 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from .config import ConfigError, Experiment, TrainConfig
+from .config import ConfigError, Experiment, TrainConfig, TrainingDiverged
 from .data import FeatureSampler, Uniforms, stream_seed, target_of
 from .models import ToyModel, loss_and_grads
 from .workspace import Workspace
@@ -39,6 +39,9 @@ _LARGE_WEIGHTS = 1024
 # elements: below it, the two threads' handing over of the GIL costs more than the overlap saves (n=5, m=2:
 # 10 instances 0.72×; n=20, m=5 with 7 instances 1.24×). Results are the same either way.
 _DRAW_AHEAD_ELEMENTS = 1 << 17
+# A block checks that its weights are finite every this many steps and at the end: a diverging run stops within
+# this many steps, naming its settings (TrainingDiverged), and is never returned or stored.
+_FINITE_CHECK_EVERY = 100
 
 
 def _large(experiment: Experiment) -> bool:
@@ -222,7 +225,7 @@ class _Block:
 
     def __init__(self, experiment: Experiment, index: int, start: int, stop: int, device: torch.device) -> None:
         config = experiment.train
-        self.experiment, self.index, self.device = experiment, index, device
+        self.experiment, self.index, self.device, self.start = experiment, index, device, start
         generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _INIT)))
         # The notebook's initialisation scales with the whole experiment's instance count, not the block's.
         self.model = ToyModel(
@@ -271,6 +274,8 @@ class _Block:
                     self._snapshot(loss)
                 self.optimizer.step(grads)
                 self.step += 1
+                if self.step % _FINITE_CHECK_EVERY == 0:
+                    self.check_finite()
                 if bar is not None:
                     bar.update()
 
@@ -294,6 +299,27 @@ class _Block:
                 torch._foreach_add_(total_grads, [grads[name] for name in names])
                 total_loss = None if loss is None else total_loss + loss
         return total_loss, total_grads
+
+    def check_finite(self, losses: torch.Tensor | None = None) -> None:
+        """Raise :class:`TrainingDiverged` if a weight (or a given loss) of the block is not finite."""
+        parameters = [p.reshape(len(p), -1) for p in self._parameters()]
+        if losses is not None:
+            parameters.append(losses.reshape(-1, 1))
+        finite = torch.stack([p.isfinite().all(dim=1) for p in parameters]).all(dim=0)
+        if bool(finite.all()):
+            return
+        experiment = self.experiment
+        # The settings of the fits that diverged: before a halving cut, fit i of the block is instance start + i
+        # (setting * n_seeds + seed); after one, the block holds `fits` fits of each of its whole settings.
+        bad = [int(i) for i in torch.nonzero(~finite).flatten()]
+        k, first = experiment.n_seeds, self.start
+        settings = sorted({(first + i) // k if self.fits == k else first // k + i // self.fits for i in bad})
+        labels = [experiment.setting_labels[s] or f"setting {s}" for s in settings]
+        where = f"settings {', '.join(labels[:4])}{' …' if len(labels) > 4 else ''}"
+        raise TrainingDiverged(
+            f"training diverged in {experiment.name!r}: non-finite weights or losses by step {self.step} in {where} "
+            f"({len(bad)} fits of block {self.index}); lower lr (now {experiment.train.lr:g})"
+        )
 
     def evaluate(self) -> torch.Tensor:
         """Loss of each current instance on the block's evaluation batches (the same at every call)."""
@@ -319,6 +345,7 @@ class _Block:
     def finish(self) -> dict:
         """Evaluate and package this block's arrays (CPU tensors), taking the last snapshot."""
         losses = self.evaluate()
+        self.check_finite(losses)
         config = self.experiment.train
         if config.snapshot_every and self.snapshots[-1][0] != self.step:
             self._snapshot(losses)

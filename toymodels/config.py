@@ -35,6 +35,11 @@ class ConfigError(ValueError):
     """A parameter is outside its allowed range; the message names the parameter and the range."""
 
 
+class TrainingDiverged(ConfigError):
+    """Training produced non-finite weights or losses; the message names the experiment, the step, the settings
+    and the learning rate. Nothing of the run is returned or stored."""
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)

@@ -445,9 +445,30 @@ def train(
             parts += future.result()
     except BrokenProcessPool as error:
         global _POOL
-        _POOL = None  # a broken pool takes no more work: the next call starts a new one
-        raise RuntimeError(
-            "a worker process training a share of the sweep died (out of memory, killed, or a script without "
-            "`if __name__ == '__main__':` that spawned workers re-ran): pass workers=1 to train in this process"
-        ) from error
+        if executor is _POOL:
+            _POOL = None  # a broken pool takes no more work: the next call starts a new one
+        lost = [
+            share
+            for share, future in zip(shares, futures)
+            if future.cancelled() or not future.done() or future.exception() is not None
+        ]
+        raise WorkerLost(experiment, lost) from error
     return _assemble(experiment, parts, torch.device(experiment.train.device))
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died while training a share of a sweep (out of memory, killed, or an unguarded script
+    that spawned workers re-ran): the message names the settings whose results were lost. Nothing of the sweep
+    is returned, so nothing of it can be stored."""
+
+    def __init__(self, experiment: Experiment, lost: list[tuple[int, int]]) -> None:
+        ranges = blocks(experiment)
+        instances = [(ranges[first][0], ranges[stop - 1][1]) for first, stop in lost]
+        settings = sorted({i // experiment.n_seeds for start, stop in instances for i in range(start, stop)})
+        labels = [experiment.setting_labels[s] or f"setting {s}" for s in settings]
+        super().__init__(
+            f"a worker process died while training {experiment.name!r}: lost {len(settings)} of "
+            f"{experiment.n_settings} settings ({', '.join(labels[:4])}{' …' if len(labels) > 4 else ''}; "
+            f"instances {', '.join(f'{a}–{b - 1}' for a, b in instances)}). Out of memory, killed, or a script "
+            "without `if __name__ == '__main__':` whose spawned workers re-ran it? Pass workers=1 to train here"
+        )
