@@ -64,6 +64,19 @@ BAD_INPUT = {
     "an unknown store mode": (lambda: tm.ResultsStore(mode="sometimes"), r"mode must be one of 'use'"),
     "not an experiment's fields": (lambda: tm.Experiment.from_dict({"model": {}}), r"not an experiment's fields"),
     "a negative stream key": (lambda: tm.Uniforms(0, stream=(-1,)), r"stream must be a tuple of integers >= 0"),
+    "non-numeric colours of a phase diagram": (
+        lambda: tm.phase.paper_phase_colors("abc", 1.0),
+        r"extra_norm must be numbers",
+    ),
+    "non-numeric dimensionality to name": (lambda: tm.intro.geometry("abc"), r"D must be one number"),
+    "an attack on inputs that are not a tensor": (
+        lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), "x", "y", torch.ones(1, 5)),
+        r"x must be a tensor of shape \(n_instances, batch, n_features\)",
+    ),
+    "an attack on inputs of the wrong shape": (
+        lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 4)], torch.ones(1, 5)),
+        r"x must have shape \(n_instances=1, batch, n_features=5\)",
+    ),
     "a live slider on a model that is not two-dimensional": (
         lambda: tm.intro.live_intro(tiny(n_hidden=3)),
         r"W must have n_hidden = 2 rows for features_2d",

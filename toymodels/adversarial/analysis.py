@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..config import ConfigError
 from ..models import ToyModel
 
 
@@ -36,6 +37,18 @@ def analytic_attack(
     model: ToyModel, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor, fraction: float = 0.1
 ) -> Attack:
     """The strongest of the n analytic attacks δ_i, per instance; the target stays the clean one."""
+    if not isinstance(model, ToyModel):
+        raise ConfigError(f"model must be a ToyModel, got {type(model).__name__}")
+    for name, value in (("x", x), ("target", target)):
+        if not isinstance(value, torch.Tensor):
+            raise ConfigError(f"{name} must be a tensor of shape (n_instances, batch, n_features), got {value!r:.60}")
+    model._check_input(x)
+    if target.shape != x.shape:
+        raise ConfigError(f"target must have the shape of x, {tuple(x.shape)}, got {tuple(target.shape)}")
+    if not (isinstance(fraction, (int, float)) and fraction > 0):
+        raise ConfigError(
+            f"fraction must be a number > 0 (the attack's norm over the mean input norm), got {fraction!r}"
+        )
     W = model.W
     gram = torch.bmm(W.transpose(1, 2), W)  # WᵀW, (instance, feature, feature); symmetric, so column i = row i
     directions = gram / gram.norm(dim=-1, keepdim=True).clamp_min(1e-12)

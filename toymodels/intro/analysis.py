@@ -8,6 +8,7 @@ from collections import Counter
 
 import torch
 
+from ..config import ConfigError
 from ..metrics import feature_dimensionality
 
 # The geometries a feature can take part in (PAPER_NOTES §2, §4): its dimensionality D_i, the hidden
@@ -26,6 +27,10 @@ GEOMETRIES = {
 def geometry(D: float, n_hidden: int | None = None, tolerance: float = 0.03) -> str:
     """The name of the ideal geometry (possible in ``n_hidden`` dimensions) whose dimensionality is within
     ``tolerance`` of ``D``, else "D = …"."""
+    try:
+        D = float(D)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"D must be one number (a feature's dimensionality), got {D!r:.60}") from error
     candidates = {name: d for name, (d, dims, _) in GEOMETRIES.items() if n_hidden is None or dims <= n_hidden}
     name, value = min(candidates.items(), key=lambda item: abs(item[1] - D))
     return name if abs(value - D) <= tolerance else f"D = {D:.2f}"

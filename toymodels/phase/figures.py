@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import ConfigError
+from ..config import ConfigError, as_float64
 from ..kit.panels import OUTLINE, PANEL_GAP, as_array, features_2d, instance_slider
 from ..train import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, classify, grid_axes, nearest_column, phases
@@ -67,8 +67,10 @@ def paper_phase_colors(extra_norm, extra_superposition) -> np.ndarray:
     """The paper's colour of a grid point from its extra feature's norm ν and superposition σ (both clipped to
     [0, 1]): white when not learned, blue when it has a dimension of its own, red in superposition —
     RGB = (1 − ν)·white + ν·((1 − σ)·blue + σ·red), as uint8 of shape (*shape, 3)."""
-    nu = np.clip(np.asarray(extra_norm, dtype=float), 0, 1)[..., None]
-    sigma = np.clip(np.asarray(extra_superposition, dtype=float), 0, 1)[..., None]
+    nu, sigma = as_float64("extra_norm", extra_norm), as_float64("extra_superposition", extra_superposition)
+    if nu.shape != sigma.shape:
+        raise ConfigError(f"extra_norm and extra_superposition must have one shape, got {nu.shape} and {sigma.shape}")
+    nu, sigma = np.clip(nu, 0, 1)[..., None], np.clip(sigma, 0, 1)[..., None]
     return np.round((1 - nu) * _WHITE + nu * ((1 - sigma) * _BLUE + sigma * _RED)).astype(np.uint8)
 
 
