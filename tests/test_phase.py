@@ -10,7 +10,7 @@ import torch
 
 import toymodels as tm
 from toymodels import phase, presets, theory
-from toymodels.config import ConfigError, ModelConfig
+from toymodels.config import ConfigError
 from toymodels.models import ToyModel
 from toymodels.train import TrainResult
 
@@ -530,22 +530,3 @@ def test_loss_slice_puts_trained_losses_and_theory_in_the_same_units(n):
         assert np.array_equal(part.fit_phase, np.broadcast_to(np.arange(len(candidates)), (8, len(candidates))))
         _, expected = theory.candidate_losses(n, r, s[index])  # (candidates, R)
         np.testing.assert_allclose(part.fit_loss, expected.T, rtol=0.1, atol=1e-4)
-
-
-@pytest.mark.parametrize("kind", ["relu_output", "untied_relu_hidden"])
-def test_toy_model_view_shares_storage(kind):
-    """Oracle: the parent's slices, before and after in-place changes on either side."""
-    model = ToyModel(ModelConfig(3, 2, kind=kind), 10, generator=torch.Generator().manual_seed(0))
-    view = model.view(2, 5)
-    assert view.n_instances == 3 and view.config is model.config
-    names = ["W", "b"] + ([] if model.W_out is None else ["W_out"])
-    assert (view.W_out is None) == (model.W_out is None)
-    for name in names:
-        parent, part = getattr(model, name), getattr(view, name)
-        assert torch.equal(part, parent[2:5])
-        with torch.no_grad():
-            parent.add_(1.0)  # the trainer's optimiser updates parameters in place
-        assert torch.equal(part, parent[2:5]), f"{name}: an in-place change of the parent must show in the view"
-        part.data.mul_(2.0)
-        assert torch.equal(parent[2:5], part) and parent[2:5].data_ptr() == part.data_ptr()
-    assert torch.equal(view.W, model.W[2:5]) and not torch.equal(view.W, model.W[3:6])  # the right instances

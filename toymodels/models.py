@@ -115,17 +115,6 @@ class ToyModel(nn.Module):
             error = error + self.config.l1_penalty * self.hidden(x).abs().sum(-1).mean(-1)
         return error
 
-    def view(self, start: int, stop: int) -> ToyModel:
-        """The instances ``start:stop`` as a model whose parameters share this model's storage (no copy):
-        an in-place update of this model's parameters shows in the view."""
-        part = ToyModel.__new__(ToyModel)
-        nn.Module.__init__(part)
-        part.config = self.config
-        part.W = nn.Parameter(self.W.detach()[start:stop], requires_grad=False)
-        part.W_out = None if self.W_out is None else nn.Parameter(self.W_out.detach()[start:stop], requires_grad=False)
-        part.b = nn.Parameter(self.b.detach()[start:stop], requires_grad=False)
-        return part
-
     def select(self, index: torch.Tensor | list[int]) -> ToyModel:
         """A new model holding a copy of the chosen instances (e.g. the best seed of each setting)."""
         index = torch.as_tensor(index, dtype=torch.long, device=self.W.device)

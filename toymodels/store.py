@@ -34,8 +34,7 @@ import numpy as np
 import torch
 
 from .config import ConfigError, Experiment
-from .models import ToyModel
-from .train import TRAINER_VERSION, History, Trainer, TrainResult, blocks, local_pool, train_blocks
+from .train import TRAINER_VERSION, Trainer, TrainResult, blocks, local_pool, result_from_arrays, train_blocks
 from .train import train as _train
 
 MODES = ("use", "update", "retrain", "off")
@@ -82,22 +81,6 @@ def result_arrays(result: TrainResult) -> dict[str, np.ndarray]:
     if result.history is not None:
         tensors.update({f"history_{name}": value for name, value in vars(result.history).items()})
     return {name: tensor.detach().cpu().numpy() for name, tensor in tensors.items() if tensor is not None}
-
-
-def result_from_arrays(experiment: Experiment, arrays: dict[str, np.ndarray]) -> TrainResult:
-    device = torch.device(experiment.train.device)
-    tensor = {name: torch.from_numpy(np.array(value)) for name, value in arrays.items()}
-    model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)
-    history = None
-    if "history_steps" in tensor:
-        history = History(
-            tensor["history_steps"],
-            tensor["history_W"],
-            tensor["history_b"],
-            tensor["history_losses"],
-            tensor.get("history_W_out"),
-        )
-    return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
 
 
 def read_entry(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -282,14 +265,16 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, l
 
 
 def _sample_cost(path: Path) -> float:
-    """Roughly what re-training an entry's sampled block costs: activation elements processed."""
+    """Roughly what re-training an entry's sampled block costs, in activation elements processed: from its
+    ``meta`` and snapshot steps alone (the entry's arrays are read, and checked, when it is re-trained)."""
     try:
-        meta, arrays = read_entry(path)
-    except StoreError:
+        with np.load(path, allow_pickle=False) as entry:
+            experiment = Experiment.from_dict(json.loads(str(entry["meta"]))["experiment"])
+            steps = entry["history_steps"] if "history_steps" in entry.files else ()
+    except Exception:  # unreadable: retrain_entry reports it
         return 0.0
-    experiment = Experiment.from_dict(meta["experiment"])
     size = min(stop - start for start, stop in blocks(experiment))
-    steps = int(arrays["history_steps"][1]) if len(arrays.get("history_steps", ())) > 2 else experiment.train.steps
+    steps = int(steps[1]) if len(steps) > 2 else experiment.train.steps
     n, m = experiment.model.n_features, experiment.model.n_hidden
     return size * (n + m) * n * experiment.train.batch_size * steps
 

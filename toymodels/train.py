@@ -115,20 +115,17 @@ def evaluate(
     ``evaluate(result.model, experiment)`` is ``result.losses``; another model (a best-of-K one, say) as one
     block. Repeated calls agree to the last bit (each block is copied to memory of its own, aligned as in training)."""
     if model.n_instances == experiment.n_instances:
-        ranges = blocks(experiment)
+        ranges, per = blocks(experiment), "instance"
+    elif model.n_instances == experiment.n_settings:
+        ranges, per = [(0, model.n_instances)], "setting"
     else:
-        ranges = [(0, model.n_instances)]
+        raise ConfigError(
+            f"model must have n_instances = {experiment.n_instances} (every fit) or n_settings = "
+            f"{experiment.n_settings} (one per setting), got {model.n_instances}"
+        )
     device = model.W.device
-    probability = experiment.probability_tensor(device=device)
-    importance = experiment.importance_tensor(device=device)
-    if model.n_instances != experiment.n_instances:
-        if model.n_instances != experiment.n_settings:
-            raise ConfigError(
-                f"model must have n_instances = {experiment.n_instances} (every fit) or n_settings = "
-                f"{experiment.n_settings} (one per setting), got {model.n_instances}"
-            )
-        probability = experiment.probability_tensor("setting", device)
-        importance = experiment.importance_tensor("setting", device)
+    probability = experiment.probability_tensor(per, device)
+    importance = experiment.importance_tensor(per, device)
     seed = experiment.train.seed if seed is None else seed
     with _torch_threads(experiment.train.threads or 1):
         return torch.cat(
@@ -146,24 +143,33 @@ def evaluate(
         )
 
 
-def _assemble(experiment: Experiment, parts: list[dict], device: torch.device) -> TrainResult:
-    """One :class:`TrainResult` from the blocks' arrays (:meth:`_Block.finish`), concatenated in block order."""
-    joined = {
-        name: torch.cat([part[name] for part in parts], dim=1 if name.startswith("history_") else 0)
-        for name in parts[0]
-        if name != "history_steps"
-    }
-    model = ToyModel.from_arrays(experiment.model, joined["W"], joined["b"], joined.get("W_out"), device=device)
+def result_from_arrays(experiment: Experiment, arrays: dict) -> TrainResult:
+    """A :class:`TrainResult` from named arrays (tensors or NumPy arrays): ``W``, ``b``, ``losses``, ``seeds``,
+    ``W_out`` for untied models, and ``history_*`` when snapshots were kept; what a block's
+    :meth:`_Block.finish` and a results-store entry hold."""
+    device = torch.device(experiment.train.device)
+    tensor = {name: torch.as_tensor(value) for name, value in arrays.items()}
+    model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)
     history = None
-    if "history_W" in joined:
+    if "history_steps" in tensor:
         history = History(
-            steps=parts[0]["history_steps"],
-            W=joined["history_W"],
-            b=joined["history_b"],
-            losses=joined["history_losses"],
-            W_out=joined.get("history_W_out"),
+            tensor["history_steps"],
+            tensor["history_W"],
+            tensor["history_b"],
+            tensor["history_losses"],
+            tensor.get("history_W_out"),
         )
-    return TrainResult(experiment, model, joined["losses"].to(device), history, joined["seeds"].to(device))
+    return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
+
+
+def _joined(parts: list[dict]) -> dict:
+    """Blocks' arrays concatenated in block order (along the instance axis; the snapshot steps are shared)."""
+    return {
+        name: parts[0][name]
+        if name == "history_steps"
+        else torch.cat([part[name] for part in parts], dim=1 if name.startswith("history_") else 0)
+        for name in parts[0]
+    }
 
 
 class Trainer:
@@ -204,15 +210,13 @@ class Trainer:
         """The trained instances of every block (a copy, unless there is one block)."""
         if len(self.blocks) == 1:
             return self.blocks[0].model
-        models = [block.model for block in self.blocks]
-        W_out = None if models[0].W_out is None else torch.cat([m.W_out.detach() for m in models])
-        return ToyModel.from_arrays(
-            self.experiment.model,
-            torch.cat([m.W.detach() for m in models]),
-            torch.cat([m.b.detach() for m in models]),
-            W_out,
-            device=self.device,
-        )
+        return self._joined_model([(b.model.W.detach(), b.model.b.detach(), b.model.W_out) for b in self.blocks])
+
+    def _joined_model(self, pieces: list[tuple]) -> ToyModel:
+        """One model from the blocks' (W, b, W_out) in block order."""
+        W, b, W_out = zip(*pieces)
+        W_out = None if W_out[0] is None else torch.cat([w.detach() for w in W_out])
+        return ToyModel.from_arrays(self.experiment.model, torch.cat(W), torch.cat(b), W_out, device=self.device)
 
     def _side_by_side(self) -> int:
         """Threads the blocks train on at once: one per core for large models (their operations release the GIL
@@ -277,16 +281,9 @@ class Trainer:
 
     def _call_back(self) -> None:
         """The callback on the blocks' latest snapshot, joined."""
-        snapshots = [block.snapshots[-1] for block in self.blocks]
+        snapshots = [block.snapshots[-1] for block in self.blocks]  # (step, W, b, loss, W_out)
         step = snapshots[0][0]
-        W_out = None if snapshots[0][4] is None else torch.cat([s[4] for s in snapshots])
-        model = ToyModel.from_arrays(
-            self.experiment.model,
-            torch.cat([s[1] for s in snapshots]),
-            torch.cat([s[2] for s in snapshots]),
-            W_out,
-            device=self.device,
-        )
+        model = self._joined_model([(W, b, W_out) for _, W, b, _, W_out in snapshots])
         self._called_back = step
         self.callback(step, model, torch.cat([s[3] for s in snapshots]))
 
@@ -319,7 +316,7 @@ class Trainer:
 
     def result(self) -> TrainResult:
         """Evaluate the current model on fresh batches and package it (with its history)."""
-        return _assemble(self.experiment, self.arrays(), self.device)
+        return result_from_arrays(self.experiment, _joined(self.arrays()))
 
 
 def halving_schedule(train: TrainConfig, n_seeds: int) -> list[tuple[int, int]]:
@@ -453,7 +450,7 @@ def train(
             if future.cancelled() or not future.done() or future.exception() is not None
         ]
         raise WorkerLost(experiment, lost) from error
-    return _assemble(experiment, parts, torch.device(experiment.train.device))
+    return result_from_arrays(experiment, _joined(parts))
 
 
 class WorkerLost(RuntimeError):
