@@ -25,34 +25,46 @@ def small(steps=200, **changes):
 
 
 def reference_training(exp: Experiment) -> ToyModel:
-    """The authors' algorithm written plainly: autograd on the summed loss and torch's AdamW (same batches)."""
+    """The authors' algorithm written plainly: autograd on the summed loss and torch's AdamW (same batches). Under
+    adversarial training each input gets the analytic attack on a random feature, δ = λ (WᵀW)_f / ‖(WᵀW)_f‖ with
+    λ = attack × the batch's mean input norm, held fixed; the target stays clean."""
     assert len(train_module.blocks(exp)) == 1, "the reference draws for one block"
     seed = tm.data.stream_seed(exp.train.seed, (0, block_module._INIT))
     model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(seed))
     uniforms = tm.Uniforms(exp.train.seed, stream=(0, block_module._TRAIN))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
-    probability, importance = exp.probability_tensor(), exp.importance_tensor()
+    probability, importance, attack = exp.probability_tensor(), exp.importance_tensor(), exp.attack_tensor()
+    attacks = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (0, block_module._ATTACK)))
     for step in range(exp.train.steps):
         for group in optimizer.param_groups:
             group["lr"] = tm.lr_at(step, exp.train)
         x = sample_features(probability, exp.train.batch_size, exp.data, uniforms)
+        target = target_of(x, exp.data)
+        if any(exp.attack_fraction):
+            feature = torch.randint(exp.model.n_features, x.shape[:2], generator=attacks)
+            with torch.no_grad():
+                gram = model.W.transpose(1, 2) @ model.W
+                rows = gram[torch.arange(len(x)).unsqueeze(1), feature]  # (instance, batch, feature)
+                lam = attack * x.norm(dim=-1).mean(-1)
+                x = x + lam[:, None, None] * rows / rows.norm(dim=-1, keepdim=True)
         optimizer.zero_grad()
-        model.loss(x, target_of(x, exp.data), importance).sum().backward()
+        model.loss(x, target, importance).sum().backward()
         optimizer.step()
     return model
 
 
 @pytest.mark.parametrize(
-    "kind, schedule, weight_decay",
+    "kind, schedule, weight_decay, attack",
     [
-        ("relu_output", "constant", 0.01),
-        ("linear", "linear", 0.0),
-        ("relu_hidden", "cosine", 0.01),
-        ("untied_relu_hidden", "constant", 0.01),
+        ("relu_output", "constant", 0.01, 0.0),
+        ("linear", "linear", 0.0, 0.0),
+        ("relu_hidden", "cosine", 0.01, 0.0),
+        ("untied_relu_hidden", "constant", 0.01, 0.0),
+        ("relu_output", "constant", 0.01, (0.3, 0.9)),  # adversarial training, one attack size per setting
     ],
 )
-def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay):
-    exp = small(steps=40, kind=kind, lr_schedule=schedule, weight_decay=weight_decay)
+def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay, attack):
+    exp = small(steps=40, kind=kind, lr_schedule=schedule, weight_decay=weight_decay, attack_fraction=attack)
     if kind == "untied_relu_hidden":
         exp = exp.replace(signed=True, target="abs")
     trained = tm.train(exp).model

@@ -21,11 +21,11 @@ import torch
 
 from .config import ConfigError, Experiment, TrainConfig, TrainingDiverged
 from .data import FeatureSampler, Uniforms, stream_seed, target_of
-from .models import ToyModel, loss_and_grads
+from .models import ToyModel, attacked_inputs, loss_and_grads
 from .workspace import Workspace
 
 # The random streams of a block: (block index, role).
-_INIT, _TRAIN, _EVAL = 0, 1, 2
+_INIT, _TRAIN, _EVAL, _ATTACK = 0, 1, 2, 3
 # A block holds about this many activation elements, (instance, feature, batch) floats, per step: small
 # enough that the sampled features, pre-activations and output gradients stay in the CPU's cache between the
 # operations that read them, large enough that the ~30 operations of a step are not dominated by their fixed
@@ -235,6 +235,11 @@ class _Block:
         self.fits = experiment.n_seeds  # fits of each setting in the block (fewer after a halving cut)
         self.probability = experiment.probability_tensor(device=device)[start:stop]
         self.importance = experiment.importance_tensor(device=device)[start:stop]
+        self.attack = experiment.attack_tensor(device=device)[start:stop]
+        # Adversarial training draws the attacked feature of every training input from a stream of its own.
+        self.attack_generator = None
+        if any(experiment.attack_fraction):
+            self.attack_generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _ATTACK)))
         self.stream = Uniforms(config.seed, device, stream=(index, _TRAIN))
         self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.workspace = Workspace()
@@ -290,8 +295,14 @@ class _Block:
         total_loss, total_grads = None, None
         for chunk in self.chunks:
             x = draw(chunk)
+            target = target_of(x, data)
+            if self.attack_generator is not None:
+                # Adversarial training: the model sees each input under the analytic attack on a random feature
+                # and is trained to output the clean target; δ is held fixed (no gradient through it).
+                features = torch.randint(x.shape[-1], x.shape[:2], generator=self.attack_generator, device=self.device)
+                x = attacked_inputs(self.model.W.detach(), x, features, self.attack)
             loss, grads = loss_and_grads(
-                self.model, x, target_of(x, data), self.importance, self.workspace, need_loss, config.batch_size
+                self.model, x, target, self.importance, self.workspace, need_loss, config.batch_size
             )
             if total_grads is None:
                 total_loss, total_grads = loss, [grads[name] for name in names]
@@ -334,10 +345,11 @@ class _Block:
         index = (chosen + self.fits * torch.arange(len(losses), device=self.device).unsqueeze(1)).flatten()
         self.fits = chosen.shape[1]
         self.model = self.model.select(index)
-        self.seeds, self.probability, self.importance = (
+        self.seeds, self.probability, self.importance, self.attack = (
             self.seeds[index],
             self.probability[index],
             self.importance[index],
+            self.attack[index],
         )
         self.optimizer.keep(index, self._parameters())
         self._resize()

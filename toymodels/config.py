@@ -228,6 +228,9 @@ class Experiment:
     train: TrainConfig = field(default_factory=TrainConfig)
     name: str = "experiment"  # used in figure titles
     setting_labels: tuple[str, ...] = ()  # one label per setting for sliders; derived when empty
+    # Adversarial training (paper §6): a scalar or one value per setting, the size of the analytic attack added to
+    # every training input, as a fraction of the batch's mean input norm (see :mod:`toymodels.block`); 0: none.
+    attack_fraction: Numeric = 0.0
 
     def __post_init__(self) -> None:
         _require(isinstance(self.model, ModelConfig), f"model must be a ModelConfig, got {type(self.model).__name__}")
@@ -240,10 +243,18 @@ class Experiment:
                 width in (1, n),
                 f"{label} must have 1 or n_features={n} columns, got {width}",
             )
-        rows = {len(prob), len(imp)}
+        attack = as_float64("attack_fraction", self.attack_fraction)
+        _require(attack.ndim <= 1, f"attack_fraction must be a scalar or one value per setting, got {attack.ndim}-D")
+        attack = attack.reshape(-1)
+        _require(
+            attack.size > 0 and bool(np.all(np.isfinite(attack) & (attack >= 0))),
+            f"attack_fraction must be finite and >= 0 (a fraction of the mean input norm), got {attack.tolist()!r}",
+        )
+        rows = {len(prob), len(imp), len(attack)}
         _require(
             len(rows - {1}) <= 1,
-            f"feature_probability has {len(prob)} settings and importance has {len(imp)}; they must match or be 1",
+            f"feature_probability has {len(prob)} settings, importance {len(imp)} and attack_fraction "
+            f"{len(attack)}; they must match or be 1",
         )
         n_settings = max(rows)
         prob_array = np.broadcast_to(np.array(prob), (n_settings, n))
@@ -283,17 +294,19 @@ class Experiment:
             object.__setattr__(
                 self, name, tuple(map(tuple, np.broadcast_to(np.array(matrix), (len(matrix), n)).tolist()))
             )
+        object.__setattr__(self, "attack_fraction", tuple(float(a) for a in attack))
         if self.setting_labels:
             _require(
                 len(self.setting_labels) == n_settings,
                 f"setting_labels must have one label per setting ({n_settings}), got {len(self.setting_labels)}",
             )
         else:
-            object.__setattr__(self, "setting_labels", _derive_labels(prob_array, imp_array))
+            labels = _derive_labels(prob_array, imp_array, np.broadcast_to(attack, n_settings))
+            object.__setattr__(self, "setting_labels", labels)
 
     @property
     def n_settings(self) -> int:
-        return max(len(self.feature_probability), len(self.importance))
+        return max(len(self.feature_probability), len(self.importance), len(self.attack_fraction))
 
     @property
     def n_instances(self) -> int:
@@ -312,6 +325,10 @@ class Experiment:
         """Importances as a float32 tensor, ``(n_instances, n_features)`` or ``(n_settings, n_features)``."""
         return self._tensor(self.importance, per, device)
 
+    def attack_tensor(self, per: str = "instance", device: str | torch.device = "cpu") -> torch.Tensor:
+        """Adversarial-training attack sizes as a float32 tensor, ``(n_instances,)`` or ``(n_settings,)``."""
+        return self._tensor([[a] for a in self.attack_fraction], per, device)[:, 0]
+
     def _tensor(self, matrix, per: str, device) -> torch.Tensor:
         _one_of("per", per, ("instance", "setting"))
         values = torch.tensor(matrix, dtype=torch.float32, device=device).expand(self.n_settings, -1)
@@ -329,6 +346,7 @@ class Experiment:
             "n_seeds": self.n_seeds,
             "name": self.name,
             "setting_labels": list(self.setting_labels),
+            "attack_fraction": list(self.attack_fraction),
         }
 
     @classmethod
@@ -344,6 +362,7 @@ class Experiment:
                 TrainConfig(**fields["train"]),
                 fields["name"],
                 tuple(fields["setting_labels"]),
+                fields.get("attack_fraction", 0.0),  # absent from entries written before it existed
             )
         except (KeyError, TypeError) as error:
             raise ConfigError(f"not an experiment's fields ({error}): {fields!r:.200}") from error
@@ -364,26 +383,32 @@ class Experiment:
         for group in groups:
             if isinstance(updates.get(group), dict):
                 updates[group] = replace(getattr(self, group), **updates[group])
-        if "setting_labels" not in updates and ({"feature_probability", "importance"} & updates.keys()):
+        if "setting_labels" not in updates and (
+            {"feature_probability", "importance", "attack_fraction"} & updates.keys()
+        ):
             updates["setting_labels"] = ()
         return replace(self, **updates)
 
 
-def _derive_labels(prob: np.ndarray, imp: np.ndarray) -> tuple[str, ...]:
-    """Label settings by what varies across them: a density (as 1-S) or an importance."""
+def _derive_labels(prob: np.ndarray, imp: np.ndarray, attack: np.ndarray) -> tuple[str, ...]:
+    """Label settings by what varies across them: a density (as 1-S) or an importance, and an attack size."""
     n_settings = prob.shape[0]
     if n_settings == 1:
         return ("",)
-    prob_spread = np.ptp(prob, axis=0)
+    parts: list[tuple[str, ...]] = []
+    prob_spread, imp_spread = np.ptp(prob, axis=0), np.ptp(imp, axis=0)
     if prob_spread.max() > 0:
         column = int(prob_spread.argmax())
         prefix = "1−S" if prob_spread.min() > 0 else f"p[{column}]"
-        return tuple(f"{prefix} = {p:.3g}" for p in prob[:, column])
-    imp_spread = np.ptp(imp, axis=0)
-    if imp_spread.max() > 0:
+        parts.append(tuple(f"{prefix} = {p:.3g}" for p in prob[:, column]))
+    elif imp_spread.max() > 0:
         column = int(imp_spread.argmax())
-        return tuple(f"I[{column}] = {i:.3g}" for i in imp[:, column])
-    return tuple(f"setting {k}" for k in range(n_settings))
+        parts.append(tuple(f"I[{column}] = {i:.3g}" for i in imp[:, column]))
+    if np.ptp(attack) > 0:
+        parts.append(tuple(f"attack {a:.3g}" for a in attack))
+    if not parts:
+        return tuple(f"setting {k}" for k in range(n_settings))
+    return tuple(", ".join(labels) for labels in zip(*parts))
 
 
 def importance_decay(n_features: int, base: float) -> tuple[float, ...]:

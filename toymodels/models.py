@@ -199,3 +199,22 @@ def loss_and_grads(
         grads["W_out"] = torch.bmm(g, h.transpose(1, 2))
     grads["W"] = grad_W
     return loss, grads
+
+
+def interference_directions(W: torch.Tensor) -> torch.Tensor:
+    """The paper's analytic attack directions (§6), (instance, feature, feature): row i is (WᵀW)_i / ‖(WᵀW)_i‖₂,
+    the input direction that excites feature i's interference the most. A feature with W_i = 0 gets a zero row."""
+    gram = torch.bmm(W.transpose(1, 2), W)  # symmetric, so row i is column i
+    return gram / gram.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def attacked_inputs(W: torch.Tensor, x: torch.Tensor, features: torch.Tensor, fraction: torch.Tensor) -> torch.Tensor:
+    """x + δ with δ the analytic attack on ``features`` (instance, batch): each input gets the attack on its own
+    feature, of norm ``fraction`` (instance,) × the batch's mean input norm. The result keeps x's memory layout
+    (the trainer's batches are feature-major)."""
+    n_instances, n = W.shape[0], W.shape[-1]
+    directions = interference_directions(W).reshape(n_instances * n, n)  # row k·n + i: instance k's δ_i / λ
+    rows = (features + n * torch.arange(n_instances, device=W.device).unsqueeze(1)).flatten()
+    delta = directions.index_select(0, rows).view(*features.shape, n)  # (instance, batch, feature)
+    scale = fraction * x.norm(dim=-1).mean(-1)  # λ per instance
+    return x.clone().add_(delta.mul_(scale[:, None, None]))

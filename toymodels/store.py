@@ -41,6 +41,9 @@ MODES = ("use", "update", "retrain", "off")
 REGENERATE = "make execute"  # the command that trains missing or stale entries and re-executes the chapters
 # Fields that change nothing the trainer computes, left out of the key.
 _NOT_IN_KEY = ("progress",)
+# Fields added to Experiment after entries were written, left out of the key while they hold their default (which
+# is how those entries were trained), so that adding a field does not make the whole store stale.
+_IN_KEY_UNLESS_DEFAULT = {"attack_fraction": [0.0]}
 
 
 class StoreError(RuntimeError):
@@ -51,6 +54,9 @@ def _key_fields(experiment: Experiment) -> dict:
     fields = experiment.to_dict()
     for name in _NOT_IN_KEY:
         fields["train"].pop(name)
+    for name, default in _IN_KEY_UNLESS_DEFAULT.items():
+        if fields[name] == default:
+            fields.pop(name)
     return fields
 
 
