@@ -77,6 +77,33 @@ BAD_INPUT = {
         lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 4)], torch.ones(1, 5)),
         r"x must have shape \(n_instances=1, batch, n_features=5\)",
     ),
+    "an attack of size 0": (
+        lambda: tm.adversarial.gradient_attack(
+            tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 5)], torch.ones(1, 5), fraction=0.0
+        ),
+        r"fraction must be a number > 0",
+    ),
+    "an attack with importances of another shape": (
+        lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 5)], torch.ones(1, 4)),
+        r"importance must be a tensor of shape \(n_instances, n_features\) = \(1, 5\)",
+    ),
+    "a baseline of another size": (
+        lambda: tm.relative_vulnerability(
+            tm.ToyModel(tm.ModelConfig(5, 2)),
+            tm.ToyModel(tm.ModelConfig(6, 2)),
+            *2 * [torch.ones(1, 3, 5)],
+            torch.ones(1, 5),
+        ),
+        r"baseline must have the model's instances and features, \(1, 5\)",
+    ),
+    "a negative adversarial-training attack": (
+        lambda: tiny().replace(attack_fraction=-0.5),
+        r"attack_fraction must be finite and >= 0",
+    ),
+    "vulnerability of a result that was not trained under attack": (
+        lambda: tm.adversarial.adversarial_training(tm.train(tiny(steps=2))),
+        r"result was not trained under attack",
+    ),
     "a live slider on a model that is not two-dimensional": (
         lambda: tm.intro.live_intro(tiny(n_hidden=3)),
         r"W must have n_hidden = 2 rows for features_2d",
