@@ -27,7 +27,7 @@ def _surface_traces(W: np.ndarray, feature: int, delta: np.ndarray, colorbar: bo
     gram = W.T @ W
     n = gram.shape[0]
     heatmap = go.Heatmap(
-        z=gram,
+        z=np.round(gram, 3),  # three decimals: the colour scale cannot show more, and the page stays light
         zmin=-1,
         zmax=1,
         colorscale=DIVERGING,
@@ -97,22 +97,53 @@ def _attack_row(W: np.ndarray, feature: int) -> np.ndarray:
     return W.T @ W[:, feature]
 
 
+NEIGHBOURHOOD = 20  # features shown around the attacked one in the slider over the sweep
+
+
+def _neighbourhood_traces(W: np.ndarray, feature: int) -> list[go.BaseTraceType]:
+    """The attacked feature and the features its attack moves most: their block of WᵀW, and δ/λ on them."""
+    row = _attack_row(W, feature)
+    direction = row / max(np.linalg.norm(row), 1e-12)
+    order = np.argsort(-np.abs(direction), kind="stable")[:NEIGHBOURHOOD]
+    order = np.concatenate([[feature], order[order != feature]])[:NEIGHBOURHOOD]
+    labels = [f"f{i}" for i in order]
+    gram = (W.T @ W)[np.ix_(order, order)]
+    heatmap = go.Heatmap(
+        z=np.round(gram, 3),
+        x=labels,
+        y=labels,
+        zmin=-1,
+        zmax=1,
+        colorscale=DIVERGING,
+        colorbar=dict(title="WᵀW", len=0.45, y=0.78),
+        hovertemplate="(WᵀW)[%{y}, %{x}] = %{z:.3f}<extra></extra>",
+    )
+    bars = go.Bar(
+        x=labels,
+        y=np.round(direction[order], 4),
+        marker=dict(color=np.where(direction[order] >= 0, "#d62728", "#1f77b4"), line=OUTLINE),
+        name="attack direction δ / λ",
+        hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+    )
+    return [heatmap, bars]
+
+
 def attack_surface_slider(result: TrainResult, vulnerability: Vulnerability) -> go.Figure:
-    """The same picture for one setting at a time, with a slider over the sweep (no kernel needed)."""
+    """For one setting at a time, with a slider over the sweep (no kernel needed): the attacked feature (first)
+    and the features its attack moves most, their block of WᵀW, and the attack direction δ/λ on them."""
     _check_vulnerability(vulnerability)
     W = result.best().W.detach().numpy()
     experiment = result.experiment
 
     def build(k: int) -> go.Figure:
-        feature = int(vulnerability.attacked_feature[k])
-        heatmap, row, bars = _surface_traces(W[k], feature, _attack_row(W[k], feature), colorbar=True)
-        fig = make_subplots(rows=2, cols=1, row_heights=[0.65, 0.35], vertical_spacing=0.08)
-        for trace, at in ((heatmap, 1), (row, 1), (bars, 2)):
-            fig.add_trace(trace, row=at, col=1)
+        heatmap, bars = _neighbourhood_traces(W[k], int(vulnerability.attacked_feature[k]))
+        fig = make_subplots(rows=2, cols=1, row_heights=[0.65, 0.35], vertical_spacing=0.1)
+        fig.add_trace(heatmap, row=1, col=1)
+        fig.add_trace(bars, row=2, col=1)
         fig.update_yaxes(autorange="reversed", row=1, col=1)
-        fig.update_xaxes(title_text="feature", row=2, col=1)
+        fig.update_xaxes(title_text=f"the attacked feature and the {NEIGHBOURHOOD - 1} it moves most", row=2, col=1)
         fig.update_yaxes(title_text="δ / λ", range=[-1, 1], row=2, col=1)
-        fig.update_layout(height=720, legend=dict(orientation="h", y=-0.12))
+        fig.update_layout(height=720, showlegend=False)
         return fig
 
     labels = [
@@ -276,9 +307,9 @@ def adversarial_training_figure(training: AdversarialTraining) -> go.Figure:
 
 
 def trained_models_slider(result: TrainResult) -> go.Figure:
-    """The models of an adversarial-training run, one per attack size, under a slider: WᵀW, b and the feature
-    norms coloured by superposition, as in the basic-results chapter."""
+    """The models of an adversarial-training run, one per attack size, under a slider: the feature norms coloured
+    by superposition, as in the basic-results chapter."""
     if not isinstance(result, TrainResult):
         raise ConfigError(f"result must be a TrainResult (tm.train / tm.store.train), got {type(result).__name__}")
     best = result.best()
-    return sweep_figure(best.W.detach(), best.b.detach(), result.experiment, kind="summary")
+    return sweep_figure(best.W.detach(), best.b.detach(), result.experiment, kind="norms")
