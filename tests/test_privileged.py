@@ -220,3 +220,11 @@ def test_loss_distribution_and_regime_map(short_run):
     assert list(fig.data[0].y) == short_run.represented[:, 0].tolist()
     with pytest.raises(ConfigError, match="regimes"):
         privileged.regime_map([0.1, 0.2], [1, 2], [3, 4], ["a"])
+
+
+def test_live_best_fit_returns_the_lowest_precise_loss_fit():
+    experiment = tm.preset("privileged_basis_live").replace(n_seeds=3, steps=200)
+    W, b, loss = privileged.best_fit(experiment, 0.3, n_points=64)
+    assert W.shape == (M, N) and b.shape == (N,) and np.isfinite(loss)
+    again = privileged.best_fit(experiment, 0.3, n_points=64)
+    assert np.array_equal(W, again[0]), "same seed, same fit"

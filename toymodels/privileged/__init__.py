@@ -19,7 +19,16 @@ from .analysis import (
     represented,
     separator_neurons,
 )
-from .figures import density_slider, feature_colors, loss_distribution, neuron_figure, regime_color, regime_map
+from .figures import (
+    density_slider,
+    feature_colors,
+    fits_figure,
+    loss_distribution,
+    neuron_figure,
+    regime_color,
+    regime_map,
+    sweep_map,
+)
 from .losses import expected_loss, fit_losses, patterns
 from .sweep import PrivilegedSweep, privileged_sweep
 from .tables import best_of_k_table, halving_table, regime_counts_table, regime_table
@@ -42,6 +51,8 @@ __all__ = [
     "separator_neurons",
     "density_slider",
     "feature_colors",
+    "fits_figure",
+    "sweep_map",
     "loss_distribution",
     "neuron_figure",
     "regime_color",

@@ -16,13 +16,13 @@ basis"; :data:`PAPER_REGIMES`).
 * A represented feature is *dedicated* when every neuron it activates is monosemantic. The other represented
   features and the polysemantic neurons form the *shared block*: k features in j neurons.
 
-**Regimes** (:data:`REGIMES`, :func:`classify_regime`), by the shared block:
-*dedicated neurons* (no shared block), *binary code* (3 features in 2 neurons), *5 in 3*, *6 in 4*, *8 in 5*,
-*neuron pairs* (every represented feature activates exactly two neurons, each its own pair, at least 9 features:
-the paper's 10 = C(5, 2)), and *other* for any other block. A block whose features do not all have distinct codes
-cannot be decoded and is *other* too. In *6 in 4* the paper sees one neuron separate the important features from
-the unimportant ones; :func:`separator_neurons` finds such neurons (positive weights only on features more
-important than every feature it weighs negatively).
+**Regimes** (:func:`neurons`, :func:`regime_of`), named by the shared block: *dedicated neurons* (no shared
+block), *binary code* (3 features in 2 neurons), *neuron pairs* (every shared feature activates exactly two
+neurons, all C(j, 2) pairs of j neurons used, at least 10 features: the paper's 10 = C(5, 2)), else "k in j" (the
+paper's *5 in 3*, *6 in 4* and *8 in 5* among them; :data:`REGIMES` lists the six the paper names), and *other*
+when two shared features activate the same set of neurons, which the output could not tell apart. In *6 in 4*
+the paper sees one neuron separate the important features from the unimportant ones; :func:`separator_neurons`
+finds such neurons (activated only by features more important than every feature that silences it).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class Neurons:
     block_features: tuple[int, ...]  # the shared block's features
     block_neurons: tuple[int, ...]  # and its neurons
     distinct_codes: bool  # the block's features activate distinct sets of neurons
-    regime: str  # one of REGIMES
+    regime: str  # "dedicated neurons", "binary code", "neuron pairs", "k in j" or "other"
 
     @property
     def n_represented(self) -> int:

@@ -240,3 +240,30 @@ def regime_map(densities, monosemantic, represented, regimes, title: str | None 
             height=420,
         ),
     )
+
+
+def fits_figure(sweep, density: float, ks=(1, 10, 100), halved=None, title: str | None = None) -> go.Figure:
+    """:func:`loss_distribution` of every fit of ``sweep`` (a :class:`PrivilegedSweep` that trained every fit) at
+    the density nearest ``density``, with the best-of-K losses for each K in ``ks`` marked, and the halving
+    winner's loss if ``halved`` (a run by successive halving) is given."""
+    s = sweep.index(density)
+    marks = {f"best of {k}": float(sweep.loss[s, sweep.best_of(k)[s]]) for k in ks if k <= sweep.n_seeds}
+    if halved is not None:
+        h = halved.index(density)
+        marks[f"{'halving, ' if halved.halving else ''}best of {halved.n_seeds}"] = float(halved.best_loss[h])
+    p = float(sweep.density[s])
+    return loss_distribution(
+        sweep.loss[s], sweep.regime[s], p, marks, title=title or f"1 − S = {p:.3g}: all {sweep.loss.shape[1]} fits"
+    )
+
+
+def sweep_map(sweep, title: str | None = None) -> go.Figure:
+    """:func:`regime_map` of the lowest-loss fit of each density of a :class:`PrivilegedSweep`."""
+    index = np.arange(len(sweep.best))
+    return regime_map(
+        sweep.density,
+        sweep.monosemantic[index, sweep.best],
+        sweep.represented[index, sweep.best],
+        sweep.regime[index, sweep.best],
+        title=title,
+    )

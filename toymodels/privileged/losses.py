@@ -65,17 +65,20 @@ def expected_loss(
     kept = pattern_p.max(0) >= min_probability
     masks, pattern_p = masks[kept], pattern_p[:, kept]
     points = torch.quasirandom.SobolEngine(n, scramble=True, seed=seed).draw(n_points, dtype=torch.float64)
-    Wt = torch.from_numpy(np.ascontiguousarray(W))  # (I, m, n)
-    bt, It = torch.from_numpy(np.ascontiguousarray(b)), torch.from_numpy(np.ascontiguousarray(importance))
-    per_pattern = max(1, _CHUNK_ELEMENTS // (count * n_points * (W.shape[1] + n)))
-    mean_loss = []  # (I, chunk) for each chunk of patterns
+    m = W.shape[1]
+    # h for every instance in one matrix product: x (rows, n) @ W stacked as (n, I·m).
+    encoder = torch.from_numpy(np.ascontiguousarray(W.transpose(2, 0, 1).reshape(n, count * m)))
+    decoder = torch.from_numpy(np.ascontiguousarray(W))  # (I, m, n)
+    bias, weight = torch.from_numpy(b)[:, None, :], torch.from_numpy(importance)[:, None, :]
+    per_chunk = max(1, _CHUNK_ELEMENTS // (count * n_points * (m + n)))
+    mean_loss = []  # (I, patterns of the chunk) for each chunk of patterns
     with torch.no_grad():
-        for start in range(0, len(masks), per_pattern):
-            mask = torch.from_numpy(masks[start : start + per_pattern])
-            x = (mask[:, None, :] * points[None]).reshape(-1, n)  # (chunk·N, n), the same for every instance
-            h = torch.matmul(x, Wt.transpose(1, 2)).relu_()  # (I, chunk·N, m)
-            out = torch.baddbmm(bt[:, None, :], h, Wt).relu_()  # (I, chunk·N, n)
-            error = (out - x).square_().mul_(It[:, None, :]).sum(-1)
+        for start in range(0, len(masks), per_chunk):
+            mask = torch.from_numpy(masks[start : start + per_chunk])
+            x = (mask[:, None, :] * points[None]).reshape(-1, n)  # (rows, n), the same for every instance
+            h = (x @ encoder).relu_().view(-1, count, m).transpose(0, 1)  # (I, rows, m)
+            out = torch.baddbmm(bias, h, decoder).relu_()  # (I, rows, n)
+            error = out.sub_(x).square_().mul_(weight).sum(-1)  # (I, rows)
             mean_loss.append(error.view(count, len(mask), n_points).mean(-1))
     return (torch.cat(mean_loss, dim=1).numpy() * pattern_p).sum(-1)
 

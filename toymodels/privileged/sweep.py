@@ -23,6 +23,7 @@ class PrivilegedSweep:
     density: np.ndarray  # (S,)
     importance: np.ndarray  # (n,)
     n_seeds: int  # fits trained per density (K of best-of-K)
+    halving: bool  # trained by successive halving (the result holds only the finalists)
     seeds: np.ndarray  # (S, K) which of the n_seeds fits each is
     W: np.ndarray  # (S, K, m, n)
     b: np.ndarray  # (S, K, n)
@@ -84,6 +85,7 @@ def privileged_sweep(result: TrainResult, n_points: int = 1024) -> PrivilegedSwe
         density=probability[:, 0].copy(),
         importance=importance[0].copy(),
         n_seeds=experiment.n_seeds,
+        halving=bool(experiment.train.halving_steps),
         seeds=np.tile(np.arange(K), (S, 1)) if result.seeds is None else result.seeds.numpy().reshape(S, K).copy(),
         W=W,
         b=b,

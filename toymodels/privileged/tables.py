@@ -58,24 +58,29 @@ def regime_table(sweep: PrivilegedSweep) -> Table:
     )
 
 
-def best_of_k_table(sweep: PrivilegedSweep, ks=(1, 10, 100, 1000)) -> Table:
+def best_of_k_table(sweep: PrivilegedSweep, ks=(1, 10, 100, 1000), halved: PrivilegedSweep | None = None) -> Table:
     """Best-of-K from one run that trained every fit: for each density and K, the lowest-loss fit among seeds
-    0…K−1, its loss, regime, features represented and monosemantic neurons."""
+    0…K−1, its loss, regime, features represented and monosemantic neurons. With ``halved`` (a run by successive
+    halving at the same densities), its winner closes each density's rows, as best of its n_seeds."""
     ks = [k for k in ks if k <= sweep.n_seeds]
     if not ks:
         raise ConfigError(f"ks must hold at least one K <= n_seeds = {sweep.n_seeds}")
     rows = []
     for s, p in enumerate(sweep.density):
-        for k in ks:
-            j = sweep.best_of(k)[s]
+        picks = [(str(k), sweep, s, sweep.best_of(k)[s]) for k in ks]
+        if halved is not None:
+            h = halved.index(p)
+            label = f"{halved.n_seeds}" + (" (halving)" if halved.halving else " (another run)")
+            picks.append((label, halved, h, halved.best[h]))
+        for label, run, i, j in picks:
             rows.append(
                 (
                     f"{p:.3g}",
-                    str(k),
-                    f"{sweep.loss[s, j]:.5f}",
-                    sweep.regime[s, j],
-                    str(sweep.represented[s, j]),
-                    str(sweep.monosemantic[s, j]),
+                    label,
+                    f"{run.loss[i, j]:.5f}",
+                    run.regime[i, j],
+                    str(run.represented[i, j]),
+                    str(run.monosemantic[i, j]),
                     _paper(p)[0],
                 )
             )
