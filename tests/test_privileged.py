@@ -228,3 +228,12 @@ def test_live_best_fit_returns_the_lowest_precise_loss_fit():
     assert W.shape == (M, N) and b.shape == (N,) and np.isfinite(loss)
     again = privileged.best_fit(experiment, 0.3, n_points=64)
     assert np.array_equal(W, again[0]), "same seed, same fit"
+
+
+def test_ranking_table_compares_four_batches_with_the_precise_loss(short_run):
+    assert short_run.four_batch_loss.shape == (2, 4)
+    table = privileged.ranking_table(short_run, ks=(2, 4))
+    assert len(table.rows) == 4
+    for row, (s, k) in zip(table.rows, [(0, 2), (0, 4), (1, 2), (1, 4)]):
+        assert row[5] == f"{short_run.loss[s, short_run.best_of(k)[s]]:.5f}"
+        assert float(row[3]) >= float(row[5])  # the precise ranking's pick is never worse by the precise loss

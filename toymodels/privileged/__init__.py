@@ -31,7 +31,7 @@ from .figures import (
 )
 from .losses import expected_loss, fit_losses, patterns
 from .sweep import PrivilegedSweep, privileged_sweep
-from .tables import best_of_k_table, halving_table, regime_counts_table, regime_table
+from .tables import best_of_k_table, halving_table, ranking_table, regime_counts_table, regime_table
 from .widgets import best_fit, live_privileged
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "privileged_sweep",
     "best_of_k_table",
     "halving_table",
+    "ranking_table",
     "regime_counts_table",
     "regime_table",
     "best_fit",

@@ -7,7 +7,7 @@ basis"; :data:`PAPER_REGIMES`).
 
 **Reading a fit** (thresholds are module constants; the tests check hand-built W for every regime):
 
-* Feature i *activates* neuron j when W_ji ≥ ``ON_FRACTION`` (0.25) × the neuron's largest weight and W_ji ≥
+* Feature i *activates* neuron j when W_ji ≥ ``ON_FRACTION`` (1/3) × the neuron's largest weight and W_ji ≥
   ``DEAD_WEIGHT`` (0.1). Only positive weights count: the inputs are non-negative, so a negative weight can only
   silence the neuron (the paper draws those below the axis). Neuron j's *code* column is which features activate it.
 * A neuron is *monosemantic* when one feature activates it, *polysemantic* when several do, *dead* when none.
@@ -33,7 +33,7 @@ import numpy as np
 
 from ..config import ConfigError, as_float64
 
-ON_FRACTION = 0.25
+ON_FRACTION = 1 / 3  # a quarter called a 0.23 weight beside 0.8 and 0.95 a third neuron of a pair
 DEAD_WEIGHT = 0.1
 REPRESENTED_NORM = 0.5
 NEGATIVE_WEIGHT = 0.1  # a weight ≤ −this counts as inhibiting the neuron (separator_neurons)

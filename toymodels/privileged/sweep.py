@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import ConfigError
-from ..train import TrainResult
+from ..train import TrainResult, evaluate
 from .analysis import Neurons, neurons
 from .losses import fit_losses
 
@@ -33,6 +33,9 @@ class PrivilegedSweep:
     represented: np.ndarray  # (S, K) features represented
     monosemantic: np.ndarray  # (S, K) monosemantic neurons
     best: np.ndarray  # (S,) index of the lowest precise loss
+    # (S, K) each fit's loss on 4 fresh batches, as the trainer ranks by default (mean over features); only for a
+    # run that trained every fit (the trainer's evaluation needs every instance), else None
+    four_batch_loss: np.ndarray | None = None
 
     @property
     def best_W(self) -> np.ndarray:
@@ -80,6 +83,9 @@ def privileged_sweep(result: TrainResult, n_points: int = 1024) -> PrivilegedSwe
     b = result.model.b.detach().double().numpy().reshape(S, K, n)
     loss = fit_losses(result, n_points)
     readings = [[neurons(w) for w in row] for row in W]
+    four = None
+    if result.model.n_instances == experiment.n_instances:
+        four = evaluate(result.model, experiment, n_batches=4).double().numpy().reshape(S, K)
     return PrivilegedSweep(
         name=experiment.name,
         density=probability[:, 0].copy(),
@@ -95,4 +101,5 @@ def privileged_sweep(result: TrainResult, n_points: int = 1024) -> PrivilegedSwe
         represented=np.array([[r.n_represented for r in row] for row in readings]),
         monosemantic=np.array([[r.monosemantic for r in row] for row in readings]),
         best=loss.argmin(-1),
+        four_batch_loss=four,
     )

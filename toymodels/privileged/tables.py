@@ -149,3 +149,30 @@ def halving_table(halved: PrivilegedSweep, full: PrivilegedSweep) -> Table:
         ),
         tuple(rows),
     )
+
+
+def ranking_table(sweep: PrivilegedSweep, ks=(10, 100, 1000)) -> Table:
+    """Best-of-K ranked two ways, from a run that trained every fit: by 4 fresh batches (how the trainer ranks by
+    default) and by the precise loss. For each density and K: each ranking's pick, its precise loss and regime."""
+    if sweep.four_batch_loss is None:
+        raise ConfigError("ranking_table needs a run that trained every fit (halving_steps=0)")
+    rows = []
+    for s, p in enumerate(sweep.density):
+        for k in [k for k in ks if k <= sweep.n_seeds]:
+            chosen = sweep.seeds[s] < k
+            by_batches = int(np.where(chosen, sweep.four_batch_loss[s], np.inf).argmin())
+            by_precise = int(sweep.best_of(k)[s])
+            rows.append(
+                (
+                    f"{p:.3g}",
+                    str(k),
+                    sweep.regime[s, by_batches],
+                    f"{sweep.loss[s, by_batches]:.5f}",
+                    sweep.regime[s, by_precise],
+                    f"{sweep.loss[s, by_precise]:.5f}",
+                )
+            )
+    return Table(
+        ("1 − S", "K", "ranked on 4 batches: regime", "its precise loss", "ranked precisely: regime", "its loss"),
+        tuple(rows),
+    )
