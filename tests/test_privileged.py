@@ -86,11 +86,14 @@ def test_separator_neuron_is_found():
     W, _, _ = REGIME_MATRICES["6 in 4"]
     W = W.copy()
     assert privileged.separator_neurons(W, IMPORTANCE) == ()
-    W[4, 5:7] = -0.8  # neuron 4 (feature 0's) is now silenced by the unimportant features 5 and 6
+    W[4, 5:7] = -0.8  # neuron 4 (feature 0's) is now silenced by the less important features 5 and 6
     assert privileged.separator_neurons(W, IMPORTANCE) == (4,)
-    W[4, 0] = 0.0
-    W[4, 8] = 0.9  # activated by feature 8, silenced by the more important 5 and 6: no separator
+    W[4, 6], W[4, 1] = 0.9, -0.8  # activated by 0 and 6, silenced by 1 and 5: importance on both sides
     assert privileged.separator_neurons(W, IMPORTANCE) == ()
+    W = REGIME_MATRICES["6 in 4"][0].copy()
+    W[0, 4:7] = 0.7  # neuron 0 activated by the less important 4-6 …
+    W[0, 1:4] = -0.7  # … and silenced by the more important 1-3 (as trained at 1 − S = 0.12)
+    assert 0 in privileged.separator_neurons(W, IMPORTANCE)
 
 
 def test_regime_of_is_vectorised_and_bad_input_is_named():
@@ -182,7 +185,7 @@ def test_sweep_reads_every_fit_and_keeps_the_lowest_precise_loss(short_run):
 
 def test_tables_quote_the_sweep(short_run):
     table = privileged.regime_table(short_run)
-    assert len(table.rows) == 2 and table.rows[0][7] == "dedicated neurons" and table.rows[1][7] == "neuron pairs"
+    assert len(table.rows) == 2 and table.rows[0][8] == "dedicated neurons" and table.rows[1][8] == "neuron pairs"
     assert table.rows[0][5] == short_run.regime[0, short_run.best[0]]
     assert len(privileged.best_of_k_table(short_run, ks=(1, 4, 1000)).rows) == 4
     counts = privileged.regime_counts_table(short_run)

@@ -22,7 +22,8 @@ neurons, all C(j, 2) pairs of j neurons used, at least 10 features: the paper's 
 paper's *5 in 3*, *6 in 4* and *8 in 5* among them; :data:`REGIMES` lists the six the paper names), and *other*
 when two shared features activate the same set of neurons, which the output could not tell apart. In *6 in 4*
 the paper sees one neuron separate the important features from the unimportant ones; :func:`separator_neurons`
-finds such neurons (activated only by features more important than every feature that silences it).
+finds such neurons (every feature that activates one more important than every feature that silences it, or
+every one less important).
 """
 
 from __future__ import annotations
@@ -166,9 +167,9 @@ def neurons(W) -> Neurons:
 
 
 def separator_neurons(W, importance) -> tuple[int, ...]:
-    """Neurons of one fit that separate important features from unimportant ones: activated by some features,
-    weighted negatively (≤ −NEGATIVE_WEIGHT) by others, and every feature that activates it more important than
-    every feature that silences it."""
+    """Neurons of one fit that separate important features from unimportant ones: activated by some represented
+    features, silenced (W_ji ≤ −NEGATIVE_WEIGHT) by other represented features, and every feature that activates
+    it on one side of the importance order of every feature that silences it (all more important, or all less)."""
     W, single = _weights(W)
     if not single:
         raise ConfigError("separator_neurons reads one fit: W must have shape (n_hidden, n_features)")
@@ -176,11 +177,12 @@ def separator_neurons(W, importance) -> tuple[int, ...]:
     importance = as_float64("importance", importance)
     if importance.shape != (W.shape[1],):
         raise ConfigError(f"importance must have shape (n_features,) = ({W.shape[1]},), got {importance.shape}")
-    on = activates(W)
+    rep = represented(W)
+    on = activates(W) & rep
     found = []
     for j in range(W.shape[0]):
-        positive, negative = np.flatnonzero(on[j]), np.flatnonzero(W[j] <= -NEGATIVE_WEIGHT)
-        if len(positive) and len(negative) and importance[positive].min() > importance[negative].max():
+        positive, negative = importance[on[j]], importance[(W[j] <= -NEGATIVE_WEIGHT) & rep]
+        if len(positive) and len(negative) and (positive.min() > negative.max() or positive.max() < negative.min()):
             found.append(j)
     return tuple(found)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..config import ConfigError
 from ..kit.table import Table
-from .analysis import paper_regime
+from .analysis import paper_regime, separator_neurons
 from .sweep import PrivilegedSweep
 
 
@@ -22,7 +22,8 @@ def _paper(density: float) -> tuple[str, str, str]:
 
 def regime_table(sweep: PrivilegedSweep) -> Table:
     """One row per density: the lowest-loss fit's monosemantic, polysemantic and dead neurons, features
-    represented, its shared block and regime, against the paper's regime, monosemantic neurons and features."""
+    represented, its regime and separator neurons (:func:`separator_neurons`), against the paper's regime,
+    monosemantic neurons and features."""
     rows = []
     for s, p in enumerate(sweep.density):
         reading = sweep.best_neurons(s)
@@ -35,6 +36,7 @@ def regime_table(sweep: PrivilegedSweep) -> Table:
                 str(reading.dead),
                 str(reading.n_represented),
                 reading.regime,
+                " ".join(map(str, separator_neurons(sweep.best_W[s], sweep.importance))) or "–",
                 f"{sweep.best_loss[s]:.5f}",
                 paper[0],
                 paper[1],
@@ -49,6 +51,7 @@ def regime_table(sweep: PrivilegedSweep) -> Table:
             "dead",
             "features represented",
             "regime",
+            "separator neurons",
             "loss",
             "paper: regime",
             "paper: monosemantic",
