@@ -220,11 +220,12 @@ def privileged_basis(fast: bool = False) -> Experiment:
     """§8: h = ReLU(W x), x' = ReLU(Wᵀh + b), n=10, m=5, I = 0.75^i, 1000 fits per density, best kept.
 
     1000 fits by successive halving (book's schedule, chapter 7 measures why): all train 250 steps, the best
-    quarter (250) continue to step 1000, and the best 48 of those train to the end; the chapter ranks those
-    finalists by their precise loss (``tm.privileged.fit_losses``). A fit's loss before step 4000 says little
-    about where it ends, and 4 evaluation batches cannot rank finished fits at the sparse end, so the preset's
-    first schedule (cuts at 250, 1000 and 4000 down to 16 finalists, ranked on 4 batches) lost there; this one
-    keeps 3× as many finalists, ranks the cuts on 64 evaluation batches and costs 1.2× as much."""
+    quarter (250) continue to step 1000, the best 63 of those to step 4000, and the best 48 to the end; the
+    chapter ranks those finalists by their precise loss (``tm.privileged.fit_losses``). A fit's loss before
+    step 4000 says little about where it ends, and 4 evaluation batches cannot rank finished fits at the sparse
+    end, so the preset's first schedule (cuts at 250, 1000 and 4000 down to 16 finalists, ranked on 4 batches)
+    lost there; this one keeps 3× as many finalists, ranks the cuts on 64 evaluation batches and costs 1.3× as
+    much."""
     return Experiment(
         ModelConfig(n_features=10, n_hidden=5, kind="relu_hidden"),
         feature_probability=PRIVILEGED_DENSITIES,
