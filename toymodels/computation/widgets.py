@@ -1,0 +1,39 @@
+"""§10 (chapter 8): the live slider that retrains the small absolute-value model."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..config import Experiment
+from ..kit.live import live_figure
+from ..kit.table import sparsity_label
+from ..train import train
+from .analysis import classify_features, classify_neurons, weights_of
+from .figures import function_and_weights
+
+
+def live_absolute_value(experiment: Experiment, density: float = 1.0):
+    """The absolute-value model (``experiment``: e.g. ``tm.preset("absolute_value")``, n = 3, m = 6) retrained
+    for the density chosen on a slider: its answer for each feature alone against |x|, W₁ and W₂ of the
+    lowest-loss fit, and its neuron and feature counts in the title."""
+    import ipywidgets
+
+    def draw(density: float) -> go.Figure:
+        result = train(experiment.replace(feature_probability=density, progress=False))
+        W1, W2, b = (w[0] for w in weights_of(result))
+        counts = classify_neurons(W1).counts()
+        computed = int((classify_features(W1, W2, b) == 0).sum())
+        title = (
+            f"{experiment.name}, sparsity {sparsity_label(density)}: loss {result.best_losses[0].item():.2e}<br>"
+            f"{counts['monosemantic']} monosemantic, {counts['polysemantic']} polysemantic, {counts['dead']} dead "
+            f"neurons; {computed} of {W1.shape[1]} features computed"
+        )
+        return function_and_weights(W1, W2, b, title=title)
+
+    style = dict(continuous_update=False, style={"description_width": "initial"})
+    return live_figure(
+        draw,
+        density=ipywidgets.FloatLogSlider(
+            density, base=10, min=-3, max=0, step=0.1, description="density 1−S", readout_format=".3f", **style
+        ),
+    )
