@@ -324,6 +324,22 @@ def absolute_value(n_features: int = 3, n_hidden: int = 6, density=1.0, decay: f
     )
 
 
+MOTIF_DENSITIES = (0.5, 0.35, 0.2, 0.1, 0.05)  # book's choice: ARENA's 0.35 and the densities around it
+
+
+def asymmetric_motif_search(fast: bool = False) -> Experiment:
+    """§10: ARENA's motif setting (n = 10 features of equal importance, m = 10 neurons) over ``MOTIF_DENSITIES``,
+    10 fits each (fast: 3), every fit searched for the asymmetric-superposition motif (chapter 8)."""
+    return absolute_value(10, 10, MOTIF_DENSITIES, fast=fast).replace(
+        n_seeds=3 if fast else 10, name="Asymmetric motif search, n=10, m=10"
+    )
+
+
+def absolute_value_live(fast: bool = False) -> Experiment:
+    """§10's live slider: the n = 3, m = 6 model, best of 3 fits of 3,000 steps at lr 1e-2 (a second or two)."""
+    return absolute_value(fast=fast).replace(steps=3000, lr=1e-2, n_seeds=3, progress=False)
+
+
 def l1_way_out(fast: bool = False) -> Experiment:
     """§9: the basic ReLU-output model with an L1 penalty on h (book's choice λ = 0.01)."""
     exp = basic(fast=fast)
@@ -361,6 +377,8 @@ PRESETS: dict[str, Callable[[bool], Experiment]] = {
     "absolute_value": lambda fast=False: absolute_value(fast=fast),
     "computation_sweep": lambda fast=False: absolute_value(100, 40, BASIC_SWEEP, 0.8, fast=fast),
     "asymmetric_motif": lambda fast=False: absolute_value(10, 10, 0.35, fast=fast),  # ARENA's setting
+    "asymmetric_motif_search": asymmetric_motif_search,
+    "absolute_value_live": absolute_value_live,
     "l1_way_out": l1_way_out,
 }
 

@@ -9,8 +9,8 @@ y' = ReLU(W₂ h + b), with W₁ the package's ``W`` (m, n) and W₂ its ``W_out
 * ``computation_sweep``: n = 100, m = 40, I_i = 0.8^i, p ∈ {1, .3, .1, .03, .01, .003, .001}. The paper:
   monosemantic at p ≥ 0.3, a few slightly polysemantic neurons at 0.1, more polysemantic neurons as sparsity
   grows (the least important features first), all highly polysemantic at 0.001.
-* :func:`motif_sweep`: ARENA's n = 10, m = 10, importance 1, at p = 0.35 and around it, 10 fits each, for the
-  asymmetric superposition motif.
+* ``asymmetric_motif_search``: ARENA's n = 10, m = 10, importance 1, at p = 0.35 and around it, 10 fits each,
+  for the asymmetric superposition motif (``absolute_value_live``: the live slider's smaller run).
 
 **Rules** (thresholds are module constants of :mod:`.analysis`, whose docstring states them): neurons are
 monosemantic, polysemantic or dead by their rescaled input weights; a feature is computed, one-sided or not
@@ -43,7 +43,6 @@ from .analysis import (
     side_gains,
     weights_of,
 )
-from .experiments import MOTIF_DENSITIES, motif_sweep
 from .figures import (
     function_and_weights,
     learned_function,
@@ -81,8 +80,6 @@ __all__ = [
     "search_motifs",
     "weights_of",
     "monosemantic_baseline",
-    "MOTIF_DENSITIES",
-    "motif_sweep",
     "neuron_weights",
     "neuron_weights_slider",
     "learned_function",
