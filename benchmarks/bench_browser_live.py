@@ -4,7 +4,8 @@
 
 For chapters 1 and 3, the live widget's sliders are set to several positions (one input event each, as a
 reader's click on the rail), and the widget's own clock gives the time from the event to the final figure: best
-of K trained in chunks between paints, every intermediate figure drawn, the winner evaluated and drawn. Then the
+of K trained in chunks between paints, the intermediate figures drawn, the winner evaluated and drawn; and,
+within it, the time spent training and in plotly's redraws. Then the
 same with Chrome's CPU throttling at 4× (Lighthouse's "mid-tier mobile"), a phone-class estimate. Prints the
 matrix product's GFLOP/s beside the times (benchmarks/bench_sharding.py), to compare machines.
 """
@@ -25,6 +26,7 @@ from benchmarks.bench_sharding import matmul_gflops  # noqa: E402
 from toymodels.kit.browser import SCRIPT  # noqa: E402
 
 SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
 # (chapter, slider positions as {slider name: index}); the first is a warm-up.
 CASES = {
     "book/01_introduction.html": [
@@ -67,7 +69,12 @@ def measure(page, url: str, positions: list[dict]) -> list[float]:
             f"return w.dataset.state === 'done' && Number(w.dataset.updates) > {updates}; }})()",
             timeout=60_000,
         )
-        times.append(page.evaluate("Number(document.querySelector('div.toymodels-live').dataset.seconds)"))
+        times.append(
+            page.evaluate(
+                """(() => { const d = document.querySelector('div.toymodels-live').dataset;
+                return [Number(d.seconds), Number(d.computing), Number(d.drawing)]; })()"""
+            )
+        )
     return times[1:]  # the first is a warm-up (the JIT)
 
 
@@ -89,10 +96,17 @@ def main() -> None:
                     session = page.context.new_cdp_session(page)
                     session.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
                 times = measure(page, (SITE / chapter).as_uri(), positions)
+                if throttle == 1:  # what a reader sees after the last update
+                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                    shot = SCREENSHOTS / f"live-{Path(chapter).stem}.png"
+                    page.locator("div.toymodels-live").first.screenshot(path=str(shot))
                 label = "this machine" if throttle == 1 else f"CPU throttled {throttle}× (phone-class)"
+                total, compute, draw = ([row[k] for row in times] for k in range(3))
                 print(
-                    f"{chapter} ({label}): one update {statistics.median(times):.3f} s median, "
-                    f"{max(times):.3f} s max over {len(times)}: " + ", ".join(f"{t:.3f}" for t in times)
+                    f"{chapter} ({label}): one update {statistics.median(total):.3f} s median, "
+                    f"{max(total):.3f} s max over {len(total)} ({', '.join(f'{t:.3f}' for t in total)}); "
+                    f"of which training {statistics.median(compute):.3f} s, plotly's redraws "
+                    f"{statistics.median(draw):.3f} s (medians)"
                 )
                 page.close()
         browser.close()

@@ -39,7 +39,8 @@ NOTE = (
 )
 # Shown above every live figure: what it is, and why it differs from the precomputed fits.
 LIVE_LABEL = "Live fit, trained in your browser (JavaScript; its random draws are not PyTorch's): "
-SLICE_MS = 25  # JavaScript work between two paints (the page stays responsive while it trains)
+SLICE_MS = 25  # JavaScript work between two yields to the page (it stays responsive while it trains)
+DRAW_MS = 100  # the leading fit redrawn at most this often while it trains (a redraw costs 10-20 ms)
 CHUNK_STEPS = 25  # steps per fit between two looks at the clock
 
 
@@ -155,7 +156,9 @@ class BrowserLive:
 
     def __init__(self, kind: str, config: dict, note: str = NOTE) -> None:
         self.kind, self.note = kind, note
-        self.config = dict(config, kind=kind, sliceMs=SLICE_MS, chunkSteps=CHUNK_STEPS, plotConfig=PLOT_CONFIG)
+        self.config = dict(
+            config, kind=kind, sliceMs=SLICE_MS, drawMs=DRAW_MS, chunkSteps=CHUNK_STEPS, plotConfig=PLOT_CONFIG
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.config, separators=(",", ":"), sort_keys=True, allow_nan=False)

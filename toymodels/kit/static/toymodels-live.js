@@ -475,11 +475,12 @@
       this.container = container;
       this.config = config;
       this.generation = 0;
+      this.lastDraw = 0;
       this.indices = {};
       container.querySelectorAll(".toymodels-live-fallback").forEach((node) => node.remove());
-      const controls = element("div", { class: "toymodels-live-controls" });
+      const controls = element("div", { class: "toymodels-live-controls", style: "display: flex; flex-wrap: wrap; gap: 0.5em 2em;" });
       for (const control of config.controls) {
-        const label = element("label", { class: "toymodels-live-control" });
+        const label = element("label", { class: "toymodels-live-control", style: "display: flex; align-items: center; gap: 0.5em;" });
         const input = element("input", {
           type: "range", min: 0, max: controlCount(control), step: 1, value: control.index, name: control.name,
           "aria-label": control.label,
@@ -496,9 +497,11 @@
           this.train();
         });
       }
-      this.status = element("div", { class: "toymodels-live-status" });
-      this.plot = element("div", { class: "toymodels-live-figure", id: container.id + "-figure" });
-      this.details = element("div", { class: "toymodels-live-details" });
+      this.status = element("div", { class: "toymodels-live-status", style: "margin: 0.5em 0; font-size: 0.9em;" });
+      // A fixed height, as the book's other figures (toymodels.kit.render), or a responsive plot can grow.
+      const height = config.figure.layout.height || 480;
+      this.plot = element("div", { class: "toymodels-live-figure", id: container.id + "-figure", style: `height: ${height}px; width: 100%;` });
+      this.details = element("div", { class: "toymodels-live-details", style: "margin-top: 0.5em;" });
       container.append(controls, this.status, this.plot, this.details);
       Plotly.newPlot(this.plot, config.figure.data, config.figure.layout, config.plotConfig);
       // The first fit when the widget comes into view (not all of a page's widgets at once on load).
@@ -519,76 +522,118 @@
       return values;
     }
 
-    /** Retrain for the sliders' values: chunks of steps between paints; a newer slider move cancels this run. */
+    /** Retrain for the sliders' values: chunks of steps between paints, the leading fit redrawn every
+     * drawMs while they train; a newer slider move cancels this run. */
     train() {
       const generation = ++this.generation;
-      const { model, train, kind } = this.config;
+      const { model, train, kind, sliceMs, chunkSteps, drawMs } = this.config;
       const values = this.values();
       const setting = SETTINGS[kind](values, model.n);
       const fits = new Fits(Object.assign({}, train, model, setting));
       const started = performance.now();
+      let drawn = started, computing = 0, slices = 0;
+      this.drawing = 0;
       this.container.dataset.state = "training";
+      this.setting(setting, values);
       const chunk = () => {
         if (generation !== this.generation) return;
-        const sliceEnd = performance.now() + this.config.sliceMs;
-        do fits.run(this.config.chunkSteps); while (!fits.done && performance.now() < sliceEnd);
+        const sliceStart = performance.now(), sliceEnd = sliceStart + sliceMs;
+        do fits.run(chunkSteps); while (!fits.done && performance.now() < sliceEnd);
+        computing += performance.now() - sliceStart;
+        slices++;
         if (!fits.done) {
-          const leader = fits.leader();
-          this.draw(leader.W, setting, values, `training\u2026 step ${fits.step} of ${fits.steps}`);
+          // Redraws cost a layout of the page (10-20 ms here, far more on a slow phone): never more than a
+          // quarter of the time.
+          if (performance.now() - drawn >= Math.max(drawMs, 3 * this.lastDraw)) {
+            this.drawFit(fits.leader().W, `training\u2026 step ${fits.step} of ${fits.steps}, the leading fit shown`);
+            drawn = performance.now();
+          }
           soon(chunk);
           return;
         }
         const best = fits.best();
+        this.drawFit(best.W, `best of ${fits.fits.length} fits (loss ${best.loss.toPrecision(4)})`);
+        this.finish(best.W, setting);
         const seconds = (performance.now() - started) / 1000;
-        this.draw(best.W, setting, values, `best of ${fits.fits.length} fits (loss ${best.loss.toPrecision(4)}), trained in ${seconds.toFixed(2)} s`);
+        this.status.textContent += `, trained in ${seconds.toFixed(2)} s`;
         this.container.dataset.state = "done";
         this.container.dataset.seconds = seconds.toFixed(4);
+        this.container.dataset.computing = (computing / 1000).toFixed(4); // training alone, without draws or waits
+        this.container.dataset.slices = String(slices);
+        this.container.dataset.drawing = (this.drawing / 1000).toFixed(4); // in plotly's redraws
         this.container.dataset.updates = String(Number(this.container.dataset.updates || 0) + 1);
-        this.container.dispatchEvent(new CustomEvent("toymodels-live-done", { detail: { seconds, loss: best.loss } }));
       };
       soon(chunk);
     }
 
-    draw(W, setting, values, status) {
-      const { model, panels, colorscale, kind } = this.config;
-      const { n, m } = model;
+    /** The x and y of a panel's traces (lines from the origin, then the tips) for W. */
+    panelXY(W, p, update, traces) {
+      const { n } = this.config.model, panel = this.config.panels[p];
+      panel.lines.forEach((trace, i) => {
+        traces.push(trace);
+        update.x.push([0, W[i]]);
+        update.y.push([0, W[n + i]]);
+      });
+      traces.push(panel.tips);
+      update.x.push(Array.from({ length: n }, (_, i) => W[i]));
+      update.y.push(Array.from({ length: n }, (_, i) => W[n + i]));
+    }
+
+    /** A new setting: its colours, title and (phase) the theory's solution, drawn with the fit's first picture
+     * (one plotly call: each costs a redraw, 10-20 ms). */
+    setting(setting, values) {
+      const { panels, colorscale, kind } = this.config;
       const top = Math.max(1, ...setting.importance);
       const colors = setting.importance.map((I) => sampleColorscale(colorscale, I / top));
-      const shown = [{ W, importance: setting.importance, colors }];
-      const text = this.config.statusPrefix + status;
-      let titles = [this.config.title(values)];
-      if (kind === "phase") {
-        const fit = classify(W, m, n, this.config.phases.grams);
-        const predicted = this.config.phases.theory[this.indices.relative_importance][this.indices.density];
-        const candidate = this.config.phases.weights[predicted];
-        shown.push({ W: candidate.flat(), importance: setting.importance, colors });
-        const names = this.config.phases.descriptions;
-        const agree = fit.phase === predicted ? "agree" : "disagree";
-        this.details.textContent = `live fit: ${names[fit.phase]} \u00b7 theory: ${names[predicted]} (they ${agree})`;
-        this.container.dataset.phase = String(fit.phase);
-      } else {
-        this.details.replaceChildren(this.featureTable(W, setting));
-      }
-      const update = { x: [], y: [], "line.color": [], "marker.color": [], customdata: [] };
-      const traces = [];
-      shown.forEach((panel, p) => {
-        panels[p].lines.forEach((trace, i) => {
+      const update = { "line.color": [], "marker.color": [], customdata: [] }, traces = [];
+      panels.forEach((panel) => {
+        panel.lines.forEach((trace, i) => {
           traces.push(trace);
-          update.x.push([0, panel.W[i]]);
-          update.y.push([0, panel.W[n + i]]);
-          update["line.color"].push(panel.colors[i]);
+          update["line.color"].push(colors[i]);
           update["marker.color"].push(null);
           update.customdata.push(null);
         });
-        traces.push(panels[p].tips);
-        update.x.push(Array.from({ length: n }, (_, i) => panel.W[i]));
-        update.y.push(Array.from({ length: n }, (_, i) => panel.W[n + i]));
+        traces.push(panel.tips);
         update["line.color"].push(null);
-        update["marker.color"].push(panel.importance);
-        update.customdata.push(panel.importance);
+        update["marker.color"].push(setting.importance);
+        update.customdata.push(setting.importance);
       });
-      this.status.textContent = text;
-      Plotly.update(this.plot, update, { "title.text": titles[0], "coloraxis.cmax": top }, traces);
+      if (kind === "phase") {
+        this.predicted = this.config.phases.theory[this.indices.relative_importance][this.indices.density];
+        this.theoryW = this.config.phases.weights[this.predicted].flat();
+        this.details.textContent = `theory: ${this.config.phases.descriptions[this.predicted]}; training\u2026`;
+      } else this.details.replaceChildren();
+      this.status.textContent = this.config.statusPrefix + "training\u2026";
+      this.pending = { update, traces, layout: { "title.text": this.config.title(values), "coloraxis.cmax": top } };
+    }
+
+    /** The fit's panel: x and y only (a restyle), with the new setting's colours and title when pending. */
+    drawFit(W, status) {
+      const xy = { x: [], y: [] }, order = [];
+      this.panelXY(W, 0, xy, order);
+      if (this.config.kind === "phase") this.panelXY(this.theoryW, 1, xy, order);
+      const started = performance.now();
+      if (this.pending) {
+        const { update, traces, layout } = this.pending;
+        update.x = traces.map((trace) => (order.includes(trace) ? xy.x[order.indexOf(trace)] : undefined));
+        update.y = traces.map((trace) => (order.includes(trace) ? xy.y[order.indexOf(trace)] : undefined));
+        Plotly.update(this.plot, update, layout, traces);
+        this.pending = null;
+      } else Plotly.restyle(this.plot, xy, order);
+      this.lastDraw = performance.now() - started;
+      this.drawing += this.lastDraw;
+      this.status.textContent = this.config.statusPrefix + status;
+    }
+
+    /** What the final fit is: its features' table (intro), or its phase beside the theory's (phase). */
+    finish(W, setting) {
+      const { n, m } = this.config.model;
+      if (this.config.kind === "phase") {
+        const fit = classify(W, m, n, this.config.phases.grams), names = this.config.phases.descriptions;
+        const agree = fit.phase === this.predicted ? "agree" : "disagree";
+        this.details.textContent = `live fit: ${names[fit.phase]} \u00b7 theory: ${names[this.predicted]} (they ${agree})`;
+        this.container.dataset.phase = String(fit.phase);
+      } else this.details.replaceChildren(this.featureTable(W, setting));
     }
 
     featureTable(W, setting) {
