@@ -3,7 +3,8 @@
 #   make book      renders the book from the chapters' committed outputs into _build/html
 #   make execute   re-executes every chapter with papermill at the paper's fidelity, training only the results-store
 #                  entries that are missing or stale (RETRAIN=1: every entry); then commit book/
-#   make test      every check, as CI runs it (.ci/run): ruff, unit tests, papermill (fast), nbval against the results
+#   make test      every check, as CI runs it (.ci/run): ruff, unit tests, the JavaScript trainer's tests (node),
+#                  papermill (fast), nbval against the results
 #                  store, a re-training of one block of every store entry, the book build with warnings as errors,
 #                  and a headless-Chromium check of every chapter
 #   make verify    re-trains every store entry in full and compares it with the store, bit for bit (not in CI)
@@ -17,7 +18,7 @@ MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js
 TIMED := tools/timed
 export TOYMODELS_PROGRESS := 0
 
-.PHONY: book execute verify test lint unit papermill-fast nbval reproduce browser chromium clean
+.PHONY: book execute verify test lint unit js papermill-fast nbval reproduce browser chromium clean
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +48,7 @@ execute: $(VENV)/installed
 verify: $(VENV)/installed
 	$(TIMED) "verify (every store entry re-trained)" $(BIN)/python tools/verify_store.py
 
-test: lint unit papermill-fast nbval reproduce book browser
+test: lint unit js papermill-fast nbval reproduce book browser
 
 # ruff: lint and format check, line length 120 for the package, tests, tools and benchmarks (pyproject.toml).
 lint: $(VENV)/installed
@@ -55,6 +56,11 @@ lint: $(VENV)/installed
 
 unit: $(VENV)/installed
 	$(TIMED) "unit tests" $(BIN)/python -m pytest -m "not browser"
+
+# The live fits' JavaScript (toymodels/kit/static/toymodels-live.js) against PyTorch, on the fixture that
+# tools/export_live_fixture.py writes (the unit tests check that it is current), and what it learns.
+js:
+	$(TIMED) "JavaScript tests (node)" node --test tests/js/*.test.js
 
 papermill-fast: $(VENV)/installed
 	$(TIMED) "papermill (fast)" $(BIN)/python tools/execute_chapters.py --fast --out _build/fast

@@ -3,6 +3,9 @@ plotly figure must draw, its slider must switch settings, every equation must re
 no JavaScript error, no failed request, no request that leaves the machine. A full-page screenshot of each
 chapter is kept under _build/screenshots/ as the test's artifact.
 
+The live fits (chapters 1 and 3): the reader's browser retrains the model in JavaScript when a slider moves, and
+the figure changes, with no request at all (also from a ``file://`` address).
+
 Runs after `make book` (`make test` does both); skipped when there is no built book.
 """
 
@@ -41,6 +44,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+def _live_widgets_in(notebook_path: Path) -> int:
+    notebook = nbformat.read(notebook_path, as_version=4)
+    return sum(
+        output.get("data", {}).get("text/html", "").count('class="toymodels-live"')
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+LIVE_CHAPTERS = [chapter for chapter in CHAPTERS if _live_widgets_in(ROOT / chapter)]
 
 
 def _figures_in(notebook_path: Path) -> int:
@@ -168,3 +184,59 @@ def test_chapter_draws_every_figure_and_equation_offline(browser, site_url, chap
     page.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).stem}.png"), full_page=True)
     page.close()
     assert log.problems == [], f"{chapter}: " + "\n".join(log.problems)
+
+
+def _live_state(page) -> dict:
+    return page.evaluate("""() => { const w = document.querySelector('div.toymodels-live');
+        const gd = w.querySelector('.toymodels-live-figure');
+        return {state: w.dataset.state, updates: Number(w.dataset.updates || 0), seconds: Number(w.dataset.seconds),
+                tips: gd.data.filter(t => t.mode === 'markers').map(t => Array.from(t.x)),
+                title: gd.layout.title.text, status: w.querySelector('.toymodels-live-status').textContent}; }""")
+
+
+def _wait_for_update(page, updates: int) -> dict:
+    page.wait_for_function(
+        f"(() => {{ const w = document.querySelector('div.toymodels-live'); "
+        f"return w.dataset.state === 'done' && Number(w.dataset.updates) > {updates}; }})()",
+        timeout=30_000,
+    )
+    return _live_state(page)
+
+
+@pytest.mark.parametrize("chapter", LIVE_CHAPTERS, ids=[Path(chapter).stem for chapter in LIVE_CHAPTERS])
+def test_live_fit_retrains_in_the_browser_when_a_slider_moves(browser, site_url, chapter):
+    page, log = _open(browser, site_url, str(Path(chapter).with_suffix(".html")))
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    widget = page.locator("div.toymodels-live").first
+    widget.scroll_into_view_if_needed()  # the first fit starts when the widget comes into view
+    first = _wait_for_update(page, 0)
+    assert first["status"].startswith("Live fit") and "Live fit" in first["title"], "label the live fit as such"
+    requests.clear()
+
+    slider = widget.locator("input[type=range]").first
+    slider.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowLeft")  # each step retrains; a newer move cancels the older fit
+    second = _wait_for_update(page, first["updates"])
+    assert second["tips"] != first["tips"], f"{chapter}: moving a live slider did not change the figure"
+    assert requests == [], f"{chapter}: the live fit requested {requests}"
+    assert second["seconds"] < 5, f"{chapter}: one live update took {second['seconds']} s"
+    page.close()
+    assert log.problems == [], f"{chapter}: " + "\n".join(log.problems)
+
+
+@pytest.mark.parametrize("chapter", LIVE_CHAPTERS[:1], ids=[Path(chapter).stem for chapter in LIVE_CHAPTERS[:1]])
+def test_live_fit_works_from_a_file_address(browser, chapter):
+    if not (SITE / "index.html").exists():
+        pytest.skip("no built book: run `make book` first (`make test` does)")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on("request", lambda request: request.url.startswith("file:") or problems.append(f"request {request.url}"))
+    page.goto((SITE / Path(chapter).with_suffix(".html")).as_uri(), wait_until="load")
+    page.locator("div.toymodels-live").first.scroll_into_view_if_needed()
+    state = _wait_for_update(page, 0)
+    assert state["tips"] and state["status"].startswith("Live fit")
+    page.close()
+    assert problems == [], "\n".join(problems)

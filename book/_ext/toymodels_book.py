@@ -7,6 +7,10 @@ offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 d
   (A file in a top-level ``_static/`` folder would be injected into every page, and twice with our tag.)
 * Scripts added twice (sphinx-thebe's inline configuration) are loaded once: the second copy is a
   JavaScript error on every page.
+* The live fits: a chapter's live widget (``toymodels.kit.browser``) is a ``<div class="toymodels-live">`` holding
+  its configuration; this extension copies the package's dependency-free trainer ``toymodels-live.js`` into
+  ``_static/`` and loads it (after plotly.js) on the pages with such a div. Nothing is inlined in the
+  notebooks, and nothing is fetched at run time, so the widgets work offline and from a ``file://`` address.
 * MathJax: ``mathjax_path`` in ``_config.yml`` points at ``_static/mathjax``; this extension copies the npm
   package ``mathjax@3`` (installed into ``.venv/npm`` by ``make``) there. A missing copy is an error, not a
   silently broken page.
@@ -23,6 +27,9 @@ from sphinx.errors import ExtensionError
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 FIGURE_MARKER = 'class="plotly-graph-div"'
+# The book's copy of the package, found from here rather than imported (the book builds from its repository).
+LIVE_JS = Path(__file__).resolve().parents[2] / "toymodels" / "kit" / "static" / "toymodels-live.js"
+LIVE_MARKER = 'class="toymodels-live"'  # toymodels.kit.browser.LIVE_CLASS
 
 
 def _mathjax_source(app: Sphinx) -> Path:
@@ -40,12 +47,17 @@ def _check_sources(app: Sphinx) -> None:
         return
     if not PLOTLY_JS.is_file():
         raise ExtensionError(f"plotly.js is missing from the installed plotly package: {PLOTLY_JS}")
+    if not LIVE_JS.is_file():
+        raise ExtensionError(f"the live fits' script is missing: {LIVE_JS}")
     _mathjax_source(app)
 
 
 def _page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    if FIGURE_MARKER in context.get("body", ""):
+    body = context.get("body", "")
+    if FIGURE_MARKER in body or LIVE_MARKER in body:
         app.add_js_file("plotly.min.js")  # added during html-page-context: this page only, in <head>
+    if LIVE_MARKER in body:
+        app.add_js_file(LIVE_JS.name)  # after plotly.js; it starts the page's widgets once the page is parsed
     # sphinx-thebe 0.3.1 adds its inline configuration twice under Jupyter Book 1 ("Identifier 'THEBE_JS_URL'
     # has already been declared" on every page), once with filename None and once with "": keep one copy.
     scripts, seen = context.get("script_files", []), set()
@@ -64,6 +76,7 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
     static = Path(app.outdir, "_static")
     static.mkdir(parents=True, exist_ok=True)
     shutil.copy2(PLOTLY_JS, static / "plotly.min.js")
+    shutil.copy2(LIVE_JS, static / LIVE_JS.name)
     shutil.copytree(_mathjax_source(app), static / "mathjax", dirs_exist_ok=True)
 
 

@@ -5,7 +5,7 @@ with.
 from ..kit.panels import features_2d_row, sweep_figure  # the kit's figures that chapter 1 draws
 from .analysis import GEOMETRIES, describe, geometry
 from .tables import geometry_phases, geometry_table
-from .widgets import live_intro
+from .widgets import browser_intro, live_intro
 
 __all__ = [
     "GEOMETRIES",
@@ -14,6 +14,7 @@ __all__ = [
     "geometry_table",
     "geometry_phases",
     "live_intro",
+    "browser_intro",
     "features_2d_row",
     "sweep_figure",
 ]

@@ -1,8 +1,10 @@
 """The presentation kit every section draws with: the book's plotly renderer and set-up (:mod:`.render`),
-``Table`` (:mod:`.table`), figure building blocks (:mod:`.panels`) and the live-slider helper (:mod:`.live`).
+``Table`` (:mod:`.table`), figure building blocks (:mod:`.panels`), the live-slider helper of a kernel
+(:mod:`.live`) and the live fits of the static book, trained in the reader's browser (:mod:`.browser`).
 It knows no chapter.
 """
 
+from .browser import BrowserLive, Slider
 from .live import live_figure
 from .panels import (
     DIVERGING,
@@ -49,4 +51,6 @@ __all__ = [
     "GROUP_COLORS",
     "features_2d_groups",
     "live_figure",
+    "BrowserLive",
+    "Slider",
 ]

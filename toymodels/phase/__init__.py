@@ -22,7 +22,7 @@ from .analysis import (
 )
 from .figures import PHASE_COLORS, paper_phase_colors, phase_column_slider, phase_diagrams, phase_slice
 from .tables import phase_agreement_table, phase_disagreements, phase_theory_table
-from .widgets import live_phase_point
+from .widgets import browser_phase_point, live_phase_point
 
 __all__ = [
     "PHASE_WEIGHTS",
@@ -50,4 +50,5 @@ __all__ = [
     "phase_disagreements",
     "phase_theory_table",
     "live_phase_point",
+    "browser_phase_point",
 ]

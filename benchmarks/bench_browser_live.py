@@ -1,0 +1,116 @@
+"""The time of one live update in headless Chromium (Debian's), on the built book, and the script's size.
+
+    make book && PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_browser_live.py     # ~1 min, under the CPU lock
+
+For chapters 1 and 3, the live widget's sliders are set to several positions (one input event each, as a
+reader's click on the rail), and the widget's own clock gives the time from the event to the final figure: best
+of K trained in chunks between paints, the intermediate figures drawn, the winner evaluated and drawn; and,
+within it, the time spent training and in plotly's redraws. Then the
+same with Chrome's CPU throttling at 4× (Lighthouse's "mid-tier mobile"), a phone-class estimate. Prints the
+matrix product's GFLOP/s beside the times (benchmarks/bench_sharding.py), to compare machines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_sharding import matmul_gflops  # noqa: E402
+from toymodels.kit.browser import SCRIPT  # noqa: E402
+
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# (chapter, slider positions as {slider name: index}); the first is a warm-up.
+CASES = {
+    "book/01_introduction.html": [
+        {"density": 20},  # 90 % sparse, the default
+        {"density": 40},  # dense
+        {"density": 26},  # 80 %
+        {"density": 20},  # 90 %
+        {"density": 0},  # 99 %
+        {"density": 30, "decay": 30},
+        {"density": 40, "decay": 50},
+    ],
+    "book/03_phase_change.html": [
+        {"density": 30},
+        {"density": 40, "relative_importance": 10},  # dense, r ≈ 0.3
+        {"density": 40, "relative_importance": 30},  # dense, r ≈ 3
+        {"density": 10, "relative_importance": 15},  # sparse, r ≈ 0.56
+        {"density": 0, "relative_importance": 20},
+        {"density": 25, "relative_importance": 35},
+    ],
+}
+
+
+def measure(page, url: str, positions: list[dict]) -> list[float]:
+    page.goto(url, wait_until="load")
+    widget = page.locator("div.toymodels-live").first
+    widget.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('div.toymodels-live').dataset.state === 'done'", timeout=60_000)
+    times = []
+    for position in positions:
+        updates = page.evaluate("Number(document.querySelector('div.toymodels-live').dataset.updates)")
+        page.evaluate(
+            """(position) => { const w = document.querySelector('div.toymodels-live');
+            for (const [name, index] of Object.entries(position)) {
+              const input = w.querySelector(`input[name=${name}]`); input.value = index;
+              input.dispatchEvent(new Event('input')); } }""",
+            position,
+        )
+        page.wait_for_function(
+            f"(() => {{ const w = document.querySelector('div.toymodels-live'); "
+            f"return w.dataset.state === 'done' && Number(w.dataset.updates) > {updates}; }})()",
+            timeout=60_000,
+        )
+        times.append(
+            page.evaluate(
+                """(() => { const d = document.querySelector('div.toymodels-live').dataset;
+                return [Number(d.seconds), Number(d.computing), Number(d.drawing)]; })()"""
+            )
+        )
+    return times[1:]  # the first is a warm-up (the JIT)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not (SITE / "index.html").exists():
+        sys.exit("no built book: run `make book` first")
+    raw = SCRIPT.read_bytes()
+    print(f"{SCRIPT.name}: {len(raw) / 1024:.1f} KiB, {len(gzip.compress(raw, 9)) / 1024:.1f} KiB gzipped")
+    print(f"matrix product: {matmul_gflops():.0f} GFLOP/s")
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        for throttle in (1, 4):
+            for chapter, positions in CASES.items():
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                if throttle > 1:
+                    session = page.context.new_cdp_session(page)
+                    session.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+                times = measure(page, (SITE / chapter).as_uri(), positions)
+                if throttle == 1:  # what a reader sees after the last update
+                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                    shot = SCREENSHOTS / f"live-{Path(chapter).stem}.png"
+                    page.locator("div.toymodels-live").first.screenshot(path=str(shot))
+                label = "this machine" if throttle == 1 else f"CPU throttled {throttle}× (phone-class)"
+                total, compute, draw = ([row[k] for row in times] for k in range(3))
+                print(
+                    f"{chapter} ({label}): one update {statistics.median(total):.3f} s median, "
+                    f"{max(total):.3f} s max over {len(total)} ({', '.join(f'{t:.3f}' for t in total)}); "
+                    f"of which training {statistics.median(compute):.3f} s, plotly's redraws "
+                    f"{statistics.median(draw):.3f} s (medians)"
+                )
+                page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Export the parity fixture of the browser's trainer: ``tests/js/fixtures/parity.json``.
+
+    python tools/export_live_fixture.py           # (re)write the fixture
+    python tools/export_live_fixture.py --check   # exit 1 if the committed fixture is not what this writes
+
+Cases, each a fixed batch and fixed weights made by the package itself (a seeded ``ToyModel`` and a batch of its
+one-draw sampler, with a few rows zeroed so that samples without any active feature occur too): the loss and
+the gradients of W and b, in float64 from ``toymodels.models.loss_and_grads`` (the trainer's hand-derived
+gradients) and from autograd on ``ToyModel.loss``, and in float32 as the trainer computes them; and three
+steps of ``torch.optim.AdamW`` (the intro's live lr, weight decay 0.01) from the fixed weights, each with the
+gradient of the fixed batch. ``tests/js/parity.test.js`` (``node --test``) checks the JavaScript against it;
+``tests/test_browser_live.py`` checks that the committed file is what this script writes now, so the fixture
+cannot go stale silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from toymodels import ModelConfig, ToyModel, preset
+from toymodels.data import Uniforms, sample_features
+from toymodels.kit.browser import protocol
+from toymodels.models import loss_and_grads
+from toymodels.phase.analysis import PHASES, _candidate_grams
+
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "js" / "fixtures" / "parity.json"
+CASES = (  # (name, n_features, n_hidden, density, batch, importance)
+    ("intro, 90 % sparse", 5, 2, 0.1, 64, [0.9**i for i in range(5)]),
+    ("intro, dense", 5, 2, 1.0, 32, [0.9**i for i in range(5)]),
+    ("phase point, n=3, m=2", 3, 2, 0.3, 48, [1.0, 1.0, 2.5]),
+    ("n=2, m=1", 2, 1, 0.5, 40, [1.0, 0.3]),
+)
+ADAM_STEPS = 3
+
+
+def _case(name: str, n: int, m: int, density: float, batch: int, importance: list[float], seed: int) -> dict:
+    config = ModelConfig(n_features=n, n_hidden=m)
+    model = ToyModel(config, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        model.b.copy_(torch.linspace(-0.2, 0.3, n))  # some output pre-activations ≤ 0, some samples all-bias
+    x = sample_features(torch.full((1, n), density), batch, uniforms=Uniforms(seed)).contiguous()
+    x[0, ::7] = 0.0  # samples with no active feature
+    I = torch.tensor([importance])
+    model64 = ToyModel.from_arrays(config, model.W, model.b).double()
+    x64, I64 = x.double(), I.double()
+    loss, grads = loss_and_grads(model64, x64, x64, I64)
+    autograd_loss = model64.loss(x64, x64, I64).sum()
+    autograd_loss.backward()
+    loss32, grads32 = loss_and_grads(model, x, x, I)
+
+    # AdamW as torch defines it, from the fixed weights, each step with the gradient of the fixed batch.
+    adam = ToyModel.from_arrays(config, model.W, model.b).double()
+    lr, weight_decay = preset("intro_live").train.lr, 0.01
+    optimizer = torch.optim.AdamW([adam.W, adam.b], lr=lr, weight_decay=weight_decay)
+    for _ in range(ADAM_STEPS):
+        optimizer.zero_grad()
+        _, step_grads = loss_and_grads(adam, x64, x64, I64)
+        adam.W.grad, adam.b.grad = step_grads["W"].clone(), step_grads["b"].clone()
+        optimizer.step()
+
+    def flat(tensor: torch.Tensor) -> list[float]:
+        return tensor.detach().reshape(-1).tolist()  # W (hidden, feature) row-major: W[k * n + i]
+
+    return dict(
+        name=name,
+        n=n,
+        m=m,
+        importance=flat(I64[0]),  # as the trainer holds it (float32)
+        x=flat(x64[0]),  # (batch, feature) sample-major
+        W=flat(model64.W[0]),
+        b=flat(model64.b[0]),
+        loss=float(loss[0]),
+        gradW=flat(grads["W"][0]),
+        gradB=flat(grads["b"][0]),
+        autograd=dict(loss=float(autograd_loss.detach()), gradW=flat(model64.W.grad[0]), gradB=flat(model64.b.grad[0])),
+        float32=dict(loss=float(loss32[0]), gradW=flat(grads32["W"][0]), gradB=flat(grads32["b"][0])),
+        adamw=dict(lr=lr, weightDecay=weight_decay, steps=ADAM_STEPS, W=flat(adam.W[0]), b=flat(adam.b[0])),
+    )
+
+
+def protocols() -> dict:
+    """The live widgets' training protocols (from their presets) and the phase classifier's Gram matrices, for
+    the outcome tests (``tests/js/outcomes.test.js``)."""
+    return dict(
+        intro=protocol(preset("intro_browser")),
+        phase=protocol(preset("phase_change_browser")),
+        phase_grams=_candidate_grams(3).round(12).tolist(),
+        phase_names=list(PHASES[3]),
+    )
+
+
+def fixture() -> dict:
+    """The fixture as this package computes it now."""
+    return dict(
+        about="Written by tools/export_live_fixture.py; checked by tests/js/parity.test.js. Do not edit.",
+        protocols=protocols(),
+        cases=[_case(*case, seed=seed) for seed, case in enumerate(CASES)],
+    )
+
+
+def text(data: dict) -> str:
+    """One line per case (diffs stay readable)."""
+    cases = ",\n  ".join(json.dumps(case) for case in data["cases"])
+    head = f'"about": {json.dumps(data["about"])},\n "protocols": {json.dumps(data["protocols"])}'
+    return f'{{{head},\n "cases": [\n  {cases}\n ]}}\n'
+
+
+def differences(committed: dict, fresh: dict, tolerance: float = 1e-12) -> list[str]:
+    """Where the committed fixture differs from a fresh one by more than ``tolerance`` (relative to the largest
+    value of each array): float64 sums may round differently on other CPUs, by far less than that."""
+    if [case["name"] for case in committed["cases"]] != [case["name"] for case in fresh["cases"]]:
+        return ["the cases differ"]
+    found = [] if committed.get("protocols") == fresh["protocols"] else ["protocols"]
+
+    def compare(path: str, a, b) -> None:
+        if isinstance(b, dict):
+            for key in b:
+                compare(f"{path}.{key}", a.get(key) if isinstance(a, dict) else None, b[key])
+        elif isinstance(b, (list, int, float)) and not isinstance(b, bool):
+            a_list, b_list = (a, b) if isinstance(b, list) else ([a], [b])
+            if not isinstance(a_list, list) or len(a_list) != len(b_list):
+                found.append(f"{path}: shape")
+                return
+            scale = max([1e-30] + [abs(v) for v in b_list])
+            if any(abs(u - v) > tolerance * scale for u, v in zip(a_list, b_list)):
+                found.append(path)
+        elif a != b:
+            found.append(path)
+
+    for old, new in zip(committed["cases"], fresh["cases"]):
+        compare(new["name"], old, new)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="compare with the committed fixture, write nothing")
+    args = parser.parse_args(argv)
+    fresh = fixture()
+    if args.check:
+        found = differences(json.loads(FIXTURE.read_text()), fresh) if FIXTURE.is_file() else ["missing"]
+        print(f"{FIXTURE}: " + ("current" if not found else f"STALE ({', '.join(found)}): run {__file__}"))
+        return 0 if not found else 1
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    FIXTURE.write_text(text(fresh))
+    print(f"wrote {FIXTURE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
