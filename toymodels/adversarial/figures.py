@@ -146,9 +146,8 @@ def attack_surface_slider(result: TrainResult, vulnerability: Vulnerability) -> 
         fig.update_layout(height=720, showlegend=False)
         return fig
 
-    labels = [
-        f"{label} ({vulnerability.features_per_dimension[k]:.2f} features/dim, vulnerability "
-        f"{vulnerability.vulnerability[k]:.2f}×)"
+    labels = [  # short, since plotly writes them under the slider too
+        f"{label} · {vulnerability.features_per_dimension[k]:.1f} features/dim · {vulnerability.vulnerability[k]:.1f}×"
         for k, label in enumerate(experiment.setting_labels)
     ]
     return instance_slider(build, experiment.n_settings, labels, title=experiment.name)
