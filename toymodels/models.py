@@ -19,7 +19,6 @@ from torch import nn
 from .config import ConfigError, ModelConfig
 from .workspace import Workspace
 
-
 SMALL_INIT = 0.1  # the "small" initialisation: Xavier-normal scaled by this factor
 
 
