@@ -113,3 +113,22 @@ def test_short_transients_are_dropped():
     A, B = octahedron(), octahedron(across=False)
     path = np.array([A] * 5 + [B] * 2 + [A] * 5)
     assert [(r.name, r.start, r.stop) for r in regime_sequence(path)] == [("octahedron (pairs across sets)", 0, 11)]
+
+
+def test_figures_draw_jumps_loss_and_the_3d_slider():
+    from toymodels.dynamics import figures
+
+    D = np.stack([staircase([0.0, 0.5, 1.0], [40, 30, 50], ramp=3), np.full(126, 0.5)], 1)
+    steps = np.arange(126) * 50
+    loss = np.linspace(1.0, 0.5, 126)
+    jumps = detect_jumps(D)
+    fig = figures.dimensionality_figure(steps, D, loss, jumps, loss_changes(loss, jumps))
+    assert len(fig.data) == 4 and len(fig.data[2].x) == 2  # two features, the jumps, the loss
+    path = np.array([octahedron()] * 30)
+    regimes = regime_sequence(path)
+    slider = figures.training_slider(np.arange(30) * 50, path, regimes, frames=10)
+    assert len(slider.layout.sliders[0].steps) == len(slider.data) // 2
+    assert "octahedron" in slider.layout.sliders[0].steps[-1].label
+    assert len(figures.regime_loss_figure(np.arange(30), np.ones(30), regimes).layout.shapes) == 1
+    with pytest.raises(tm.ConfigError, match="W must"):
+        figures.features_3d(np.zeros((2, 6)))
