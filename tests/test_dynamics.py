@@ -132,3 +132,24 @@ def test_figures_draw_jumps_loss_and_the_3d_slider():
     assert len(figures.regime_loss_figure(np.arange(30), np.ones(30), regimes).layout.shapes) == 1
     with pytest.raises(tm.ConfigError, match="W must"):
         figures.features_3d(np.zeros((2, 6)))
+
+
+def test_energy_levels_of_a_model_that_pairs_up_at_snapshot_30():
+    from toymodels.dynamics import energy_levels
+
+    e1, e2 = np.eye(2)
+    before = np.stack([e1, e2, 0 * e1], 1)  # features 0 and 1 dedicated, feature 2 not learned
+    after = np.stack([e1, -e1, e2], 1)  # 0 and 1 an antipodal pair, 2 dedicated
+    W = np.array([before] * 30 + [after] * 30)[:, None]  # (T, 1 fit, m, n)
+    noise = 1e-3 * np.sin(np.arange(60))  # a loss that wiggles, then drops by 20 % at the jump
+    loss = (np.where(np.arange(60) < 30, 1.0, 0.8) + noise)[:, None]
+    levels = energy_levels(np.arange(60) * 50, W, loss)
+    jumps = levels.jumps[0]
+    assert [(j.feature, j.start, j.stop, round(j.before, 3), round(j.after, 3)) for j in jumps] == [
+        (0, 29, 30, 1.0, 0.5),
+        (1, 29, 30, 1.0, 0.5),
+        (2, 29, 30, 0.0, 1.0),
+    ]
+    assert levels.between_levels(0) == [0, 1]
+    assert levels.changes[0] == pytest.approx([-0.2] * 3, abs=0.01)
+    assert levels.dropped[0].all() and levels.learned[0].all()

@@ -223,3 +223,67 @@ def regime_sequence(W_path, set_size: int = 3, min_length: int = 3) -> list[Regi
         else:
             kept.append(Regime(name, start, stop))
     return kept
+
+
+LEVEL_NORM = 0.5  # a feature takes part in the energy-level picture when its final norm is at least this
+DROP_FACTOR = 2.0  # a jump coincides with a loss drop when the loss falls by more than this × the typical change
+
+
+@dataclass(frozen=True)
+class EnergyLevels:
+    """The jumps of every fit of a run with snapshots: (n_snapshots,) steps, per fit its D paths, the features
+    it learned, its jumps and the relative loss change at each, and whether that change is a drop."""
+
+    steps: np.ndarray  # (T,)
+    D: np.ndarray  # (T, n_fits, n) per-feature dimensionality at every snapshot
+    loss: np.ndarray  # (T, n_fits) training loss at every snapshot
+    learned: np.ndarray  # (n_fits, n) final ‖W_i‖ ≥ LEVEL_NORM
+    jumps: tuple[tuple[Jump, ...], ...]  # per fit, jumps of its learned features (feature = index into n)
+    changes: tuple[np.ndarray, ...]  # per fit, the relative loss change at each jump
+    typical: np.ndarray  # (n_fits,) median |relative loss change| over all windows of the same shape
+    dropped: tuple[np.ndarray, ...]  # per fit, change < −DROP_FACTOR × typical
+
+    def between_levels(self, fit: int) -> list[int]:
+        """Indices of fit ``fit``'s jumps that start from a learned level (D > 0.05), not from 0."""
+        return [k for k, jump in enumerate(self.jumps[fit]) if jump.before > 0.05]
+
+
+def energy_levels(
+    steps,
+    W_path,
+    loss,
+    window: int = 10,
+    min_size: float = 0.1,
+    tolerance: float = 0.03,
+    min_length: int = 8,
+    span: int = 8,
+) -> EnergyLevels:
+    """:func:`detect_jumps` on every fit of a run: ``W_path`` (T, n_fits, m, n) the snapshots of W, ``loss``
+    (T, n_fits) the training loss at each, ``steps`` (T,). Loss changes by :func:`loss_changes` over ``span``
+    snapshots; the typical change is the median |change| over all windows of that shape in the fit's path."""
+    from ..metrics import feature_dimensionality
+
+    steps, W_path, loss = as_float64("steps", steps), as_float64("W_path", W_path), as_float64("loss", loss)
+    if W_path.ndim != 4 or W_path.shape[0] != steps.size or loss.shape != W_path.shape[:2]:
+        raise ConfigError(
+            "W_path must be (n_snapshots, n_fits, m, n) and loss (n_snapshots, n_fits), "
+            f"got {W_path.shape}, {loss.shape}"
+        )
+    T, fits, m, n = W_path.shape
+    D = feature_dimensionality(W_path.reshape(T * fits, m, n)).double().numpy().reshape(T, fits, n)
+    learned = np.linalg.norm(W_path[-1], axis=-2) >= LEVEL_NORM
+    jumps, changes, typical, dropped = [], [], np.zeros(fits), []
+    for f in range(fits):
+        index = np.flatnonzero(learned[f])
+        found = detect_jumps(D[:, f, index], window, min_size, tolerance, min_length) if index.size else []
+        found = [Jump(int(index[j.feature]), j.start, j.stop, j.before, j.after) for j in found]
+        change = loss_changes(loss[:, f], found, span)
+        gap = window // 2
+        ends = np.arange(span - 1, T - gap - span)
+        before = np.array([loss[e - span + 1 : e + 1, f].mean() for e in ends])
+        after = np.array([loss[e + gap : e + gap + span, f].mean() for e in ends])
+        typical[f] = np.median(np.abs(after / before - 1)) if ends.size else 0.0
+        jumps.append(tuple(found))
+        changes.append(change)
+        dropped.append(change < -DROP_FACTOR * typical[f])
+    return EnergyLevels(steps, D, loss, learned, tuple(jumps), tuple(changes), typical, tuple(dropped))
