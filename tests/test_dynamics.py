@@ -153,3 +153,10 @@ def test_energy_levels_of_a_model_that_pairs_up_at_snapshot_30():
     assert levels.between_levels(0) == [0, 1]
     assert levels.changes[0] == pytest.approx([-0.2] * 3, abs=0.01)
     assert levels.dropped[0].all() and levels.learned[0].all()
+
+
+def test_levels_keep_only_jumps_between_energy_levels():
+    path = staircase([0.0, 0.5, 0.2, 2 / 3], [20, 20, 20, 20])  # 0.2 is no level
+    assert len(detect_jumps(path)) == 3
+    jumps = detect_jumps(path, levels=[0.0, 0.5, 2 / 3])
+    assert [(round(j.before, 2), round(j.after, 2)) for j in jumps] == [(0.0, 0.5)]

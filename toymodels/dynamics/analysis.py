@@ -112,20 +112,31 @@ def plateaus(D, tolerance: float = 0.03, min_length: int = 5) -> list[Plateau]:
 
 
 def detect_jumps(
-    D, window: int = 10, min_size: float = 0.1, tolerance: float = 0.03, min_length: int = 5
+    D, window: int = 10, min_size: float = 0.1, tolerance: float = 0.03, min_length: int = 5, levels=None
 ) -> list[Jump]:
     """Jumps of every feature's D path between consecutive plateaus (rules in the module docstring), ordered
-    by the snapshot where they end, then by feature."""
+    by the snapshot where they end, then by feature. With ``levels`` (a list of values), only jumps between
+    plateaus whose levels both lie within ``tolerance`` of one of them count: energy-level jumps."""
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise ConfigError(f"window must be a positive integer (>= 1), got {window!r}")
     if not (np.isfinite(min_size) and min_size > 0):
         raise ConfigError(f"min_size must be a finite number > 0, got {min_size!r}")
+    allowed = None if levels is None else as_float64("levels", levels).ravel()
+
+    def on_level(value: float) -> bool:
+        return allowed is None or bool((np.abs(allowed - value) <= tolerance).any())
+
     found = []
     flat = plateaus(D, tolerance, min_length)
     for first, second in zip(flat, flat[1:]):
         if first.feature != second.feature:
             continue
-        if second.start - first.stop <= window and abs(second.level - first.level) >= min_size:
+        if (
+            second.start - first.stop <= window
+            and abs(second.level - first.level) >= min_size
+            and on_level(first.level)
+            and on_level(second.level)
+        ):
             found.append(Jump(first.feature, first.stop, second.start, first.level, second.level))
     return sorted(found, key=lambda jump: (jump.stop, jump.feature))
 
@@ -225,6 +236,8 @@ def regime_sequence(W_path, set_size: int = 3, min_length: int = 3) -> list[Regi
     return kept
 
 
+# The energy levels: not learned, and the fractions d/k of the polytopes of chapter 4 (tight frames).
+ENERGY_LEVELS = (0.0, 1 / 4, 1 / 3, 3 / 8, 2 / 5, 1 / 2, 3 / 5, 2 / 3, 3 / 4, 1.0)
 LEVEL_NORM = 0.5  # a feature takes part in the energy-level picture when its final norm is at least this
 DROP_FACTOR = 2.0  # a jump coincides with a loss drop when the loss falls by more than this × the typical change
 
@@ -257,10 +270,12 @@ def energy_levels(
     tolerance: float = 0.03,
     min_length: int = 8,
     span: int = 8,
+    levels=ENERGY_LEVELS,
 ) -> EnergyLevels:
     """:func:`detect_jumps` on every fit of a run: ``W_path`` (T, n_fits, m, n) the snapshots of W, ``loss``
     (T, n_fits) the training loss at each, ``steps`` (T,). Loss changes by :func:`loss_changes` over ``span``
-    snapshots; the typical change is the median |change| over all windows of that shape in the fit's path."""
+    snapshots; only jumps between ``levels`` count (default :data:`ENERGY_LEVELS`; None: any plateaus). The
+    typical change is the median |change| over all windows of that shape in the fit's path."""
     from ..metrics import feature_dimensionality
 
     steps, W_path, loss = as_float64("steps", steps), as_float64("W_path", W_path), as_float64("loss", loss)
@@ -275,7 +290,7 @@ def energy_levels(
     jumps, changes, typical, dropped = [], [], np.zeros(fits), []
     for f in range(fits):
         index = np.flatnonzero(learned[f])
-        found = detect_jumps(D[:, f, index], window, min_size, tolerance, min_length) if index.size else []
+        found = detect_jumps(D[:, f, index], window, min_size, tolerance, min_length, levels) if index.size else []
         found = [Jump(int(index[j.feature]), j.start, j.stop, j.before, j.after) for j in found]
         change = loss_changes(loss[:, f], found, span)
         gap = window // 2
