@@ -160,3 +160,24 @@ def test_levels_keep_only_jumps_between_energy_levels():
     assert len(detect_jumps(path)) == 3
     jumps = detect_jumps(path, levels=[0.0, 0.5, 2 / 3])
     assert [(round(j.before, 2), round(j.after, 2)) for j in jumps] == [(0.0, 0.5)]
+
+
+def test_tables_and_sliders_from_a_short_run():
+    result = tm.train(tm.preset("geometric_transformations", fast=True).replace(steps=400, n_seeds=2, progress=False))
+    sequences = tm.dynamics.regimes_of(result)
+    assert len(sequences) == 2 and all(s for s in sequences)
+    table = tm.dynamics.geometry_table(result)
+    assert table.rows[0][0] == "final geometry"
+    assert len(tm.dynamics.transformation_slider(result, frames=5).layout.sliders[0].steps) <= 5
+    levels = tm.dynamics.levels_of(result)
+    assert len(tm.dynamics.jump_table(levels).rows) == 2
+    assert len(tm.dynamics.jump_slider(levels).layout.sliders[0].steps) == 2
+    tm.dynamics.regime_loss(result, 1)
+    with pytest.raises(tm.ConfigError, match="snapshot"):
+        tm.dynamics.levels_of(
+            tm.train(
+                tm.preset("geometric_transformations", fast=True).replace(
+                    steps=10, snapshot_every=0, n_seeds=1, progress=False
+                )
+            )
+        )

@@ -5,6 +5,7 @@ from .analysis import (
     ANTIPODAL_COS,
     COLLAPSED_COS,
     DROP_FACTOR,
+    ENERGY_LEVELS,
     LEARNED_NORM,
     LEVEL_NORM,
     ORTHOGONAL_COS,
@@ -20,11 +21,20 @@ from .analysis import (
     regime_sequence,
 )
 from .figures import dimensionality_figure, features_3d, regime_loss_figure, training_slider
+from .tables import geometry_table, jump_slider, jump_table, levels_of, regime_loss, regimes_of, transformation_slider
 
 __all__ = [
+    "transformation_slider",
+    "regimes_of",
+    "regime_loss",
+    "levels_of",
+    "jump_table",
+    "jump_slider",
+    "geometry_table",
     "ANTIPODAL_COS",
     "COLLAPSED_COS",
     "DROP_FACTOR",
+    "ENERGY_LEVELS",
     "LEARNED_NORM",
     "LEVEL_NORM",
     "ORTHOGONAL_COS",
