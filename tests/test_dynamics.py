@@ -181,3 +181,14 @@ def test_tables_and_sliders_from_a_short_run():
                 )
             )
         )
+
+
+def test_a_jump_on_a_steady_slope_is_not_a_loss_drop():
+    from toymodels.dynamics import energy_levels
+
+    e1, e2 = np.eye(2)
+    W = np.array([np.stack([e1, e2, 0 * e1], 1)] * 30 + [np.stack([e1, -e1, e2], 1)] * 30)[:, None]
+    steady = np.exp(-0.01 * np.arange(60))[:, None]  # falls by the same 1 % per snapshot throughout
+    levels = energy_levels(np.arange(60), W, steady)
+    assert len(levels.jumps[0]) == 3 and not levels.dropped[0].any()
+    assert levels.trends[0] == pytest.approx(levels.changes[0], rel=0.2)

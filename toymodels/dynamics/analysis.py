@@ -239,7 +239,9 @@ def regime_sequence(W_path, set_size: int = 3, min_length: int = 3) -> list[Regi
 # The energy levels: not learned, and the fractions d/k of the polytopes of chapter 4 (tight frames).
 ENERGY_LEVELS = (0.0, 1 / 4, 1 / 3, 3 / 8, 2 / 5, 1 / 2, 3 / 5, 2 / 3, 3 / 4, 1.0)
 LEVEL_NORM = 0.5  # a feature takes part in the energy-level picture when its final norm is at least this
-DROP_FACTOR = 2.0  # a jump coincides with a loss drop when the loss falls by more than this × the typical change
+# A jump coincides with a loss drop when the loss falls across it by more than this × the larger of its fall just
+# before the jump (the trend) and the noise floor: the loss drops faster at the jump than around it.
+DROP_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -253,8 +255,9 @@ class EnergyLevels:
     learned: np.ndarray  # (n_fits, n) final ‖W_i‖ ≥ LEVEL_NORM
     jumps: tuple[tuple[Jump, ...], ...]  # per fit, jumps of its learned features (feature = index into n)
     changes: tuple[np.ndarray, ...]  # per fit, the relative loss change at each jump
-    typical: np.ndarray  # (n_fits,) median |relative loss change| over all windows of the same shape
-    dropped: tuple[np.ndarray, ...]  # per fit, change < −DROP_FACTOR × typical
+    trends: tuple[np.ndarray, ...]  # per fit, the loss change over the same windows just before each jump
+    typical: np.ndarray  # (n_fits,) median |loss change| over such windows in the second half: the noise floor
+    dropped: tuple[np.ndarray, ...]  # per fit, change < DROP_FACTOR × min(trend, −typical)
 
     def between_levels(self, fit: int) -> list[int]:
         """Indices of fit ``fit``'s jumps that start from a learned level (D > 0.05), not from 0."""
@@ -275,7 +278,9 @@ def energy_levels(
     """:func:`detect_jumps` on every fit of a run: ``W_path`` (T, n_fits, m, n) the snapshots of W, ``loss``
     (T, n_fits) the training loss at each, ``steps`` (T,). Loss changes by :func:`loss_changes` over ``span``
     snapshots; only jumps between ``levels`` count (default :data:`ENERGY_LEVELS`; None: any plateaus). The
-    typical change is the median |change| over all windows of that shape in the fit's path."""
+    trend of a jump is the median change over up to three windows of its shape just before it; the noise floor
+    (``typical``) the median |change| over windows in the second half of training. A jump coincides with a
+    loss drop when its change < DROP_FACTOR × min(trend, −floor)."""
     from ..metrics import feature_dimensionality
 
     steps, W_path, loss = as_float64("steps", steps), as_float64("W_path", W_path), as_float64("loss", loss)
@@ -287,18 +292,30 @@ def energy_levels(
     T, fits, m, n = W_path.shape
     D = feature_dimensionality(W_path.reshape(T * fits, m, n)).double().numpy().reshape(T, fits, n)
     learned = np.linalg.norm(W_path[-1], axis=-2) >= LEVEL_NORM
-    jumps, changes, typical, dropped = [], [], np.zeros(fits), []
+    jumps, changes, trends, typical, dropped = [], [], [], np.zeros(fits), []
     for f in range(fits):
         index = np.flatnonzero(learned[f])
         found = detect_jumps(D[:, f, index], window, min_size, tolerance, min_length, levels) if index.size else []
         found = [Jump(int(index[j.feature]), j.start, j.stop, j.before, j.after) for j in found]
         change = loss_changes(loss[:, f], found, span)
         gap = window // 2
-        ends = np.arange(span - 1, T - gap - span)
-        before = np.array([loss[e - span + 1 : e + 1, f].mean() for e in ends])
-        after = np.array([loss[e + gap : e + gap + span, f].mean() for e in ends])
-        typical[f] = np.median(np.abs(after / before - 1)) if ends.size else 0.0
+        late = np.arange(max(span - 1, T // 2), T - gap - span)  # the settled second half: the noise floor
+        before = np.array([loss[e - span + 1 : e + 1, f].mean() for e in late])
+        after = np.array([loss[e + gap : e + gap + span, f].mean() for e in late])
+        typical[f] = np.median(np.abs(after / before - 1)) if late.size else 0.0
+        trend = np.array([_preceding_trend(loss[:, f], jump, span) for jump in found])
         jumps.append(tuple(found))
         changes.append(change)
-        dropped.append(change < -DROP_FACTOR * typical[f])
-    return EnergyLevels(steps, D, loss, learned, tuple(jumps), tuple(changes), typical, tuple(dropped))
+        trends.append(trend)
+        dropped.append(change < DROP_FACTOR * np.minimum(trend, -typical[f]))
+    return EnergyLevels(steps, D, loss, learned, tuple(jumps), tuple(changes), tuple(trends), typical, tuple(dropped))
+
+
+def _preceding_trend(loss: np.ndarray, jump: Jump, span: int) -> float:
+    """The median loss change over up to three windows of the jump's shape just before it (0 if none fits)."""
+    shifted = [
+        Jump(jump.feature, jump.start - k * span, jump.stop - k * span, jump.before, jump.before)
+        for k in (1, 2, 3)
+        if jump.start - k * span - span + 1 >= 0
+    ]
+    return float(np.median(loss_changes(loss, shifted, span))) if shifted else 0.0

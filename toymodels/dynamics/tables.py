@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from ..config import ConfigError
 from ..kit.panels import instance_slider
 from ..kit.table import Table
-from ..train import TrainResult
+from ..models import ToyModel
+from ..train import TrainResult, evaluate
 from .analysis import EnergyLevels, Regime, energy_levels, regime_sequence
 from .figures import dimensionality_figure, regime_loss_figure, training_slider
 
@@ -22,9 +23,30 @@ def _history(result: TrainResult):
     return h.steps.double().numpy(), h.W.double().numpy(), h.losses.double().numpy()
 
 
+EVAL_SEED = 20221214  # the fixed evaluation samples of every snapshot (never a training seed)
+
+
+def snapshot_losses(result: TrainResult, n_batches: int = 4, batch_size: int = 1024) -> np.ndarray:
+    """The loss of every snapshot of every fit, (n_snapshots, n_fits), on the same ``n_batches`` × ``batch_size``
+    samples for every snapshot: the training batch's loss the trainer records is one small batch (64 samples
+    for ``energy_levels``), whose noise hides the drops; on common samples a change of the loss between
+    snapshots is a change of the weights."""
+    steps, W, _ = _history(result)
+    experiment = result.experiment.replace(batch_size=batch_size)
+    b = result.history.b.double().numpy()
+    return np.stack(
+        [
+            evaluate(ToyModel.from_arrays(experiment.model, W[t], b[t]), experiment, n_batches, EVAL_SEED).numpy()
+            for t in range(steps.size)
+        ]
+    )
+
+
 def levels_of(result: TrainResult, **options) -> EnergyLevels:
-    """:func:`energy_levels` of every fit of ``result`` (a run with snapshots); ``options`` go to it."""
-    return energy_levels(*_history(result), **options)
+    """:func:`energy_levels` of every fit of ``result`` (a run with snapshots), with the loss of every snapshot
+    on common samples (:func:`snapshot_losses`); ``options`` go to :func:`energy_levels`."""
+    steps, W, _ = _history(result)
+    return energy_levels(steps, W, snapshot_losses(result), **options)
 
 
 def jump_table(levels: EnergyLevels) -> Table:
@@ -63,7 +85,7 @@ def jump_table(levels: EnergyLevels) -> Table:
             "with a loss drop",
             "loss at 1st jump",
             "loss at 2nd jump",
-            "typical change",
+            "loss noise floor",
             "steps",
         ),
         tuple(rows),
