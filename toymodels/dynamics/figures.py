@@ -17,19 +17,22 @@ SET_COLORS = ("#1f77b4", "#d62728")  # set A, set B of the correlated model
 REGIME_COLORS = ("#f2f2f2", "#dbe9f6", "#fde0c5", "#dff0d8", "#ead8f0", "#fff3bf")
 
 
-def dimensionality_traces(steps, D, loss, jumps: list[Jump], changes=None) -> list[go.BaseTraceType]:
-    """Traces of :func:`dimensionality_figure` (row 1: D_i lines and jump markers; row 2: the loss)."""
+def dimensionality_traces(steps, D, loss, jumps: list[Jump], changes=None, shown=None) -> list[go.BaseTraceType]:
+    """Traces of :func:`dimensionality_figure` (row 1: D_i lines of the ``shown`` features, default all, and
+    jump markers; row 2: the loss)."""
     steps, D, loss = as_float64("steps", steps), as_float64("D", D), as_float64("loss", loss)
     if D.ndim != 2 or D.shape[0] != steps.size or loss.shape != steps.shape:
         raise ConfigError(f"D must be (n_snapshots, n_features) and loss (n_snapshots,), got {D.shape}, {loss.shape}")
     colors = sample_colorscale("Viridis", np.clip(D[-1], 0, 1).tolist())
-    order = np.argsort(D[-1])
+    shown = np.arange(D.shape[1]) if shown is None else np.asarray(shown, dtype=int)
+    order = shown[np.argsort(D[-1, shown])]
+    x = steps.astype(int) if np.array_equal(steps, np.round(steps)) else steps
     traces: list[go.BaseTraceType] = []
     for i in order:
         traces.append(
             go.Scatter(
-                x=steps,
-                y=np.round(D[:, i], 4),
+                x=x,
+                y=np.round(D[:, i], 3),
                 mode="lines",
                 line=dict(width=1, color=colors[i]),
                 name=f"feature {i}",
@@ -59,7 +62,7 @@ def dimensionality_traces(steps, D, loss, jumps: list[Jump], changes=None) -> li
     )
     traces.append(
         go.Scatter(
-            x=steps,
+            x=x,
             y=np.round(loss, 6),
             mode="lines",
             line=dict(color="black", width=1.5),
@@ -72,11 +75,13 @@ def dimensionality_traces(steps, D, loss, jumps: list[Jump], changes=None) -> li
     return traces
 
 
-def dimensionality_figure(steps, D, loss, jumps: list[Jump], changes=None, title: str | None = None) -> go.Figure:
+def dimensionality_figure(
+    steps, D, loss, jumps: list[Jump], changes=None, title: str | None = None, shown=None
+) -> go.Figure:
     """D_i of every feature against training step (colour: final D), the detected jumps as diamonds (hover: the
     levels and the loss change), dotted lines at the polytopes' fractions, and the loss below on the same axis."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06)
-    for trace in dimensionality_traces(steps, D, loss, jumps, changes):
+    for trace in dimensionality_traces(steps, D, loss, jumps, changes, shown):
         fig.add_trace(trace, row=2 if trace.yaxis == "y2" else 1, col=1)
     for value in POLYTOPE_FRACTIONS.values():
         fig.add_hline(y=value, line=dict(dash="dot", width=1, color="grey"), row=1, col=1)

@@ -93,7 +93,8 @@ def jump_table(levels: EnergyLevels) -> Table:
 
 
 def jump_slider(levels: EnergyLevels, title: str | None = None) -> go.Figure:
-    """:func:`dimensionality_figure` of every fit, with a slider over the fits (no kernel needed)."""
+    """:func:`dimensionality_figure` of every fit's learned features, with a slider over the fits (no kernel
+    needed)."""
     fits = levels.D.shape[1]
 
     def build(f: int) -> go.Figure:
