@@ -124,6 +124,7 @@ def test_figures_draw_jumps_loss_and_the_3d_slider():
     jumps = detect_jumps(D)
     fig = figures.dimensionality_figure(steps, D, loss, jumps, loss_changes(loss, jumps))
     assert len(fig.data) == 4 and len(fig.data[2].x) == 2  # two features, the jumps, the loss
+    assert len(figures.dimensionality_figure(steps, D, loss, jumps, shown=[1]).data) == 3
     path = np.array([octahedron()] * 30)
     regimes = regime_sequence(path)
     slider = figures.training_slider(np.arange(30) * 50, path, regimes, frames=10)

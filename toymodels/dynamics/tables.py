@@ -99,7 +99,12 @@ def jump_slider(levels: EnergyLevels, title: str | None = None) -> go.Figure:
 
     def build(f: int) -> go.Figure:
         return dimensionality_figure(
-            levels.steps, levels.D[:, f], levels.loss[:, f], list(levels.jumps[f]), levels.changes[f]
+            levels.steps,
+            levels.D[:, f],
+            levels.loss[:, f],
+            list(levels.jumps[f]),
+            levels.changes[f],
+            shown=np.flatnonzero(levels.learned[f]),
         )
 
     return instance_slider(build, fits, [f"seed {f}" for f in range(fits)], title=title)
