@@ -193,3 +193,15 @@ def test_a_jump_on_a_steady_slope_is_not_a_loss_drop():
     levels = energy_levels(np.arange(60), W, steady)
     assert len(levels.jumps[0]) == 3 and not levels.dropped[0].any()
     assert levels.trends[0] == pytest.approx(levels.changes[0], rel=0.2)
+
+
+def test_live_widget_trains_once_and_scrubs_the_snapshots():
+    experiment = tm.preset("geometric_transformations_live", fast=True).replace(steps=200)
+    box = tm.dynamics.live_transformations(experiment)
+    seed, snapshot = box.children[0].children
+    figure = box.children[1]
+    assert snapshot.max == 200 // 50  # snapshots at 0, 50, …, 200
+    first = [list(trace.x) for trace in figure.data]
+    snapshot.value = snapshot.max
+    assert [list(trace.x) for trace in figure.data] != first
+    assert "step 200" in figure.layout.title.text

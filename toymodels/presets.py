@@ -211,6 +211,11 @@ def geometric_transformations(fast: bool = False) -> Experiment:
     )
 
 
+def geometric_transformations_live(fast: bool = False) -> Experiment:
+    """§5's live widget: one fit of the 6 → 3 model with snapshots, retrained on demand for a chosen seed."""
+    return geometric_transformations(fast).replace(n_seeds=1, progress=False, name="Learning dynamics, live: 6 → 3")
+
+
 def adversarial(fast: bool = False) -> Experiment:
     """§6: uniform models over a sparsity sweep, for the analytic attack. Book's choice of size (n=100, m=20).
     Snapshots every 2,500 steps serve the reproduce check as checkpoints."""
@@ -360,6 +365,7 @@ PRESETS: dict[str, Callable[[bool], Experiment]] = {
     "pca_sweep": pca_sweep,
     "energy_levels": energy_levels,
     "geometric_transformations": geometric_transformations,
+    "geometric_transformations_live": geometric_transformations_live,
     "adversarial": adversarial,
     "adversarial_training": adversarial_training,
     "adversarial_live": adversarial_live,

@@ -22,8 +22,10 @@ from .analysis import (
 )
 from .figures import dimensionality_figure, features_3d, regime_loss_figure, training_slider
 from .tables import geometry_table, jump_slider, jump_table, levels_of, regime_loss, regimes_of, transformation_slider
+from .widgets import live_transformations
 
 __all__ = [
+    "live_transformations",
     "transformation_slider",
     "regimes_of",
     "regime_loss",
