@@ -93,6 +93,8 @@ def test_init_scales():
     assert xavier.W.std().item() == pytest.approx((2 / (n + m)) ** 0.5, rel=0.02)
     # The notebook's Xavier on a 3-D tensor: its scale depends on the number of instances.
     assert notebook.W.std().item() == pytest.approx((2 / (m * (n + instances))) ** 0.5, rel=0.02)
+    small = ToyModel(ModelConfig(n, m, init="small"), instances, generator=torch.Generator().manual_seed(0))
+    assert small.W.std().item() == pytest.approx(0.1 * (2 / (n + m)) ** 0.5, rel=0.02)
 
 
 def test_select_copies_the_chosen_instances():

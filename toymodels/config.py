@@ -26,7 +26,7 @@ CORRELATIONS = ("none", "correlated", "anticorrelated")
 ANTICORRELATED_CONVENTIONS = ("paper", "arena")
 TARGETS = ("identity", "abs")
 LR_SCHEDULES = ("constant", "linear", "cosine")
-INITS = ("xavier", "notebook")
+INITS = ("xavier", "notebook", "small")
 
 Numeric = float | int | Sequence[float] | Sequence[Sequence[float]] | np.ndarray | torch.Tensor
 
@@ -72,6 +72,7 @@ class ModelConfig:
     kind: str = "relu_output"
     # "xavier": Xavier-normal per instance, std = sqrt(2 / (n + m)).
     # "notebook": the authors' notebook quirk, Xavier on the 3-D tensor, std = sqrt(2 / (m * (n + n_instances))).
+    # "small": Xavier-normal × 0.1, the small start of the public replications that see energy-level jumps (§5).
     init: str = "xavier"
     l1_penalty: float = 0.0  # λ in λ·E‖h‖₁, the §9 "way out" of superposition; 0 disables it
 

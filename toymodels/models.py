@@ -19,13 +19,16 @@ from torch import nn
 from .config import ConfigError, ModelConfig
 from .workspace import Workspace
 
+SMALL_INIT = 0.1  # the "small" initialisation: Xavier-normal scaled by this factor
+
 
 def _init_std(config: ModelConfig, n_instances: int) -> float:
     n, m = config.n_features, config.n_hidden
     if config.init == "notebook":
         # torch's xavier_normal_ on the notebook's (instance, n, m) tensor: fan_in = n·m, fan_out = instances·m.
         return math.sqrt(2.0 / (m * (n + n_instances)))
-    return math.sqrt(2.0 / (n + m))  # Xavier-normal for each instance's own m×n matrix
+    std = math.sqrt(2.0 / (n + m))  # Xavier-normal for each instance's own m×n matrix
+    return std * SMALL_INIT if config.init == "small" else std
 
 
 class ToyModel(nn.Module):

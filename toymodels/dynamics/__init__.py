@@ -1,0 +1,57 @@
+"""§5, chapter 5 (learning dynamics): energy-level jumps of the per-feature dimensionalities and the named
+regimes of the 6 → 3 correlated model along training (:mod:`.analysis`), and their figures (:mod:`.figures`)."""
+
+from .analysis import (
+    ANTIPODAL_COS,
+    COLLAPSED_COS,
+    DROP_FACTOR,
+    ENERGY_LEVELS,
+    LEARNED_NORM,
+    LEVEL_NORM,
+    ORTHOGONAL_COS,
+    EnergyLevels,
+    Jump,
+    Plateau,
+    Regime,
+    detect_jumps,
+    energy_levels,
+    loss_changes,
+    name_regime,
+    plateaus,
+    regime_sequence,
+)
+from .figures import dimensionality_figure, features_3d, regime_loss_figure, training_slider
+from .tables import geometry_table, jump_slider, jump_table, levels_of, regime_loss, regimes_of, transformation_slider
+from .widgets import live_transformations
+
+__all__ = [
+    "live_transformations",
+    "transformation_slider",
+    "regimes_of",
+    "regime_loss",
+    "levels_of",
+    "jump_table",
+    "jump_slider",
+    "geometry_table",
+    "ANTIPODAL_COS",
+    "COLLAPSED_COS",
+    "DROP_FACTOR",
+    "ENERGY_LEVELS",
+    "LEARNED_NORM",
+    "LEVEL_NORM",
+    "ORTHOGONAL_COS",
+    "EnergyLevels",
+    "Jump",
+    "Plateau",
+    "Regime",
+    "detect_jumps",
+    "dimensionality_figure",
+    "energy_levels",
+    "features_3d",
+    "loss_changes",
+    "name_regime",
+    "plateaus",
+    "regime_loss_figure",
+    "regime_sequence",
+    "training_slider",
+]

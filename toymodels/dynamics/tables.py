@@ -1,0 +1,148 @@
+"""Chapter 5's tables and the glue from a training result with snapshots to the analyses and figures."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..config import ConfigError
+from ..kit.panels import instance_slider
+from ..kit.table import Table
+from ..models import ToyModel
+from ..train import TrainResult, evaluate
+from .analysis import EnergyLevels, Regime, energy_levels, regime_sequence
+from .figures import dimensionality_figure, regime_loss_figure, training_slider
+
+
+def _history(result: TrainResult):
+    if result.history is None:
+        raise ConfigError(f"{result.experiment.name!r} kept no snapshots: train it with snapshot_every > 0")
+    h = result.history
+    return h.steps.double().numpy(), h.W.double().numpy(), h.losses.double().numpy()
+
+
+EVAL_SEED = 20221214  # the fixed evaluation samples of every snapshot (never a training seed)
+
+
+def snapshot_losses(result: TrainResult, n_batches: int = 4, batch_size: int = 1024) -> np.ndarray:
+    """The loss of every snapshot of every fit, (n_snapshots, n_fits), on the same ``n_batches`` × ``batch_size``
+    samples for every snapshot: the training batch's loss the trainer records is one small batch (64 samples
+    for ``energy_levels``), whose noise hides the drops; on common samples a change of the loss between
+    snapshots is a change of the weights."""
+    steps, W, _ = _history(result)
+    experiment = result.experiment.replace(batch_size=batch_size)
+    b = result.history.b.double().numpy()
+    return np.stack(
+        [
+            evaluate(ToyModel.from_arrays(experiment.model, W[t], b[t]), experiment, n_batches, EVAL_SEED).numpy()
+            for t in range(steps.size)
+        ]
+    )
+
+
+def levels_of(result: TrainResult, **options) -> EnergyLevels:
+    """:func:`energy_levels` of every fit of ``result`` (a run with snapshots), with the loss of every snapshot
+    on common samples (:func:`snapshot_losses`); ``options`` go to :func:`energy_levels`."""
+    steps, W, _ = _history(result)
+    return energy_levels(steps, W, snapshot_losses(result), **options)
+
+
+def jump_table(levels: EnergyLevels) -> Table:
+    """One row per fit: its learned features and their final D (median), its jumps between energy levels, how
+    many start from a learned level rather than 0, how many coincide with a loss drop, the relative loss
+    change at the first and second jump (by end step; jumps ending at the same snapshot share it), and the
+    steps of the first and last jump."""
+    rows = []
+    for f, jumps in enumerate(levels.jumps):
+        learned = levels.learned[f]
+        final = np.median(levels.D[-1, f, learned]) if learned.any() else float("nan")
+        ends = sorted({j.stop for j in jumps})
+        change_at = {j.stop: c for j, c in zip(jumps, levels.changes[f])}
+        drops = [f"{100 * change_at[e]:+.1f} %" for e in ends[:2]] + ["–", "–"]
+        rows.append(
+            (
+                str(f),
+                str(int(learned.sum())),
+                f"{final:.3f}",
+                str(len(jumps)),
+                str(len(levels.between_levels(f))),
+                f"{int(levels.dropped[f].sum())} of {len(jumps)}",
+                drops[0],
+                drops[1],
+                f"{100 * levels.typical[f]:.1f} %",
+                "–" if not jumps else f"{int(levels.steps[ends[0]])} – {int(levels.steps[ends[-1]])}",
+            )
+        )
+    return Table(
+        (
+            "seed",
+            "learned",
+            "final D (median)",
+            "jumps",
+            "from a learned level",
+            "with a loss drop",
+            "loss at 1st jump",
+            "loss at 2nd jump",
+            "loss noise floor",
+            "steps",
+        ),
+        tuple(rows),
+    )
+
+
+def jump_slider(levels: EnergyLevels, title: str | None = None) -> go.Figure:
+    """:func:`dimensionality_figure` of every fit's learned features, with a slider over the fits (no kernel
+    needed)."""
+    fits = levels.D.shape[1]
+
+    def build(f: int) -> go.Figure:
+        return dimensionality_figure(
+            levels.steps,
+            levels.D[:, f],
+            levels.loss[:, f],
+            list(levels.jumps[f]),
+            levels.changes[f],
+            shown=np.flatnonzero(levels.learned[f]),
+        )
+
+    return instance_slider(build, fits, [f"seed {f}" for f in range(fits)], title=title)
+
+
+def regimes_of(result: TrainResult, min_length: int = 3) -> list[list[Regime]]:
+    """The named regimes of every fit of a correlated-sets run with snapshots (:func:`regime_sequence`)."""
+    set_size = result.experiment.data.set_size
+    _, W, _ = _history(result)
+    return [regime_sequence(W[:, f], set_size, min_length) for f in range(W.shape[1])]
+
+
+def _path_name(regimes: list[Regime]) -> str:
+    return " → ".join(r.name for r in regimes) if regimes else "–"
+
+
+def geometry_table(result: TrainResult, min_length: int = 3) -> Table:
+    """How often each final geometry occurs over the fits, and how often each path (sequence of regimes)."""
+    sequences = regimes_of(result, min_length)
+    n = len(sequences)
+    ends = Counter(s[-1].name if s else "–" for s in sequences)
+    starts = Counter(s[0].name if s else "–" for s in sequences)
+    rows = [("final geometry", name, f"{count} of {n}") for name, count in ends.most_common()]
+    rows += [("first regime", name, f"{count} of {n}") for name, count in starts.most_common()]
+    paths = Counter(_path_name(s) for s in sequences)
+    rows += [("path", name, f"{count} of {n}") for name, count in paths.most_common()]
+    return Table(("", "regimes", "fits"), tuple(rows))
+
+
+def transformation_slider(result: TrainResult, fit: int = 0, frames: int = 40) -> go.Figure:
+    """Fit ``fit``'s six feature vectors in 3-D, with a slider over training time labelled by regime."""
+    steps, W, _ = _history(result)
+    regimes = regime_sequence(W[:, fit], result.experiment.data.set_size)
+    return training_slider(steps, W[:, fit], regimes, result.experiment.data.set_size, frames, title=f"seed {fit}")
+
+
+def regime_loss(result: TrainResult, fit: int = 0) -> go.Figure:
+    """Fit ``fit``'s training loss with its regimes shaded."""
+    steps, W, loss = _history(result)
+    regimes = regime_sequence(W[:, fit], result.experiment.data.set_size)
+    return regime_loss_figure(steps, loss[:, fit], regimes, title=f"seed {fit}: " + _path_name(regimes))
