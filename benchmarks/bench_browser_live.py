@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_sharding import matmul_gflops  # noqa: E402
+from benchmarks.machine import matmul_gflops  # noqa: E402
 from toymodels.kit.browser import SCRIPT  # noqa: E402
 
 SITE = ROOT / "_build" / "html"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from machine import matmul_gflops
+
 import toymodels as tm
 
 
@@ -53,7 +55,8 @@ def main() -> None:
         cost, alive, previous = cost + alive * (step - previous), kept, step
     print(
         f"time: every fit trained {full_seconds:.0f} s (0 s if cached), successive halving {halved_seconds:.0f} s; "
-        f"fit-steps per density {args.fits * args.steps} vs {cost} ({args.fits * args.steps / cost:.1f}× fewer)"
+        f"fit-steps per density {args.fits * args.steps} vs {cost} ({args.fits * args.steps / cost:.1f}× fewer); "
+        f"matrix product {matmul_gflops():.0f} GFLOP/s"
     )
 
 

@@ -15,6 +15,7 @@ import argparse
 import time
 
 import torch
+from machine import matmul_gflops
 
 import toymodels as tm
 from toymodels.train import _cores, blocks, default_workers, local_pool
@@ -33,19 +34,6 @@ CHAPTERS = {
         "pca_sweep",
     ],
 }
-
-
-def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * size**3 / best / 1e9
-
-
-def _timed(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
 
 
 def main() -> None:

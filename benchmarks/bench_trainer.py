@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling reference.py, not an installed module
+from machine import matmul_gflops, timed  # noqa: E402
 from reference import ReferenceTrainer  # noqa: E402
 
 import toymodels as tm  # noqa: E402
@@ -40,26 +40,6 @@ def experiment(n, m, densities, decay, steps, device) -> tm.Experiment:
         train=tm.TrainConfig(steps=steps, batch_size=BATCH, progress=False, device=device),
         name=f"n={n}, m={m}",
     )
-
-
-def synchronize(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def timed(function, device: str) -> float:
-    synchronize(device)
-    start = time.perf_counter()
-    function()
-    synchronize(device)
-    return time.perf_counter() - start
-
-
-def matmul_gflops(device: str, size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
-    a @ b  # warm-up
-    seconds = min(timed(lambda: a @ b, device) for _ in range(repeats))
-    return 2 * size**3 / seconds / 1e9
 
 
 def compare(n, m, densities, decay, chunks, chunk_steps, device) -> dict:
