@@ -45,7 +45,7 @@ def reconstruction_loss(
     model: ToyModel, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor
 ) -> torch.Tensor:
     """Importance-weighted MSE per instance (no L1 term), as in training."""
-    return (importance.unsqueeze(1) * (target - model(x)).square()).mean((1, 2))
+    return _per_input_loss(model, x, target, importance).mean(-1)
 
 
 def _check_attack(model, x, target, importance, fraction) -> None:
