@@ -201,6 +201,15 @@ def test_live_intro_redraws_the_same_figure_in_place():
     assert "0.50" in figure.layout.title.text
 
 
+def test_log_slider_spans_the_decades_between_its_bounds_and_acts_on_release():
+    pytest.importorskip("ipywidgets")
+    control = tm.kit.live.log_slider(0.05, 0.001, 1.0, "density 1−S", step=0.1)
+    assert (control.base, control.min, control.max, control.step) == (10, -3.0, 0.0, 0.1)
+    assert control.value == pytest.approx(0.05) and control.description == "density 1−S"
+    assert control.continuous_update is False, "a retrain per drag position would queue dozens"
+    assert tm.kit.live.int_slider(3, 0, 9, "seed").max == 9
+
+
 @pytest.mark.parametrize(
     "density, expected",
     [

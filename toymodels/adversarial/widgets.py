@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import Experiment
-from ..kit.live import live_figure
+from ..kit.live import live_figure, log_slider, slider
 from ..train import train
 from .analysis import analytic_attack, evaluation_batch, no_superposition_model
 from .figures import _attack_row, _surface_traces
@@ -18,7 +18,6 @@ def live_attack(experiment: Experiment, density: float = 0.05, fraction: float =
     """Sliders for the density and the attack size (``experiment``: ``tm.preset("adversarial_live")``): the model
     is trained at the chosen density (once per density), then attacked; its WᵀW with the attacked row, the attack
     direction, and in the title the damage relative to the model without superposition."""
-    import ipywidgets
 
     @lru_cache(maxsize=16)
     def trained(density: float):
@@ -51,13 +50,8 @@ def live_attack(experiment: Experiment, density: float = 0.05, fraction: float =
         )
         return fig
 
-    style = dict(continuous_update=False, style={"description_width": "initial"})
     return live_figure(
         draw,
-        density=ipywidgets.FloatLogSlider(
-            density, base=10, min=-2, max=0, step=0.1, description="density 1−S", readout_format=".3f", **style
-        ),
-        fraction=ipywidgets.FloatSlider(
-            fraction, min=0.02, max=1.0, step=0.02, description="attack / input norm", readout_format=".2f", **style
-        ),
+        density=log_slider(density, 0.01, 1.0, "density 1−S", step=0.1),
+        fraction=slider(fraction, 0.02, 1.0, 0.02, "attack / input norm"),
     )

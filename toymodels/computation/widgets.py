@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..config import Experiment
-from ..kit.live import live_figure
+from ..kit.live import live_figure, log_slider
 from ..kit.table import sparsity_label
 from ..train import train
 from .analysis import classify_features, classify_neurons, weights_of
@@ -16,7 +16,6 @@ def live_absolute_value(experiment: Experiment, density: float = 1.0):
     """The absolute-value model (``experiment``: e.g. ``tm.preset("absolute_value")``, n = 3, m = 6) retrained
     for the density chosen on a slider: its answer for each feature alone against |x|, W₁ and W₂ of the
     lowest-loss fit, and its neuron and feature counts in the title."""
-    import ipywidgets
 
     def draw(density: float) -> go.Figure:
         result = train(experiment.replace(feature_probability=density, progress=False))
@@ -30,10 +29,4 @@ def live_absolute_value(experiment: Experiment, density: float = 1.0):
         )
         return function_and_weights(W1, W2, b, title=title)
 
-    style = dict(continuous_update=False, style={"description_width": "initial"})
-    return live_figure(
-        draw,
-        density=ipywidgets.FloatLogSlider(
-            density, base=10, min=-3, max=0, step=0.1, description="density 1−S", readout_format=".3f", **style
-        ),
-    )
+    return live_figure(draw, density=log_slider(density, 0.001, 1.0, "density 1−S", step=0.1))

@@ -7,7 +7,7 @@ from functools import lru_cache
 import plotly.graph_objects as go
 
 from ..config import Experiment
-from ..kit.live import live_figure
+from ..kit.live import int_slider, live_figure
 from ..train import train
 from .analysis import name_regime
 from .figures import features_3d
@@ -17,7 +17,6 @@ def live_transformations(experiment: Experiment, seed: int = 0, max_seed: int = 
     """Sliders for the seed and the training step (``experiment``: ``tm.preset("geometric_transformations_live")``,
     one fit with snapshots): the model is trained once per seed (a second or two), then any snapshot is drawn
     in 3-D, its regime named in the title."""
-    import ipywidgets
 
     @lru_cache(maxsize=8)
     def snapshots(seed: int):
@@ -32,9 +31,8 @@ def live_transformations(experiment: Experiment, seed: int = 0, max_seed: int = 
         name = name_regime(W[k], experiment.data.set_size)
         return features_3d(W[k], experiment.data.set_size, title=f"seed {seed}, step {int(steps[k])}: {name}")
 
-    style = dict(continuous_update=False, style={"description_width": "initial"})
     return live_figure(
         draw,
-        seed=ipywidgets.IntSlider(seed, min=0, max=max_seed, description="seed", **style),
-        snapshot=ipywidgets.IntSlider(0, min=0, max=len(steps) - 1, description="snapshot", **style),
+        seed=int_slider(seed, 0, max_seed, "seed"),
+        snapshot=int_slider(0, 0, len(steps) - 1, "snapshot"),
     )

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..config import Experiment
-from ..kit.live import live_figure
+from ..kit.live import live_figure, log_slider
 from ..kit.panels import features_2d_groups
 from ..train import train
 from .correlated import ARRANGEMENTS, classify_sets
@@ -29,7 +29,6 @@ def live_non_uniform(experiment: Experiment, varied_density: float = 0.02):
     The full protocol (10 fits of 10k steps) takes about 3 s per redraw on two cores;
     ``.replace(steps=1500, lr=1e-2, n_seeds=8)`` about 0.6 s, and gave the same lowest-loss class at all 20
     densities of the preset's grid (tests/test_geometry.py checks 0.005 and 0.05)."""
-    import ipywidgets
 
     base = experiment.probability_tensor(per="setting")[0].double().numpy()
     names = ["feature 0 (density varied)", f"the others (density {base[1]:g})"]
@@ -47,19 +46,9 @@ def live_non_uniform(experiment: Experiment, varied_density: float = 0.02):
         )
         return features_2d_groups(W, [0, 1, 1, 1, 1], names, title=title)
 
-    style = dict(continuous_update=False, style={"description_width": "initial"})
     return live_figure(
         draw,
-        varied_density=ipywidgets.FloatLogSlider(
-            varied_density,
-            base=10,
-            min=np.log10(0.005),
-            max=np.log10(0.2),
-            step=0.02,
-            description="density of feature 0",
-            readout_format=".4f",
-            **style,
-        ),
+        varied_density=log_slider(varied_density, 0.005, 0.2, "density of feature 0", step=0.02, readout_format=".4f"),
     )
 
 
@@ -69,7 +58,6 @@ def live_correlated(experiment: Experiment, density: float = 0.05):
     and each set's arrangement. As for :func:`live_non_uniform`, ``.replace(steps=1500, lr=1e-2, n_seeds=8)``
     redraws in under a second instead of about 3 s; on the ``pca_sweep`` grid it gave the full protocol's number
     of collapsed pairs at 15 of 16 densities (one collapsed instead of none at 0.058)."""
-    import ipywidgets
 
     n, k = experiment.model.n_features, experiment.data.set_size
     groups = np.arange(n) // k
@@ -82,17 +70,4 @@ def live_correlated(experiment: Experiment, density: float = 0.05):
         title = f"{experiment.name}, 1−S = {density:.3g}<br>sets: {sets}; loss {losses[0, best]:.5f}"
         return features_2d_groups(W, groups, names, title=title)
 
-    style = dict(continuous_update=False, style={"description_width": "initial"})
-    return live_figure(
-        draw,
-        density=ipywidgets.FloatLogSlider(
-            density,
-            base=10,
-            min=-2,
-            max=np.log10(0.8),
-            step=0.05,
-            description="density 1−S of each set",
-            readout_format=".3f",
-            **style,
-        ),
-    )
+    return live_figure(draw, density=log_slider(density, 0.01, 0.8, "density 1−S of each set"))

@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import plotly.graph_objects as go
+
+# Sliders act when released (a retrain per drag position would queue dozens), with room for their labels.
+_CONTROL_STYLE = dict(continuous_update=False, style={"description_width": "initial"})
+
+
+def log_slider(value: float, low: float, high: float, description: str, step: float = 0.05, readout_format=".3f"):
+    """A base-10 log slider from ``low`` to ``high`` (``step`` in decades), e.g. for a density 1 − S."""
+    import ipywidgets
+
+    return ipywidgets.FloatLogSlider(
+        value,
+        base=10,
+        min=math.log10(low),
+        max=math.log10(high),
+        step=step,
+        description=description,
+        readout_format=readout_format,
+        **_CONTROL_STYLE,
+    )
+
+
+def slider(value: float, low: float, high: float, step: float, description: str, readout_format=".2f"):
+    """A linear slider from ``low`` to ``high``."""
+    import ipywidgets
+
+    return ipywidgets.FloatSlider(
+        value, min=low, max=high, step=step, description=description, readout_format=readout_format, **_CONTROL_STYLE
+    )
+
+
+def int_slider(value: int, low: int, high: int, description: str):
+    """An integer slider from ``low`` to ``high``, e.g. a seed or a snapshot."""
+    import ipywidgets
+
+    return ipywidgets.IntSlider(value, min=low, max=high, description=description, **_CONTROL_STYLE)
 
 
 def live_figure(draw: Callable[..., go.Figure], **controls):

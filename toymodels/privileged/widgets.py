@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 
 from ..config import Experiment
-from ..kit.live import live_figure
+from ..kit.live import live_figure, log_slider
 from ..train import train
 from .analysis import neurons
 from .figures import neuron_figure
@@ -25,7 +24,6 @@ def live_privileged(experiment: Experiment, density: float = 0.1):
     """The privileged-basis model retrained at the density chosen on a slider (``experiment``:
     ``tm.preset("privileged_basis_live")``, a smaller best-of-K): the lowest-loss fit's W and per-neuron bars,
     its regime, monosemantic neurons and features represented."""
-    import ipywidgets
 
     importance = experiment.importance_tensor(per="setting")[0].double().numpy()
 
@@ -38,17 +36,4 @@ def live_privileged(experiment: Experiment, density: float = 0.1):
         )
         return neuron_figure(W, importance, title=title)
 
-    return live_figure(
-        draw,
-        density=ipywidgets.FloatLogSlider(
-            density,
-            base=10,
-            min=np.log10(0.01),
-            max=np.log10(1.0),
-            step=0.02,
-            description="density 1 − S",
-            readout_format=".3f",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        ),
-    )
+    return live_figure(draw, density=log_slider(density, 0.01, 1.0, "density 1 − S", step=0.02))
