@@ -106,3 +106,90 @@ def test_none_output_is_the_linear_model_bit_for_bit():
     none = linear.replace(kind="relu_output", activation="none")
     a, b = tm.train(linear, workers=1), tm.train(none, workers=1)
     assert torch.equal(a.model.W, b.model.W) and torch.equal(a.losses, b.losses)
+
+
+# ----------------------------------------------------------------------------------------------------
+# tm.nonlinearities: the chapter's measures, on hand-made weights with known answers
+
+from toymodels import nonlinearities as nl  # noqa: E402
+
+
+def test_represented_and_superposition_are_scale_free():
+    # Two orthogonal features, an antipodal pair along a third direction, and an absent feature.
+    W = torch.tensor([[[1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0], [0, 0, 1.0, -1.0, 0]]])
+    for scale in (1.0, 2.25):
+        assert nl.represented(W * scale).tolist() == [[True, True, True, True, False]]
+        torch.testing.assert_close(nl.relative_superposition(W * scale), torch.tensor([[0, 0, 1.0, 1.0, 0]]).double())
+        assert nl.in_superposition(W * scale).tolist() == [[False, False, True, True, False]]
+    # A feature at a third of the largest norm is not represented.
+    assert nl.represented(torch.tensor([[[1.0, 0.3]]])).tolist() == [[True, False]]
+    with pytest.raises(tm.ConfigError, match="threshold"):
+        nl.represented(W, threshold=1.5)
+
+
+def test_decodable_names_the_feature_with_the_largest_logit():
+    # A hexagon of norm 3 in the plane: every feature's own logit (9) beats its neighbours' (4.5).
+    angles = torch.arange(6) * torch.pi / 3
+    W = 3 * torch.stack([angles.cos(), angles.sin()])[None]
+    assert nl.decodable(W, torch.zeros(1, 6)).all()
+    # A bias that favours feature 0 by more than the gap makes its neighbours read as feature 0.
+    b = torch.tensor([[5.0, 0, 0, 0, 0, 0]])
+    assert nl.decodable(W, b).tolist() == [[True, False, True, True, True, False]]
+
+
+def test_shape_phase_names_the_four_shapes_up_to_sign_and_scale():
+    W = np.array([[[1.0, 0.02]], [[0.01, -2.0]], [[-2.2, 2.1]], [[0.7, 0.72]], [[-3.0, -2.9]]])
+    assert [nl.PHASES[i] for i in nl.shape_phase(W)] == [
+        "extra_ignored",
+        "regular_ignored",
+        "antipodal",
+        "confused",
+        "confused",
+    ]
+    with pytest.raises(tm.ConfigError, match="n = 2"):
+        nl.shape_phase(np.zeros((3, 2, 3)))
+
+
+def _fake_result(experiment, W, losses):
+    model = ToyModel.from_arrays(experiment.model, W, torch.zeros(W.shape[0], experiment.model.n_features))
+    return tm.TrainResult(experiment, model, torch.as_tensor(losses, dtype=torch.float32))
+
+
+def test_phase_grid_follows_the_protocol_and_finds_the_onset():
+    exp = tm.preset("nonlinearity_phase_relu", fast=True)  # 4 × 4 grid, 3 fits
+    R, S, K = 4, 4, 3
+    W = np.zeros((R, S, K, 1, 2), dtype=np.float32)
+    W[..., 0, 0] = 1.0  # extra feature ignored everywhere ...
+    W[:, 2:, :, 0, :] = [1.0, -1.0]  # ... antipodal in the two sparsest columns ...
+    W[:, 2:, 0, 0, :] = [0.0, 1.0]  # ... but for one fit each, the worst, which the protocol discards
+    losses = np.ones((R, S, K))
+    losses[:, 2:, 0] = 9.0
+    grid = nl.phase_grid(_fake_result(exp, torch.as_tensor(W.reshape(-1, 1, 2)), losses.ravel()))
+    assert grid.phase.shape == (R, S)
+    assert (grid.phase[:, :2] == nl.PHASES.index("extra_ignored")).all()
+    assert (grid.phase[:, 2:] == nl.PHASES.index("antipodal")).all() and (grid.purity == 1).all()
+    assert grid.superposition_onset == pytest.approx(grid.density[2])
+    assert grid.superposed_share == 0.5
+    # Two of five kept fits antipodal is the most common phase but no majority: not counted as superposition.
+    split = nl.PhaseGrid("split", grid.relative_importance, grid.density, grid.phase, np.full((R, S), 0.4))
+    assert split.superposition_onset is None and split.superposed_share == 0
+
+
+def test_sweep_counts_and_onset_on_hand_made_fits():
+    exp = tm.preset("nonlinearity_gelu", fast=True).replace(feature_probability=(1.0, 0.1), importance=1.0)
+    W = torch.zeros(2, 5, 20)
+    W[0, :, :5] = torch.eye(5)  # dense: 5 orthogonal features
+    W[1, :, :5] = torch.eye(5)
+    W[1, 0, 5] = -1.0  # sparse: feature 5 antipodal to feature 0
+    counts = nl.sweep_counts({"gelu": _fake_result(exp, W, [0.1, 0.1])})["gelu"]
+    assert counts.represented.tolist() == [5, 6] and counts.superposed.tolist() == [0, 2]
+    assert counts.onset == pytest.approx(0.1) and counts.most_represented == 6 and counts.decodable is None
+
+
+def test_nonlinearity_shapes_and_the_conclusion_table():
+    shapes = {s.name: s for s in nl.shapes()}
+    assert shapes["relu"].floor == 0 and shapes["relu"].dip == 0
+    assert shapes["gelu"].dip == pytest.approx(-0.16997, abs=1e-4)  # GELU's minimum, at z ≈ −0.75
+    assert shapes["tanh"].floor == pytest.approx(-1.0) and shapes["sigmoid"].at_zero == 0.5
+    with pytest.raises(tm.ConfigError, match="elementwise"):
+        nl.nonlinearity_shape("softmax")
