@@ -24,7 +24,11 @@ import torch
 MODEL_KINDS = ("linear", "relu_output", "relu_hidden", "untied_relu_hidden")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 ANTICORRELATED_CONVENTIONS = ("paper", "arena")
-TARGETS = ("identity", "abs")
+TARGETS = ("identity", "abs", "argmax")
+# Output nonlinearities of the tied and hidden models (not of "linear"): x' = act(WᵀW x + b). "relu" is the paper's;
+# "none" is the identity (the linear model's output); "softmax" is over the features and trains by cross-entropy
+# against the "argmax" target (see toymodels.models).
+ACTIVATIONS = ("relu", "gelu", "silu", "softplus", "sigmoid", "tanh", "none", "softmax")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 INITS = ("xavier", "notebook", "small")
 
@@ -65,6 +69,10 @@ class ModelConfig:
       * ``"relu_output"``: x' = ReLU(WᵀW x + b)            (the paper's main toy model)
       * ``"relu_hidden"``: h = ReLU(W x), x' = ReLU(Wᵀh + b) (privileged basis, §8)
       * ``"untied_relu_hidden"``: h = ReLU(W x), y' = ReLU(W_out h + b)  (computation, §10)
+
+    ``activation`` replaces the output ReLU of the last three by another nonlinearity (chapter 10): x' =
+    act(WᵀW x + b) with act one of ``ACTIVATIONS``; "softmax" turns the output into a distribution over the
+    features, trained by cross-entropy against ``DataConfig(target="argmax")``.
     """
 
     n_features: int  # n: number of input features
@@ -75,12 +83,20 @@ class ModelConfig:
     # "small": Xavier-normal × 0.1, the small start of the public replications that see energy-level jumps (§5).
     init: str = "xavier"
     l1_penalty: float = 0.0  # λ in λ·E‖h‖₁, the §9 "way out" of superposition; 0 disables it
+    # The output nonlinearity act in x' = act(… + b) of every kind but "linear" (ACTIVATIONS; chapter 10).
+    activation: str = "relu"
 
     def __post_init__(self) -> None:
         _positive_int("n_features", self.n_features)
         _positive_int("n_hidden", self.n_hidden)
         _one_of("kind", self.kind, MODEL_KINDS)
         _one_of("init", self.init, INITS)
+        _one_of("activation", self.activation, ACTIVATIONS)
+        _require(
+            self.kind != "linear" or self.activation == "relu",
+            f"activation applies to the output of the non-linear kinds; kind='linear' has none (use kind="
+            f"'relu_output' with activation='none'), got activation={self.activation!r}",
+        )
         _require(
             math.isfinite(self.l1_penalty) and self.l1_penalty >= 0,
             f"l1_penalty must be a finite number >= 0, got {self.l1_penalty!r}",
@@ -103,7 +119,9 @@ class DataConfig:
     # "arena": a set is active w.p. k·p (needs k·p <= 1), so each feature keeps marginal density p.
     anticorrelated_convention: str = "paper"
     signed: bool = False  # values U[-1, 1] instead of U[0, 1] (for the absolute-value task, §10)
-    target: str = "identity"  # "identity": reconstruct x; "abs": predict |x|
+    # "identity": reconstruct x; "abs": predict |x|; "argmax": the one-hot of the largest active feature (all zeros
+    # when none is active), the class a softmax output predicts (chapter 10)
+    target: str = "identity"
 
     def __post_init__(self) -> None:
         _one_of("correlation", self.correlation, CORRELATIONS)
@@ -289,6 +307,11 @@ class Experiment:
                 )
         if self.data.target == "abs":
             _require(self.data.signed, "target 'abs' needs signed data (DataConfig(signed=True))")
+        _require(
+            (self.model.activation == "softmax") == (self.data.target == "argmax"),
+            f"activation 'softmax' (cross-entropy) and target 'argmax' (a class) go together; got activation="
+            f"{self.model.activation!r} with target {self.data.target!r}",
+        )
         # Store normalised matrices, (1 or n_settings, n_features), so equal experiments compare (and hash)
         # equal; a single row stays single, so `replace` can change the other one's number of settings.
         for name, matrix in (("feature_probability", prob), ("importance", imp)):

@@ -140,5 +140,9 @@ def sample_features(
 
 
 def target_of(x: torch.Tensor, data: DataConfig = DataConfig()) -> torch.Tensor:
-    """What the model must output: x itself, or |x| for the absolute-value task (§10)."""
+    """What the model must output: x itself, |x| for the absolute-value task (§10), or for "argmax" (chapter 10)
+    the one-hot of the largest active feature, all zeros when none is active (a sample that asks nothing)."""
+    if data.target == "argmax":
+        largest, index = x.max(-1, keepdim=True)
+        return torch.zeros_like(x).scatter_(-1, index, (largest > 0).to(x.dtype))
     return x.abs() if data.target == "abs" else x

@@ -14,12 +14,61 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .config import ConfigError, ModelConfig
+from .config import ACTIVATIONS, ConfigError, ModelConfig
 from .workspace import Workspace
 
 SMALL_INIT = 0.1  # the "small" initialisation: Xavier-normal scaled by this factor
+_SOFTPLUS_THRESHOLD = 20.0  # torch's softplus is the identity above this (and its slope 1)
+
+
+def activate(pre: torch.Tensor, name: str, dim: int = -1) -> torch.Tensor:
+    """The output nonlinearity ``name`` (``config.ACTIVATIONS``) of the pre-activations; "softmax" normalises
+    over the features, axis ``dim``."""
+    if name == "relu":
+        return pre.relu()
+    if name == "none":
+        return pre
+    if name == "softmax":
+        return pre.softmax(dim)
+    functions = {"gelu": F.gelu, "silu": F.silu, "softplus": F.softplus, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+    if name not in functions:
+        raise ConfigError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {name!r}")
+    return functions[name](pre)
+
+
+def activation_and_slope(pre: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """act(pre) and its derivative act'(pre), elementwise, derived by hand (the tests check them against autograd):
+
+    * GELU, z Φ(z):    Φ(z) + z φ(z), with Φ and φ the standard normal CDF and density;
+    * SiLU, z σ(z):    σ(z) (1 + z (1 − σ(z)));
+    * softplus, log(1 + eᶻ): σ(z) (1 above torch's threshold of 20, where softplus is z);
+    * sigmoid, σ(z):   σ(z) (1 − σ(z));
+    * tanh:            1 − tanh²(z);
+    * none:            1;   ReLU: 1 where z > 0, else 0.
+    """
+    if name == "gelu":
+        cdf = torch.special.ndtr(pre)
+        return pre * cdf, cdf + pre * torch.exp(-0.5 * pre.square()) * (2 * math.pi) ** -0.5
+    if name == "silu":
+        sigma = torch.sigmoid(pre)
+        return pre * sigma, sigma * (1 + pre * (1 - sigma))
+    if name == "softplus":
+        above = pre > _SOFTPLUS_THRESHOLD
+        return F.softplus(pre), torch.where(above, torch.ones_like(pre), torch.sigmoid(pre))
+    if name == "sigmoid":
+        sigma = torch.sigmoid(pre)
+        return sigma, sigma * (1 - sigma)
+    if name == "tanh":
+        out = torch.tanh(pre)
+        return out, 1 - out.square()
+    if name == "none":
+        return pre, torch.ones_like(pre)
+    if name == "relu":
+        return pre.relu(), (pre > 0).to(pre.dtype)
+    raise ConfigError(f"activation must be one with an elementwise slope (not softmax), got {name!r}")
 
 
 def _init_std(config: ModelConfig, n_instances: int) -> float:
@@ -105,15 +154,27 @@ class ToyModel(nn.Module):
         h = torch.bmm(x, self.W.transpose(1, 2))
         return h.relu() if self.config.kind in ("relu_hidden", "untied_relu_hidden") else h
 
+    def preactivation(self, x: torch.Tensor) -> torch.Tensor:
+        """D h + b, what the output nonlinearity acts on (the logits of a softmax output): (instance, batch,
+        feature)."""
+        return torch.bmm(self.hidden(x), self.decoder.transpose(1, 2)) + self.b.unsqueeze(1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x' (or y'): (instance, batch, feature)."""
-        out = torch.bmm(self.hidden(x), self.decoder.transpose(1, 2)) + self.b.unsqueeze(1)
-        return out if self.config.kind == "linear" else out.relu()
+        out = self.preactivation(x)
+        return out if self.config.kind == "linear" else activate(out, self.config.activation)
 
     def loss(self, x: torch.Tensor, target: torch.Tensor, importance: torch.Tensor) -> torch.Tensor:
         """Per-instance loss (autograd): importance-weighted squared error, averaged over batch and features
-        as in the authors' notebook, plus λ·E‖h‖₁ when ``l1_penalty`` is set. Sum it to train."""
-        error = (importance.unsqueeze(1) * (target - self(x)).square()).mean((1, 2))
+        as in the authors' notebook, plus λ·E‖h‖₁ when ``l1_penalty`` is set. Sum it to train.
+
+        A softmax output is trained by the importance-weighted cross-entropy instead, −Σ_i I_i t_i log x'_i,
+        summed over the features and averaged over the batch (a sample whose target t is all zeros costs 0)."""
+        if self.config.activation == "softmax":
+            logq = self.preactivation(x).log_softmax(-1)
+            error = -(importance.unsqueeze(1) * target * logq).sum(-1).mean(-1)
+        else:
+            error = (importance.unsqueeze(1) * (target - self(x)).square()).mean((1, 2))
         if self.config.l1_penalty:
             error = error + self.config.l1_penalty * self.hidden(x).abs().sum(-1).mean(-1)
         return error
@@ -143,7 +204,8 @@ def loss_and_grads(
     """Per-instance loss (as :meth:`ToyModel.loss`) and the gradients of its sum, derived by hand.
 
     With D the decoder (Wᵀ when tied), pre = D h + b, out = act(pre) and L = Σ_k mean_{batch,i} I_i (out − y)²
-    (+ λ mean_batch ‖h‖₁):
+    (+ λ mean_batch ‖h‖₁), act' from :func:`activation_and_slope` (a softmax output: the cross-entropy's
+    g = (c·softmax(pre) − I t) / batch, c = Σ_i I_i t_i):
       g = 2 I (out − y) / (batch·n) · act'(pre);  ∂b = Σ_batch g;  g_h = Dᵀ g (+ λ sign(h) / batch) · act_h'
       ∂D = g hᵀ;  ∂W (encoder) = g_h xᵀ.   For tied models both terms add up in ∂W.
     Activations are feature-major, (instance, ·, batch), where these thin matrix products are fastest; a
@@ -175,14 +237,30 @@ def loss_and_grads(
             h.relu_()
         torch.baddbmm(bias, decoder, h, out=pre)
     weight = importance.unsqueeze(-1)  # (instance, feature, 1)
+    activation = "none" if config.kind == "linear" else config.activation
     loss = None
-    if need_loss:
-        out = pre if config.kind == "linear" else pre.relu()
-        loss = (out - yT).square_().mul_(weight).sum((1, 2)) / (mean_over * n)
-    g = torch.sub(pre, yT, out=workspace.get("g", (n_instances, n, batch), x)).mul_(weight * (2.0 / (mean_over * n)))
-    if config.kind != "linear":
-        # ReLU's backward: keep g where pre > 0 (where out − y = pre − y), zero elsewhere; in place.
-        torch.ops.aten.threshold_backward.grad_input(g, pre, 0, grad_input=g)
+    if activation in ("relu", "none"):
+        if need_loss:
+            out = pre if activation == "none" else pre.relu()
+            loss = (out - yT).square_().mul_(weight).sum((1, 2)) / (mean_over * n)
+        g = torch.sub(pre, yT, out=workspace.get("g", (n_instances, n, batch), x))
+        g.mul_(weight * (2.0 / (mean_over * n)))
+        if activation == "relu":
+            # ReLU's backward: keep g where pre > 0 (where out − y = pre − y), zero elsewhere; in place.
+            torch.ops.aten.threshold_backward.grad_input(g, pre, 0, grad_input=g)
+    elif activation == "softmax":
+        # Cross-entropy L = −Σ_i I_i t_i log q_i, q = softmax(pre) over the features: ∂L/∂pre_k = c q_k − I_k t_k
+        # with c = Σ_i I_i t_i (0 for a sample whose target is all zeros), averaged over the batch.
+        weighted = weight * yT
+        logq = pre.log_softmax(1)
+        if need_loss:
+            loss = -(weighted * logq).sum((1, 2)) / mean_over
+        g = (logq.exp_().mul_(weighted.sum(1, keepdim=True)).sub_(weighted)).div_(mean_over)
+    else:
+        out, slope = activation_and_slope(pre, activation)
+        if need_loss:
+            loss = (out - yT).square().mul_(weight).sum((1, 2)) / (mean_over * n)
+        g = (out - yT).mul_(weight * (2.0 / (mean_over * n))).mul_(slope)
     grad_b = g.sum(-1)
     if through_gram:
         S = torch.bmm(g, x)  # (instance, feature, feature)

@@ -44,6 +44,8 @@ _NOT_IN_KEY = ("progress",)
 # Fields added to Experiment after entries were written, left out of the key while they hold their default (which
 # is how those entries were trained), so that adding a field does not make the whole store stale.
 _IN_KEY_UNLESS_DEFAULT = {"attack_fraction": [0.0]}
+# The same for fields of the model, data and train configurations: (group, field) -> default.
+_GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {("model", "activation"): "relu"}
 
 
 class StoreError(RuntimeError):
@@ -57,6 +59,9 @@ def _key_fields(experiment: Experiment) -> dict:
     for name, default in _IN_KEY_UNLESS_DEFAULT.items():
         if fields[name] == default:
             fields.pop(name)
+    for (group, name), default in _GROUP_FIELD_IN_KEY_UNLESS_DEFAULT.items():
+        if fields[group].get(name) == default:
+            fields[group].pop(name)
     return fields
 
 

@@ -1,0 +1,51 @@
+"""Chapter 10 (beyond the paper): which output nonlinearities let superposition pay — the §2 sweep and the §3
+n = 2, m = 1 diagram for each, and a softmax task — with their figures and tables."""
+
+from .analysis import (
+    PHASE_DESCRIPTIONS,
+    PHASES,
+    PhaseGrid,
+    Shape,
+    SweepCounts,
+    decodable,
+    in_superposition,
+    nonlinearity_shape,
+    phase_grid,
+    relative_superposition,
+    represented,
+    shape_phase,
+    sweep_counts,
+)
+from .experiments import NONLINEARITIES, phase_grids, shapes, softmax_results, sweeps
+from .figures import counts_figure, phase_grids_figure, softmax_plane, weights_slider
+from .tables import conclusion_table, counts_table, groups_table, onset_table, softmax_table
+
+__all__ = [
+    "NONLINEARITIES",
+    "PHASES",
+    "PHASE_DESCRIPTIONS",
+    "PhaseGrid",
+    "Shape",
+    "SweepCounts",
+    "represented",
+    "relative_superposition",
+    "in_superposition",
+    "decodable",
+    "sweep_counts",
+    "shape_phase",
+    "phase_grid",
+    "nonlinearity_shape",
+    "sweeps",
+    "phase_grids",
+    "shapes",
+    "softmax_results",
+    "counts_figure",
+    "weights_slider",
+    "phase_grids_figure",
+    "softmax_plane",
+    "counts_table",
+    "onset_table",
+    "conclusion_table",
+    "groups_table",
+    "softmax_table",
+]
