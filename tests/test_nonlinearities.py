@@ -193,3 +193,19 @@ def test_nonlinearity_shapes_and_the_conclusion_table():
     assert shapes["tanh"].floor == pytest.approx(-1.0) and shapes["sigmoid"].at_zero == 0.5
     with pytest.raises(tm.ConfigError, match="elementwise"):
         nl.nonlinearity_shape("softmax")
+
+
+def test_live_widget_retrains_with_the_chosen_nonlinearity_and_redraws_in_place():
+    pytest.importorskip("anywidget")
+    widget = tm.nonlinearities.live_nonlinearity(tm.preset("nonlinearity_live", fast=True).replace(steps=50))
+    controls, figure = widget.children
+    activation, density = controls.children
+    traces = figure.data
+    assert "gelu output" in figure.layout.title.text
+    activation.value = "softmax"  # trains by cross-entropy against the largest active feature
+    assert figure.data == traces and all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
+    assert "softmax output" in figure.layout.title.text and "named when alone" in figure.layout.title.text
+    density.value = 1.0
+    assert "sparsity 0 %" in figure.layout.title.text
+    with pytest.raises(tm.ConfigError, match="activation must be one of relu, gelu"):
+        tm.nonlinearities.widgets.fit(tm.preset("nonlinearity_live", fast=True), "swish", 0.1)

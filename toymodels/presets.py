@@ -444,6 +444,21 @@ def softmax_sweep(fast: bool = False) -> Experiment:
     )
 
 
+def nonlinearity_live(fast: bool = False) -> Experiment:
+    """Chapter 10's live widget: the §2 model at one density, the best of 4 fits of 2,000 steps at learning rate
+    5e-3 (book's choice: about a second a redraw on 2 cores; at 1 − S = 0.01 it finds the full protocol's counts
+    to within one feature for ReLU, GELU, tanh and the softmax, and 3 fewer for sigmoid, whose large negative
+    biases take longer). The nonlinearity is chosen by the widget."""
+    return basic(fast=fast).replace(
+        feature_probability=0.03,
+        n_seeds=4,
+        steps=500 if fast else 2_000,
+        lr=5e-3,
+        progress=False,
+        name="Output nonlinearities, n=20, m=5 (live)",
+    )
+
+
 def softmax_geometry(fast: bool = False) -> Experiment:
     """Chapter 10's softmax task with 6 features of equal importance in 2 dimensions (book's choice, drawn in
     the plane), at densities 1 to 0.01, best of 3 (fast: 2 fits of 1,000 steps)."""
@@ -499,6 +514,7 @@ PRESETS: dict[str, Callable[[bool], Experiment]] = {
     **{f"nonlinearity_phase_{a}": (lambda fast=False, a=a: nonlinearity_phase(a, fast)) for a in NONLINEARITIES},
     "softmax_sweep": softmax_sweep,
     "softmax_geometry": softmax_geometry,
+    "nonlinearity_live": nonlinearity_live,
 }
 
 

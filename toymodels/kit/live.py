@@ -36,6 +36,14 @@ def slider(value: float, low: float, high: float, step: float, description: str,
     )
 
 
+def dropdown(value: str, options, description: str):
+    """A choice among ``options`` (names), e.g. a nonlinearity."""
+    import ipywidgets
+
+    style = _CONTROL_STYLE["style"]  # a dropdown acts on choice: it has no continuous_update
+    return ipywidgets.Dropdown(value=value, options=list(options), description=description, style=style)
+
+
 def int_slider(value: int, low: int, high: int, description: str):
     """An integer slider from ``low`` to ``high``, e.g. a seed or a snapshot."""
     import ipywidgets

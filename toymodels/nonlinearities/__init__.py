@@ -1,5 +1,5 @@
 """Chapter 10 (beyond the paper): which output nonlinearities let superposition pay — the §2 sweep and the §3
-n = 2, m = 1 diagram for each, and a softmax task — with their figures and tables."""
+n = 2, m = 1 diagram for each, and a softmax task — with their figures, tables and a live widget."""
 
 from .analysis import (
     PHASE_DESCRIPTIONS,
@@ -19,6 +19,7 @@ from .analysis import (
 from .experiments import NONLINEARITIES, phase_grids, shapes, softmax_results, sweeps
 from .figures import counts_figure, phase_grids_figure, softmax_plane, weights_slider
 from .tables import conclusion_table, counts_table, groups_table, onset_table, softmax_table
+from .widgets import live_nonlinearity
 
 __all__ = [
     "NONLINEARITIES",
@@ -48,4 +49,5 @@ __all__ = [
     "conclusion_table",
     "groups_table",
     "softmax_table",
+    "live_nonlinearity",
 ]
