@@ -96,12 +96,16 @@ class L1Measures:
 
     @property
     def exit_index(self) -> int | None:
-        """The first λ of the sweep from which on no represented feature is in superposition (None: never)."""
-        free = self.superposed == 0
-        for k in range(len(free)):
-            if free[k:].all():
-                return k
-        return None
+        """The first λ of the sweep at which features are still represented but none of them is in
+        superposition (None: no such λ)."""
+        free = np.flatnonzero((self.superposed == 0) & (self.represented > 0))
+        return int(free[0]) if len(free) else None
+
+    @property
+    def fewer_than_m_index(self) -> int | None:
+        """The first λ at which no more features are represented than there are dimensions (None: none)."""
+        fewer = np.flatnonzero(self.represented <= self.n_hidden)
+        return int(fewer[0]) if len(fewer) else None
 
 
 def l1_measures(results: tuple[TrainResult, ...]) -> L1Measures:

@@ -16,7 +16,7 @@ def l1_table(measures: L1Measures) -> Table:
             f"{m_lambda:g}",
             str(int(rep)),
             str(int(sup)),
-            fixed(dstar, 3),
+            fixed(dstar, 3) if rep else "–",
             str(int(mono)),
             f"{loss:.3e}",
             fixed(loss / measures.reference, 2),
@@ -35,26 +35,37 @@ def l1_table(measures: L1Measures) -> Table:
 
 
 def exit_table(measures: Sequence[L1Measures]) -> Table:
-    """Per model: the first λ from which on no represented feature is in superposition, the features still
-    represented there, and what it costs: its reconstruction loss against λ = 0's and against the loss without
-    superposition."""
+    """Per model: the first λ at which no more features are represented than there are dimensions, and the first
+    at which features are still represented but none is in superposition (:attr:`L1Measures.exit_index`), with the
+    features represented there and what it costs: the reconstruction loss against λ = 0's and against the loss
+    without superposition."""
     rows = []
     for m in measures:
-        k = m.exit_index
+        k, fewer = m.exit_index, m.fewer_than_m_index
+        first = "–" if fewer is None else f"{m.penalty[fewer]:g}"
         if k is None:
-            rows.append((m.name, "not in the sweep", "", "", "", ""))
+            rows.append((m.name, first, "not in the sweep", "", "", "", ""))
             continue
         rows.append(
             (
                 m.name,
+                first,
                 f"{m.penalty[k]:g}",
-                f"{int(m.represented[k])} of {len(m.penalty) and int(m.represented.max())} (m = {m.n_hidden})",
+                f"{int(m.represented[k])} (m = {m.n_hidden})",
                 f"{m.loss[k]:.3e}",
                 f"× {m.loss[k] / m.loss[0]:.2f}",
                 f"× {m.loss[k] / m.reference:.2f}",
             )
         )
-    columns = ("model", "λ: superposition gone", "represented", "loss", "vs λ = 0", "vs no superposition")
+    columns = (
+        "model",
+        "λ: ≤ m represented",
+        "λ: superposition gone",
+        "represented there",
+        "loss there",
+        "vs λ = 0",
+        "vs no superposition",
+    )
     return Table(columns, tuple(rows))
 
 
