@@ -214,7 +214,7 @@ def test_cached_arrays_load_verify_and_prune(tmp_path, monkeypatch):
     assert path.exists() and np.array_equal(first["y"], [0, 2, 4, 6, 8])
     loaded = store.cached_arrays("test-double", "doubles", spec, compute=lambda: pytest.fail("recomputed"), mode="use")
     assert np.array_equal(loaded["y"], first["y"])
-    assert log.read_text().split() == [f"test-double/{path.name}"] * 2
+    assert set(log.read_text().split()) == {f"test-double/{path.name}"}, "make execute keeps what was asked for"
     assert store.recompute_cached(path, sample=True)[1] == []
     # A changed array under a valid checksum is found by the reproduce check.
     meta, arrays = store.read_entry(path)
