@@ -224,3 +224,18 @@ def test_cached_arrays_load_verify_and_prune(tmp_path, monkeypatch):
     assert store.recompute_cached(path)[1] == ["y"]
     assert store.ResultsStore(tmp_path).prune({f"test-double/{path.name}"}) == []
     assert store.ResultsStore(tmp_path).prune(set()) == [path] and not path.exists()
+
+
+def test_the_book_stores_sae_entries_are_current_and_small():
+    """Chapter 9's committed SAE entries read (checksum), belong to the current SAE version and kind, are keyed by
+    their own spec, and stay within the chapter's share of the store."""
+    import toymodels.ways_out.analysis  # noqa: F401 - registers the kinds
+
+    root = store.default_directory()
+    entries = store.ResultsStore(root, "use").cached_entries()
+    assert {path.parent.name for path in entries} >= {"sae-sweep", "sae-absorption"}, "run `make execute`"
+    for path in entries:
+        meta, _ = store.read_entry(path)
+        assert meta["version"] == store.KINDS[meta["kind"]].version, f"{path.name} is stale: run `make execute`"
+        assert meta["key"] == store.cached_key(meta["kind"], meta["spec"]) and path.parent.name == meta["kind"]
+    assert sum(path.stat().st_size for path in entries) < 5 * 2**20

@@ -8,6 +8,11 @@ so that no unit-norm constraint on the decoder is needed)::
     x̂ = W_dec f + b_dec                          W_dec is (d, n_latents): column j is latent j's direction
     L = E ‖x − x̂‖² + λ E Σ_j f_j ‖W_dec,j‖
 
+These are sae-lens's conventions (its standard SAE, measured and compared on one configuration in the project's
+notes): the same encoder, decoder, penalty and a start with decoder columns of norm 0.1 and the encoder their
+transpose. Differences: our initial directions are Gaussian (sae-lens: Kaiming-uniform rows, rescaled), and we
+clip no gradients (sae-lens: norm 1).
+
 ``W_dec`` is laid out as the toy model's W, (hidden, feature): a decoder compares column for column with the true
 feature directions W_i. Gradients come from autograd (an SAE step is cheap next to the toy models' sweeps).
 
