@@ -387,6 +387,36 @@ def l1_way_out(fast: bool = False) -> Experiment:
     return exp.replace(l1_penalty=0.01, name=exp.name + ", L1 λ = 0.01")
 
 
+def ways_out_relu(fast: bool = False) -> Experiment:
+    """§9, chapter 9: the basic ReLU-output model (n=20, m=5, I_i = 0.7^i) at 1 − S = 0.03, where ten features
+    share the five dimensions, best of 4 fits (fast: 1); the chapter sweeps its ``l1_penalty``."""
+    return basic(fast=fast).replace(feature_probability=0.03, n_seeds=1 if fast else 4, name="ReLU output, n=20, m=5")
+
+
+def ways_out_privileged(fast: bool = False) -> Experiment:
+    """§9, chapter 9: the privileged-basis model (n=10, m=5, I_i = 0.75^i) at 1 − S = 0.05, where every neuron
+    is polysemantic, best of 4 fits (fast: 1); the chapter sweeps its ``l1_penalty``."""
+    return Experiment(
+        ModelConfig(n_features=10, n_hidden=5, kind="relu_hidden"),
+        feature_probability=0.05,
+        importance=importance_decay(10, 0.75),
+        n_seeds=1 if fast else 4,
+        train=_train(fast),
+        name="Privileged basis, n=10, m=5",
+    )
+
+
+def sae_toy(fast: bool = False) -> Experiment:
+    """§9, chapter 9: the model whose hidden activations the SAEs learn from: n=64 features of equal importance
+    in m=16 dimensions at 1 − S = 0.02, all 64 represented, about four to a dimension (book's choice)."""
+    return Experiment(
+        ModelConfig(n_features=64, n_hidden=16),
+        feature_probability=0.02,
+        train=_train(fast),
+        name="SAE toy, n=64, m=16",
+    )
+
+
 # Chapter 10 (beyond the paper): output nonlinearities other than the ReLU. ReLU's §2 sweep is "basic_relu" itself.
 NONLINEARITIES = ("relu", "gelu", "silu", "softplus", "sigmoid", "tanh", "none")
 # Chapter 10's runs keep snapshots every this many steps (a quarter of the run): checkpoints that let the
@@ -510,6 +540,9 @@ PRESETS: dict[str, Callable[[bool], Experiment]] = {
     "asymmetric_motif_search": asymmetric_motif_search,
     "absolute_value_live": absolute_value_live,
     "l1_way_out": l1_way_out,
+    "ways_out_relu": ways_out_relu,
+    "ways_out_privileged": ways_out_privileged,
+    "sae_toy": sae_toy,
     **{f"nonlinearity_{a}": (lambda fast=False, a=a: nonlinearity_sweep(a, fast)) for a in NONLINEARITIES[1:]},
     **{f"nonlinearity_phase_{a}": (lambda fast=False, a=a: nonlinearity_phase(a, fast)) for a in NONLINEARITIES},
     "softmax_sweep": softmax_sweep,

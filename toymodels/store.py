@@ -217,11 +217,17 @@ class ResultsStore:
                 file.write(self.path(experiment).name + "\n")
 
     def prune(self, keep: set[str]) -> list[Path]:
-        """Delete the entries whose file names are not in ``keep``; returns them."""
+        """Delete the entries whose file names are not in ``keep``; returns them. Cached entries of other kinds
+        (:func:`cached_arrays`) are named in ``keep`` as ``kind/file name``."""
         removed = [path for path in self.entries() if path.name not in keep]
+        removed += [path for path in self.cached_entries() if f"{path.parent.name}/{path.name}" not in keep]
         for path in removed:
             path.unlink()
         return removed
+
+    def cached_entries(self) -> list[Path]:
+        """Entries of other kinds (:func:`cached_arrays`), in the sub-folders named after their kinds."""
+        return sorted(self.directory.glob("*/*.npz"))
 
 
 def train(experiment: Experiment, **options) -> TrainResult:
@@ -310,6 +316,9 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
         outcomes = [futures[path].result for path in entries]
     else:
         outcomes = [lambda path=path: _timed_retrain(path, False) for path in entries]
+    for path in ResultsStore(directory, "use").cached_entries():
+        entries.append(path)
+        outcomes.append(lambda path=path: _timed_recompute(path, sample))
     for path, outcome in zip(entries, outcomes):
         try:
             what, differ, seconds = outcome()
@@ -324,3 +333,133 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
         f"({'one block each' if sample else 'in full'}; trainer v{TRAINER_VERSION})"
     )
     return failures + (not entries)
+
+
+# --- Cached arrays of other kinds ------------------------------------------------------------------------------
+# Some chapters keep runs that are not toy-model experiments (chapter 9's SAE sweeps). They live in a sub-folder of
+# the store named after their kind, as checksummed ``.npz`` files written atomically, keyed by a hash of their
+# ``spec`` (a JSON-able dict that decides the arrays, e.g. the toy model's experiment and every protocol field)
+# and the kind's version. A kind is registered by the module that computes it (:func:`register_kind`); the entry's
+# meta names that module, so :func:`verify` can import it and recompute the entry from its spec alone (``sample``:
+# a cheap part of it, as the store re-trains one block). ``make execute`` prunes them like experiments.
+
+
+class Kind:
+    """A registered kind: ``compute(spec)`` gives the arrays; ``sample(spec, stored)`` (optional) recomputes a
+    cheap part and returns ``(what, fresh arrays, the stored arrays they must equal)``."""
+
+    def __init__(self, module: str, version: int, compute, sample=None) -> None:
+        self.module, self.version, self.compute, self.sample = module, version, compute, sample
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register_kind(kind: str, module: str, version: int, compute, sample=None) -> None:
+    """Register ``kind`` (a folder name: lowercase letters, digits and hyphens), computed by ``module``."""
+    if not re.fullmatch(r"[a-z0-9-]+", kind):
+        raise ConfigError(f"kind must be lowercase letters, digits and hyphens, got {kind!r}")
+    KINDS[kind] = Kind(module, version, compute, sample)
+
+
+def cached_key(kind: str, spec: dict) -> str:
+    text = json.dumps({"kind": kind, "version": KINDS[kind].version, "spec": spec}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def cached_path(kind: str, name: str, spec: dict, directory: str | os.PathLike | None = None) -> Path:
+    directory = Path(directory) if directory is not None else default_directory()
+    return directory / kind / f"{_slug(name)}-{cached_key(kind, spec)}.npz"
+
+
+def _write_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def cached_arrays(kind: str, name: str, spec: dict, compute=None, mode: str | None = None) -> dict[str, np.ndarray]:
+    """The arrays of ``kind`` for ``spec`` through the book's store, as ``mode`` (default ``$TOYMODELS_STORE``)
+    allows: ``use`` loads (a missing, stale or corrupt entry raises :class:`StoreError`), ``update`` loads or
+    computes and writes, ``retrain`` computes and writes, ``off`` computes. ``compute()`` (default: the kind's
+    ``compute(spec)``) must give what the kind's own function gives for ``spec``, bit for bit."""
+    if kind not in KINDS:
+        raise ConfigError(f"unknown kind {kind!r}; registered: {', '.join(sorted(KINDS)) or 'none'}")
+    mode = mode or default_mode()
+    compute = compute or (lambda: KINDS[kind].compute(spec))
+    if mode == "off":
+        return compute()
+    path = cached_path(kind, name, spec)
+    log = os.environ.get("TOYMODELS_STORE_LOG")
+    if log:
+        with open(log, "a") as file:
+            file.write(f"{kind}/{path.name}\n")
+    if mode in ("use", "update") and path.exists():
+        try:
+            meta, arrays = read_entry(path)
+            if meta.get("key") == cached_key(kind, spec):
+                return arrays
+            raise StoreError(f"results store: {path} holds another {kind} entry (key {meta.get('key')})")
+        except StoreError as error:
+            if mode == "use":
+                raise StoreError(f"{error}. Regenerate {name!r} with `{REGENERATE}`.") from error
+    if mode == "use":
+        raise StoreError(
+            f"results store: no {kind} entry for {name!r} (v{KINDS[kind].version}, key {cached_key(kind, spec)}) "
+            f"at {path}. Regenerate it with `{REGENERATE}`."
+        )
+    arrays = compute()
+    meta = {
+        "key": cached_key(kind, spec),
+        "kind": kind,
+        "module": KINDS[kind].module,
+        "version": KINDS[kind].version,
+        "spec": spec,
+        "torch": torch.__version__,
+        "checksum": checksum(arrays),
+    }
+    _write_arrays(path, meta, arrays)
+    return arrays
+
+
+def recompute_cached(path: str | os.PathLike, sample: bool = False) -> tuple[str, list[str]]:
+    """Recompute a cached entry from its own spec (importing the module that registers its kind) and compare it
+    with the stored arrays, bit for bit: in full, or (``sample``) the cheap part its kind names."""
+    import importlib
+
+    meta, stored = read_entry(Path(path))
+    importlib.import_module(meta["module"])
+    kind = KINDS[meta["kind"]]
+    if meta.get("version") != kind.version:
+        raise StoreError(f"results store: {path} is stale (version {meta.get('version')}, now {kind.version})")
+    # What the kind loads from the store (a toy model, say) comes from the store that holds this entry.
+    previous = os.environ.get("TOYMODELS_STORE_DIR")
+    os.environ["TOYMODELS_STORE_DIR"] = str(Path(path).resolve().parent.parent)
+    try:
+        if sample and kind.sample is not None:
+            what, fresh, stored = kind.sample(meta["spec"], stored)
+        else:
+            what, fresh = "in full", kind.compute(meta["spec"])
+    finally:
+        if previous is None:
+            os.environ.pop("TOYMODELS_STORE_DIR")
+        else:
+            os.environ["TOYMODELS_STORE_DIR"] = previous
+    differ = [
+        name
+        for name in sorted(set(stored) | set(fresh))
+        if name not in stored or name not in fresh or not np.array_equal(stored[name], fresh[name])
+    ]
+    return what, differ
+
+
+def _timed_recompute(path: Path, sample: bool) -> tuple[str, list[str], float]:
+    start = time.perf_counter()
+    return (*recompute_cached(path, sample), time.perf_counter() - start)

@@ -1,0 +1,44 @@
+"""Chapter 9's live widget: one SAE retrained on the toy model's activations for a chosen λ and size."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..kit.live import live_figure
+from .analysis import SaeSweep
+from .figures import dictionary_figure
+from .sae import SaeSetting, toy_activations, train_saes
+from .scores import activation_scores, mean_max_cosine, recovered_share
+
+LIVE_STEPS = 1_000  # a few seconds a redraw
+LIVE_SAMPLES = 2**15
+
+
+def live_sae(sweep: SaeSweep, l1: float = 0.1, n_latents: int = 128, steps: int = LIVE_STEPS):
+    """Sliders for λ and the dictionary size; each release trains one SAE (``steps`` steps, the grid's learning
+    rate and batch) on fresh activations of ``sweep``'s toy model and draws it against the truth."""
+    import ipywidgets
+
+    h, _ = toy_activations(sweep.true, sweep.probability, LIVE_SAMPLES, seed=sweep.protocol.seed + 3)
+    protocol = sweep.protocol
+
+    def draw(l1: float, n_latents: int) -> go.Figure:
+        result = train_saes(
+            h, (SaeSetting(float(l1), int(n_latents)),), protocol.seed, steps, protocol.batch_size, protocol.lr
+        )
+        decoder = result.decoder(0)
+        scores = activation_scores(result.encode(sweep.h_eval, 0), sweep.h_eval, result.reconstruct(sweep.h_eval, 0))
+        title = (
+            f"SAE, λ = {l1:.3g}, {n_latents} latents, {steps} steps: MMCS {mean_max_cosine(decoder, sweep.true):.3f}, "
+            f"recovered {recovered_share(decoder, sweep.true):.2f}<br>"
+            f"L0 {scores['l0']:.2f}, dead {scores['dead']:.2f}, "
+            f"FVU {scores['fvu']:.3f}"
+        )
+        return dictionary_figure(sweep.true, decoder, title=title)
+
+    style = dict(continuous_update=False, style={"description_width": "initial"})
+    return live_figure(
+        draw,
+        l1=ipywidgets.FloatLogSlider(l1, base=10, min=-2.5, max=0.5, step=0.1, description="L1 coefficient λ", **style),
+        n_latents=ipywidgets.IntSlider(n_latents, min=16, max=256, step=16, description="latents", **style),
+    )
