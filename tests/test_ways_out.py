@@ -239,3 +239,20 @@ def test_the_book_stores_sae_entries_are_current_and_small():
         assert meta["version"] == store.KINDS[meta["kind"]].version, f"{path.name} is stale: run `make execute`"
         assert meta["key"] == store.cached_key(meta["kind"], meta["spec"]) and path.parent.name == meta["kind"]
     assert sum(path.stat().st_size for path in entries) < 5 * 2**20
+
+
+def test_live_sae_retrains_for_the_chosen_coefficient_and_size_and_redraws_in_place(monkeypatch):
+    pytest.importorskip("anywidget")
+    monkeypatch.setenv("TOYMODELS_STORE", "off")
+    toy = tm.train(tm.preset("sae_toy", fast=True).replace(steps=100, progress=False))
+    sweep = tm.ways_out.sae_sweep(toy, tm.ways_out.sae_protocol(fast=True))
+    widget = tm.ways_out.live_sae(sweep, l1=0.1, n_latents=64, steps=20)
+    controls, figure = widget.children
+    l1, n_latents = controls.children
+    assert (n_latents.min, n_latents.max, n_latents.step) == (16, 256, 16)
+    traces = figure.data
+    assert "λ = 0.1, 64 latents" in figure.layout.title.text
+    l1.value = 1.0
+    n_latents.value = 32
+    assert all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
+    assert "λ = 1, 32 latents" in figure.layout.title.text

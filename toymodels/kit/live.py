@@ -44,11 +44,11 @@ def dropdown(value: str, options, description: str):
     return ipywidgets.Dropdown(value=value, options=list(options), description=description, style=style)
 
 
-def int_slider(value: int, low: int, high: int, description: str):
-    """An integer slider from ``low`` to ``high``, e.g. a seed or a snapshot."""
+def int_slider(value: int, low: int, high: int, description: str, step: int = 1):
+    """An integer slider from ``low`` to ``high``, e.g. a seed, a snapshot or a dictionary size."""
     import ipywidgets
 
-    return ipywidgets.IntSlider(value, min=low, max=high, description=description, **_CONTROL_STYLE)
+    return ipywidgets.IntSlider(value, min=low, max=high, step=step, description=description, **_CONTROL_STYLE)
 
 
 def live_figure(draw: Callable[..., go.Figure], **controls):

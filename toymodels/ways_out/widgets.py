@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..kit.live import live_figure
+from ..kit.live import int_slider, live_figure, log_slider
 from .analysis import SaeSweep
 from .figures import dictionary_figure
 from .sae import SaeSetting, toy_activations, train_saes
@@ -17,8 +17,6 @@ LIVE_SAMPLES = 2**15
 def live_sae(sweep: SaeSweep, l1: float = 0.1, n_latents: int = 128, steps: int = LIVE_STEPS):
     """Sliders for λ and the dictionary size; each release trains one SAE (``steps`` steps, the grid's learning
     rate and batch) on fresh activations of ``sweep``'s toy model and draws it against the truth."""
-    import ipywidgets
-
     h, _ = toy_activations(sweep.true, sweep.probability, LIVE_SAMPLES, seed=sweep.protocol.seed + 3)
     protocol = sweep.protocol
 
@@ -36,9 +34,8 @@ def live_sae(sweep: SaeSweep, l1: float = 0.1, n_latents: int = 128, steps: int 
         )
         return dictionary_figure(sweep.true, decoder, title=title)
 
-    style = dict(continuous_update=False, style={"description_width": "initial"})
     return live_figure(
         draw,
-        l1=ipywidgets.FloatLogSlider(l1, base=10, min=-2.5, max=0.5, step=0.1, description="L1 coefficient λ", **style),
-        n_latents=ipywidgets.IntSlider(n_latents, min=16, max=256, step=16, description="latents", **style),
+        l1=log_slider(l1, 10**-2.5, 10**0.5, "L1 coefficient λ", step=0.1, readout_format=".3g"),
+        n_latents=int_slider(n_latents, 16, 256, "latents", step=16),
     )
