@@ -95,7 +95,7 @@ def test_activation_is_validated_and_names_the_known_ones():
 def test_default_activation_keeps_the_store_keys_and_other_activations_change_them():
     base = tm.preset("basic_relu")
     assert tm.store.store_key(base) == tm.store.store_key(base.replace(activation="relu"))
-    assert "activation" not in tm.store._key_fields(base)["model"]
+    assert "activation" not in tm.store.key_fields(base)["model"]
     assert tm.store.store_key(base) != tm.store.store_key(base.replace(activation="gelu"))
     round_trip = tm.Experiment.from_dict(base.replace(activation="tanh").to_dict())
     assert round_trip.model.activation == "tanh"

@@ -241,6 +241,19 @@ def test_the_book_stores_sae_entries_are_current_and_small():
     assert sum(path.stat().st_size for path in entries) < 5 * 2**20
 
 
+def test_the_chapters_own_requests_find_their_sae_entries():
+    """The specs chapter 9 asks for now (its presets and protocols) have committed entries: a field added to the
+    core at its default must not re-key them (it once did: the toy's spec was its full ``to_dict``)."""
+    requests = [
+        ("sae-sweep", W.analysis.sae_sweep_spec(tm.preset("sae_toy"), W.sae_protocol())),
+        *(("sae-absorption", W.analysis.absorption_spec(W.absorption_protocol(binary=b))) for b in (True, False)),
+    ]
+    root = store.default_directory()
+    for kind, spec in requests:
+        key = store.cached_key(kind, spec)
+        assert list((root / kind).glob(f"*-{key}.npz")), f"no {kind} entry keyed {key}: run `make execute`"
+
+
 def test_live_sae_retrains_for_the_chosen_coefficient_and_size_and_redraws_in_place(monkeypatch):
     pytest.importorskip("anywidget")
     monkeypatch.setenv("TOYMODELS_STORE", "off")

@@ -52,7 +52,10 @@ class StoreError(RuntimeError):
     """A store entry is missing, stale or corrupt where it must be used as it is."""
 
 
-def _key_fields(experiment: Experiment) -> dict:
+def key_fields(experiment: Experiment) -> dict:
+    """The fields that decide an experiment's result, as plain JSON (``Experiment.from_dict`` reads them back):
+    its ``to_dict`` without what does not change the weights (``progress``) and without fields added later while
+    they hold their default. A stable description of an experiment for other keys (chapter 9's SAE sweeps)."""
     fields = experiment.to_dict()
     for name in _NOT_IN_KEY:
         fields["train"].pop(name)
@@ -67,7 +70,7 @@ def _key_fields(experiment: Experiment) -> dict:
 
 def store_key(experiment: Experiment) -> str:
     """A stable hash of everything that decides the result: the experiment's fields and the trainer's version."""
-    text = json.dumps({"trainer_version": TRAINER_VERSION, "experiment": _key_fields(experiment)}, sort_keys=True)
+    text = json.dumps({"trainer_version": TRAINER_VERSION, "experiment": key_fields(experiment)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -241,14 +241,19 @@ def _sample_smallest(compute):
 store.register_kind("sae-sweep", __name__, SAE_VERSION, _sae_sweep_arrays, _sample_smallest(_sae_sweep_arrays))
 
 
+def sae_sweep_spec(toy: Experiment, protocol: SaeProtocol) -> dict:
+    """What decides an SAE sweep, its key in the store: the toy model's experiment as the results store keys it
+    (so that fields added to the core later, at their defaults, leave the key alone) and every protocol field."""
+    return json.loads(json.dumps({"toy": store.key_fields(toy), "protocol": asdict(protocol)}))  # as read back
+
+
 def sae_sweep(toy: TrainResult, protocol: SaeProtocol | None = None) -> SaeSweep:
     """SAEs on the hidden activations of ``toy``'s best fit (setting 0), trained through the results store
     (kind ``sae-sweep``, keyed by the toy model's experiment and every protocol field)."""
     protocol = protocol or sae_protocol()
     if not isinstance(toy, TrainResult):
         raise ConfigError(f"toy must be a TrainResult (tm.store.train), got {type(toy).__name__}")
-    spec = {"toy": toy.experiment.to_dict(), "protocol": asdict(protocol)}
-    spec = json.loads(json.dumps(spec))  # as it reads back from the entry's meta
+    spec = sae_sweep_spec(toy.experiment, protocol)
     arrays = store.cached_arrays(
         "sae-sweep", f"SAEs on {toy.experiment.name}", spec, compute=lambda: _sae_sweep_arrays(spec, toy)
     )
@@ -352,11 +357,16 @@ def _absorption_arrays(spec: dict, sizes=None) -> dict[str, np.ndarray]:
 store.register_kind("sae-absorption", __name__, SAE_VERSION, _absorption_arrays, _sample_smallest(_absorption_arrays))
 
 
+def absorption_spec(protocol: AbsorptionProtocol) -> dict:
+    """What decides an absorption sweep, its key in the store: every protocol field."""
+    return json.loads(json.dumps({"protocol": asdict(protocol)}))  # as it reads back from the entry's meta
+
+
 def absorption_sweep(protocol: AbsorptionProtocol | None = None) -> AbsorptionSweep:
     """SAEs trained on hierarchical features (through the results store, kind ``sae-absorption``) and what
     scoring them needs."""
     protocol = protocol or absorption_protocol()
-    spec = json.loads(json.dumps({"protocol": asdict(protocol)}))
+    spec = absorption_spec(protocol)
     name = f"SAEs on hierarchical features, {'values 1' if protocol.binary else 'values U[0, 1]'}"
     result = SaeResult.from_arrays(store.cached_arrays("sae-absorption", name, spec))
     true = _directions(protocol)
