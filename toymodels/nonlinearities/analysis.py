@@ -24,6 +24,7 @@ from ..config import ACTIVATIONS, ConfigError, Experiment, as_float64
 from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms
 from ..models import activate
+from ..phase.analysis import check_discard_worst, grid_axes
 from ..train import TrainResult
 
 REPRESENTED = 0.5  # a feature is represented when ‖W_i‖ > this × the instance's largest ‖W_j‖
@@ -180,18 +181,13 @@ class PhaseGrid:
 
 
 def _grid_axes(experiment: Experiment) -> tuple[np.ndarray, np.ndarray]:
-    importance = experiment.importance_tensor(per="setting").numpy().astype(np.float64)
-    density = experiment.probability_tensor(per="setting").numpy().astype(np.float64)[:, 0]
-    r, s = np.unique(importance[:, -1]), np.unique(density)[::-1]
-    grid_r, grid_s = np.meshgrid(r, s, indexing="ij")
-    if (
-        experiment.model.n_features != 2
-        or len(r) * len(s) != experiment.n_settings
-        or not np.allclose(importance[:, -1], grid_r.ravel(), rtol=1e-6)
-        or not np.allclose(density, grid_s.ravel(), rtol=1e-6)
-    ):
-        raise ConfigError("result must be an n = 2 phase-change grid, r-major (tm.preset('nonlinearity_phase_relu'))")
-    return r, s
+    """The phase chapter's (r, s) axes of an n = 2 grid (:func:`toymodels.phase.grid_axes`)."""
+    if experiment.model.n_features != 2:
+        raise ConfigError(
+            f"result must be an n = 2 phase-change grid (tm.preset('nonlinearity_phase_relu')), got n = "
+            f"{experiment.model.n_features}"
+        )
+    return grid_axes(experiment)
 
 
 def phase_grid(result: TrainResult, name: str | None = None, discard_worst: int = 1) -> PhaseGrid:
@@ -199,12 +195,7 @@ def phase_grid(result: TrainResult, name: str | None = None, discard_worst: int 
     highest-loss fits and keep the most common :func:`shape_phase` of the rest (ties: the earlier phase)."""
     r, s = _grid_axes(result.experiment)
     k = result.fits_per_setting
-    if (
-        isinstance(discard_worst, bool)
-        or not isinstance(discard_worst, (int, np.integer))
-        or not 0 <= discard_worst < k
-    ):
-        raise ConfigError(f"discard_worst must be an integer in [0, {k - 1}], got {discard_worst!r}")
+    check_discard_worst(discard_worst, k)
     shape = (len(r), len(s), k)
     fit_phase = shape_phase(result.model.W.detach().numpy().reshape(shape + (1, 2)))
     loss = result.losses.detach().numpy().reshape(shape)

@@ -145,19 +145,22 @@ class EmpiricalPhaseDiagram:
         return float(((self.best_phase if best else self.phase) == theory_phase).mean())
 
 
+def check_discard_worst(discard_worst, fits_per_point: int) -> None:
+    """The protocol's number of highest-loss fits to discard at each point: an integer in [0, fits − 1]."""
+    k = fits_per_point
+    integer = isinstance(discard_worst, (int, np.integer)) and not isinstance(discard_worst, bool)
+    if not integer or not 0 <= discard_worst < k:
+        raise ConfigError(
+            f"discard_worst must be an integer in [0, {k - 1}] (fits per point: {k}), got {discard_worst!r}"
+        )
+
+
 def empirical_phase_diagram(result: TrainResult, discard_worst: int = 1) -> EmpiricalPhaseDiagram:
     """The paper's protocol on a trained phase-change grid (``tm.train(tm.preset("phase_change_2"))``): at each
     point discard the ``discard_worst`` highest-loss fits and summarise the rest."""
     r, s = grid_axes(result.experiment)
     k = result.fits_per_setting
-    if (
-        isinstance(discard_worst, bool)
-        or not isinstance(discard_worst, (int, np.integer))
-        or not 0 <= discard_worst < k
-    ):
-        raise ConfigError(
-            f"discard_worst must be an integer in [0, {k - 1}] (fits per point: {k}), got {discard_worst!r}"
-        )
+    check_discard_worst(discard_worst, k)
     shape = (len(r), len(s), k)
     W = result.model.W.detach().cpu().numpy().reshape(shape + result.model.W.shape[1:])
     fit_phase, fit_distance = classify(W)
