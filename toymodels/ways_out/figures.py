@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import ConfigError
-from ..kit.panels import DIVERGING, instance_slider, summary_figure
+from ..kit.panels import DIVERGING, instance_slider, log_ticks, summary_figure
 from ..train import TrainResult
 from .analysis import AbsorptionSweep, L1Measures, SaeSweep
 from .scores import RECOVERED, best_latents, cosines, max_cosines
@@ -62,8 +62,10 @@ def l1_figure(measures: Sequence[L1Measures], title: str | None = None) -> go.Fi
     fig.add_hline(y=1.0, line=dict(color="grey", dash="dot"), row=1, col=2)
     fig.update_xaxes(title_text="L1 coefficient λ", type="category")
     fig.update_yaxes(title_text="features", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="ratio", type="log", row=1, col=2)
-    fig.update_layout(title_text=title, height=430, legend=dict(orientation="h", y=-0.3))
+    ratios = np.concatenate([m.loss / m.reference for m in measures] + [np.ones(1)])
+    fig.update_yaxes(title_text="ratio", row=1, col=2, **log_ticks(ratios))
+    # the legend below the axis titles, not over them
+    fig.update_layout(title_text=title, height=500, legend=dict(orientation="h", y=-0.42), margin=dict(b=170))
     return fig
 
 
@@ -83,11 +85,11 @@ def l1_weights_slider(results: Sequence[TrainResult], title: str | None = None) 
 
 
 SCORE_PANELS = (
-    ("mmcs", "mean max cosine", (0.0, 1.0)),
-    ("recovered", f"share recovered (cos > {RECOVERED})", (0.0, 1.0)),
-    ("l0", "L0 (active latents)", None),
-    ("dead", "dead latents (share)", (0.0, 1.0)),
-    ("fvu", "variance unexplained", None),
+    ("mmcs", "mean max<br>cosine", (0.0, 1.0)),  # two-line titles: five panels share the page's width
+    ("recovered", f"share recovered<br>(cos > {RECOVERED})", (0.0, 1.0)),
+    ("l0", "L0<br>(active latents)", None),
+    ("dead", "dead latents<br>(share)", (0.0, 1.0)),
+    ("fvu", "variance<br>unexplained", None),
 )
 
 
@@ -121,7 +123,7 @@ def sae_heatmaps(sweep: SaeSweep, title: str | None = None) -> go.Figure:
         fig.update_xaxes(type="category", title_text="λ", row=1, col=col)
         fig.update_yaxes(type="category", showticklabels=col == 1, row=1, col=col)
     fig.update_yaxes(title_text="latents", row=1, col=1)
-    fig.update_layout(title_text=title, height=360, margin=dict(l=60, r=20, t=90, b=50))
+    fig.update_layout(title_text=title, height=380, margin=dict(l=60, r=20, t=110, b=50))
     return fig
 
 
@@ -252,14 +254,13 @@ def absorption_cosines(sweep: AbsorptionSweep, k: int, title: str | None = None)
     names += [f"other {j + 1}" for j in range(sweep.protocol.n_others)]
     fig = go.Figure(
         go.Heatmap(
-            z=table[order],
+            z=np.round(table[order].astype(np.float64), 3),  # float32 would print as 0.7099999785423279
             x=names,
             y=[f"latent {j}" for j in order],
             zmin=-1,
             zmax=1,
             colorscale=DIVERGING,
-            text=np.round(table[order], 2),
-            texttemplate="%{text}",
+            texttemplate="%{z:.2f}",
             hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>",
         )
     )
