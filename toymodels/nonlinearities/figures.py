@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from ..config import ConfigError
 from ..kit.panels import OUTLINE, features_2d, instance_slider, stacked, summary_figure
+from ..phase.figures import PHASE_COLORS  # chapter 3's colours for the same phases
 from ..train import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, PHASES, PhaseGrid, SweepCounts
 
@@ -23,12 +24,6 @@ COLORS = {
     "tanh": "#d62728",
     "none": "#7f7f7f",
     "softmax": "#9467bd",
-}
-PHASE_COLORS = {
-    "extra_ignored": "#b0b0b0",
-    "regular_ignored": "#2166ac",
-    "antipodal": "#b2182b",
-    "confused": "#7b3294",
 }
 
 
