@@ -184,16 +184,7 @@ class ResultsStore:
             "checksum": checksum(arrays),
         }
         path = self.path(experiment)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
-            os.chmod(temporary, 0o644)  # mkstemp's file is private; an entry is for everyone to read
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _write_arrays(path, meta, arrays)
         return path
 
     def train(self, experiment: Experiment, **options) -> TrainResult:
@@ -376,12 +367,13 @@ def cached_path(kind: str, name: str, spec: dict, directory: str | os.PathLike |
 
 
 def _write_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write an entry atomically (a temporary file, then a rename): readers see the old entry or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o644)  # mkstemp's file is private; an entry is for everyone to read
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
