@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..block import _torch_threads
 from ..config import ConfigError, as_float64
 from ..data import FeatureSampler, Uniforms, stream_seed
 
@@ -115,16 +115,6 @@ class SaeResult:
         return cls(settings, *(np.asarray(arrays[k]) for k in ("W_enc", "b_enc", "W_dec", "b_dec", "losses")))
 
 
-@contextmanager
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # the same bits on every machine, whatever its core count
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def sae_loss(x, W_enc, b_enc, W_dec, b_dec, l1) -> torch.Tensor:
     """Per-instance SAE loss (autograd): ``x`` (batch, d) shared by the instances, weights batched over the
     instance axis as in :class:`SaeResult` (decoder (instance, d, latent)), ``l1`` (instance,)."""
@@ -175,7 +165,7 @@ def train_saes(
         "losses": np.zeros(S, np.float64),
     }
     tail = max(1, steps // 100)
-    with _one_thread():
+    with _torch_threads(1):  # the same bits on every machine, whatever its core count
         for size in sorted({s.n_latents for s in settings}):
             members = [k for k, s in enumerate(settings) if s.n_latents == size]
             I = len(members)
