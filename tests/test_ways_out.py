@@ -202,6 +202,10 @@ def _double(spec):
 store.register_kind("test-double", __name__, 1, _double)
 
 
+def meta_of(path):
+    return store.read_entry(path)[0]
+
+
 def test_cached_arrays_load_verify_and_prune(tmp_path, monkeypatch):
     monkeypatch.setenv("TOYMODELS_STORE_DIR", str(tmp_path))
     log = tmp_path / "used.txt"
@@ -215,13 +219,14 @@ def test_cached_arrays_load_verify_and_prune(tmp_path, monkeypatch):
     loaded = store.cached_arrays("test-double", "doubles", spec, compute=lambda: pytest.fail("recomputed"), mode="use")
     assert np.array_equal(loaded["y"], first["y"])
     assert set(log.read_text().split()) == {f"test-double/{path.name}"}, "make execute keeps what was asked for"
-    assert store.recompute_cached(path, sample=True)[1] == []
+    check = store.recompute_cached(path, sample=True)
+    assert check.failed == [] and check.mode == "bit for bit" and meta_of(path)["machine"] == store.machine()
     # A changed array under a valid checksum is found by the reproduce check.
     meta, arrays = store.read_entry(path)
     arrays["y"] = arrays["y"] + 1
     meta["checksum"] = store.checksum(arrays)
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
-    assert store.recompute_cached(path)[1] == ["y"]
+    assert [failure.split()[0] for failure in store.recompute_cached(path).failed] == ["y"]
     assert store.ResultsStore(tmp_path).prune({f"test-double/{path.name}"}) == []
     assert store.ResultsStore(tmp_path).prune(set()) == [path] and not path.exists()
 

@@ -4,8 +4,8 @@ An entry is one ``.npz`` file (NumPy arrays only, loaded with ``allow_pickle=Fal
 experiment and its key: a hash of every field that decides the result and of the trainer's version
 (:data:`toymodels.train.TRAINER_VERSION`). It holds the trained weights, the final losses, which fit each
 instance is, the training history if one was kept, and a ``meta`` record: the key, the experiment's fields
-(so that the entry can be re-trained from the store alone), the CPU kernels it was trained with and a SHA-256
-checksum of the arrays. Entries are written atomically (a temporary file renamed into place); one whose
+(so that the entry can be re-trained from the store alone), the machine it was trained on (:func:`machine`) and a
+SHA-256 checksum of the arrays. Entries are written atomically (a temporary file renamed into place); one whose
 checksum, key or layout does not hold is corrupt and never trusted.
 
 :meth:`ResultsStore.train` is ``train`` through the store. Its ``mode`` says what it may do:
@@ -18,6 +18,13 @@ checksum, key or layout does not hold is corrupt and never trusted.
 
 The chapters call :func:`train`, which uses the book's store (``book/results`` in the repository, or
 ``$TOYMODELS_STORE_DIR``) in the mode ``$TOYMODELS_STORE`` (default ``"update"``).
+
+:func:`verify` re-trains entries and compares them with the store: **bit for bit** on a machine with the
+entry's fingerprint (same CPU model, torch kernels and torch version: a seed trains to the same bits there), and
+**to tolerance** elsewhere, since another CPU rounds its float32 sums in another order and training carries those
+last-bit differences along: each array's relative difference must stay within :data:`TOLERANCE`, measured on
+Intel and AMD machines and under ``ATEN_CPU_CAPABILITY=default``, and the conclusions a chapter draws from the
+entry (which fit wins each setting, which features are represented) must be the same.
 """
 
 from __future__ import annotations
@@ -25,9 +32,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import tempfile
 import time
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +96,179 @@ def checksum(arrays: dict[str, np.ndarray]) -> str:
         digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
+
+
+@cache
+def machine() -> dict[str, str]:
+    """This machine, as far as it decides the bits a seed trains to: the CPU (vendor, model name, family, model
+    and stepping), torch's CPU kernels (the ATen capability, which ``$ATEN_CPU_CAPABILITY`` can lower) and torch's
+    version. Recorded in every entry; :func:`verify` compares bit for bit only where it is the same."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                name, _, value = line.partition(":")
+                fields.setdefault(name.strip(), value.strip())
+                if not line.strip():
+                    break  # the first processor's record is enough
+    except OSError:
+        pass
+    cpu = " ".join(fields.get(name, "") for name in ("vendor_id", "model name")).strip() or platform.processor()
+    numbers = ", ".join(f"{name} {fields[name]}" for name in ("cpu family", "model", "stepping") if name in fields)
+    return {
+        "cpu": f"{cpu} ({numbers})" if numbers else cpu or platform.machine(),
+        "aten": torch.backends.cpu.get_cpu_capability(),
+        "torch": torch.__version__,
+    }
+
+
+# How a re-training on another machine is judged (:func:`compare`). Another CPU's kernels change float32 results in
+# their last bit (~6e-8); training carries the difference along, and where a fit's dynamics are unstable (between
+# two geometries, under an L1 penalty, over a long run) it can end in another local minimum. So each fit (instance)
+# is compared on its own: its weights relative to max(1, its largest stored weight) — 1 being the norm of a
+# represented feature, so that a fit whose weights all decayed to ~0 is not judged on noise — and its loss relative
+# to the compared fits' largest loss. A fit within TOLERANCE agrees; one beyond it took another path. An entry
+# holds if at most MAX_OTHER_PATHS of its fits took another path and the conclusions the chapters draw hold: each
+# setting's best-of-K loss within TOLERANCE["best loss"] (relative to the compared fits' largest loss), and the
+# same features represented in every fit that agrees. A changed seed, sampler or schedule moves every fit
+# (differences 0.1 to 1), so it still fails. Measured with tools/verify_store.py --sample --details on AMD EPYC
+# (AVX-512, and ATEN_CPU_CAPABILITY=default) against entries written on an Intel Xeon (AVX2): the README's table.
+TOLERANCE = {"weights": 3e-2, "losses": 1e-3, "best loss": 1e-2}
+MAX_OTHER_PATHS = 0.75
+_EXACT_KINDS = "biu"  # integer and boolean arrays (seeds, counts): no kernel rounds them, compared exactly
+
+
+def _is_loss(name: str) -> bool:
+    return "loss" in name
+
+
+def relative_difference(stored: np.ndarray, fresh: np.ndarray) -> float:
+    """max |fresh − stored| / max |stored| in float64 (0: equal; inf: another shape, or NaN where the other has
+    none): the size of a difference, as :func:`verify` prints it."""
+    stored, fresh = np.asarray(stored), np.asarray(fresh)
+    if stored.shape != fresh.shape:
+        return float("inf")
+    if np.array_equal(stored, fresh, equal_nan=stored.dtype.kind == "f"):
+        return 0.0
+    stored, fresh = stored.astype(np.float64), fresh.astype(np.float64)
+    if not np.array_equal(np.isnan(stored), np.isnan(fresh)):
+        return float("inf")
+    finite = ~np.isnan(stored)
+    scale = np.abs(stored[finite]).max(initial=0.0)
+    difference = np.abs(fresh[finite] - stored[finite]).max(initial=0.0)
+    return difference / scale if scale > 0 else float("inf")
+
+
+@dataclass
+class Check:
+    """What re-computing an entry found: ``what`` was recomputed; ``mode`` is ``"bit for bit"`` (on the machine
+    that wrote the entry) or ``"to tolerance"`` (elsewhere); ``differences``: each array's
+    :func:`relative_difference`; ``other_paths``: the fits that took another path (to tolerance); ``failed``: what
+    does not hold (empty: the entry holds)."""
+
+    what: str
+    mode: str
+    differences: dict[str, float] = field(default_factory=dict)
+    other_paths: tuple[int, int] = (0, 0)  # (fits beyond the weight tolerance, fits compared)
+    failed: list[str] = field(default_factory=list)
+    written_on: str = ""  # the CPU that wrote the entry, as its record names it
+
+    def summary(self) -> str:
+        """One line: the verdict, in which mode, and the largest differences."""
+        if self.failed:
+            return f"DIFFERS ({self.mode}) in {'; '.join(self.failed)}"
+        if self.mode == "bit for bit":
+            return "equal, bit for bit"
+        largest = max(self.differences.items(), key=lambda item: item[1], default=("", 0.0))
+        other, fits = self.other_paths
+        paths = f"; {other} of {fits} fits took another path" if other else ""
+        return (
+            f"within tolerance of {self.written_on}'s (largest: {largest[0]} {largest[1]:.1e}{paths}; same conclusions)"
+        )
+
+
+def _per_fit(name: str, array: np.ndarray) -> np.ndarray:
+    """An array with the fits on its first axis, as float64: snapshots (``history_*``) carry them on the second."""
+    array = np.asarray(array, dtype=np.float64)
+    return np.moveaxis(array, 1, 0) if name.startswith("history_") else array
+
+
+def compare(
+    meta: dict, stored: dict[str, np.ndarray], fresh: dict[str, np.ndarray], first: int = 0, fits: int = 0
+) -> Check:
+    """Compare recomputed arrays with stored ones (every array with one row per fit on its first axis, or its
+    second for snapshots): bit for bit if this machine is the one that wrote the entry (``meta["machine"]``), else
+    to tolerance (:data:`TOLERANCE`, the comment above it). ``first``: the entry's index of the arrays' first fit;
+    ``fits``: fits per setting (0: the arrays hold no settings, no best-of-K to check). Returns a :class:`Check`
+    without ``what``."""
+    same_machine = meta.get("machine") == machine()
+    written_on = meta.get("machine", {}).get("cpu", "an unrecorded machine")
+    check = Check("", "bit for bit" if same_machine else "to tolerance", written_on=written_on)
+    names = sorted(set(stored) | set(fresh))
+    for name in names:
+        if name not in stored or name not in fresh:
+            check.failed.append(f"{name} (only in the {'store' if name in stored else 'recomputation'})")
+        else:
+            check.differences[name] = relative_difference(stored[name], fresh[name])
+            if same_machine and not _bit_equal(stored[name], fresh[name]):
+                check.failed.append(f"{name} (relative difference {check.differences[name]:.1e})")
+    if same_machine or check.failed:
+        return check
+    exact = [name for name in names if np.asarray(stored[name]).dtype.kind in _EXACT_KINDS or name == "history_steps"]
+    check.failed += [f"{name} (not equal)" for name in exact if not np.array_equal(stored[name], fresh[name])]
+    weights = [name for name in names if name not in exact and not _is_loss(name)]
+    if not weights:
+        return check
+    # Each fit's weights relative to max(1, its largest stored weight).
+    stored_w = {name: _per_fit(name, stored[name]).reshape(len(_per_fit(name, stored[name])), -1) for name in weights}
+    fresh_w = {name: _per_fit(name, fresh[name]).reshape(len(stored_w[name]), -1) for name in weights}
+    scale = np.maximum(1.0, np.max([np.abs(w).max(1) for w in stored_w.values()], axis=0))
+    apart = np.max([np.abs(fresh_w[name] - stored_w[name]).max(1) for name in weights], axis=0) / scale
+    other = apart > TOLERANCE["weights"]
+    if np.isnan(apart).any():
+        check.failed.append("weights (NaN where the store has none, or the reverse)")
+    for name in [name for name in names if _is_loss(name) and name not in exact]:
+        old, new = _per_fit(name, stored[name]), _per_fit(name, fresh[name])
+        old, new = old.reshape(len(old), -1), new.reshape(len(new), -1)
+        loss_apart = np.abs(new - old).max(1) / max(np.abs(old).max(), 1e-30)
+        other |= loss_apart > TOLERANCE["losses"]
+    check.other_paths = (int(other.sum()), len(other))
+    if other.mean() > MAX_OTHER_PATHS:
+        check.failed.append(
+            f"{other.sum()} of {len(other)} fits beyond the tolerance (weights {apart.max():.1e} > "
+            f"{TOLERANCE['weights']:.0e}): more than {MAX_OTHER_PATHS:.0%} of them, not another CPU's rounding"
+        )
+    check.failed += _changed_conclusions(stored, fresh, other, first, fits)
+    return check
+
+
+def _changed_conclusions(stored: dict, fresh: dict, other: np.ndarray, first: int, fits: int) -> list[str]:
+    """What a chapter concludes from an experiment's arrays that differs between two machines' runs: the best-of-K
+    loss of a setting (beyond ``TOLERANCE["best loss"]`` of the compared fits' largest loss) and which features
+    are represented, ‖W_i‖ > 0.5, in a fit that took the same path (``other`` False; unless a norm is within the
+    weight tolerance of 0.5). ``first``: the entry's index of the arrays' first fit; ``fits``: fits per setting
+    (0: no settings)."""
+    changed = []
+    if fits and "losses" in stored:
+        losses, new = stored["losses"].astype(np.float64), fresh["losses"].astype(np.float64)
+        scale = max(np.abs(losses).max(), 1e-30)  # as the fits' losses: a loss of ~0 is not judged on its own
+        for start in range(-first % fits, len(losses) - fits + 1, fits):  # the settings wholly in the arrays
+            best, new_best = losses[start : start + fits].min(), new[start : start + fits].min()
+            if abs(new_best - best) > TOLERANCE["best loss"] * scale:
+                setting = (first + start) // fits
+                changed.append(f"best-of-{fits} loss of setting {setting}: {best:.4g} → {new_best:.4g}")
+    if "W" in stored and np.asarray(stored["W"]).ndim == 3:
+        norms = [np.linalg.norm(arrays["W"].astype(np.float64), axis=-2) for arrays in (stored, fresh)]
+        flipped = ((norms[0] > 0.5) != (norms[1] > 0.5)) & (np.abs(norms[0] - 0.5) > TOLERANCE["weights"])
+        for fit in np.flatnonzero(flipped.any(-1) & ~other)[:4]:
+            before, after = int((norms[0][fit] > 0.5).sum()), int((norms[1][fit] > 0.5).sum())
+            changed.append(f"features represented in fit {first + fit}: {before} → {after}")
+    return changed
+
+
+def _bit_equal(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 def result_arrays(result: TrainResult) -> dict[str, np.ndarray]:
@@ -179,8 +362,7 @@ class ResultsStore:
             "key": store_key(experiment),
             "trainer_version": TRAINER_VERSION,
             "experiment": experiment.to_dict(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch": torch.__version__,
+            "machine": machine(),
             "checksum": checksum(arrays),
         }
         path = self.path(experiment)
@@ -230,18 +412,19 @@ def train(experiment: Experiment, **options) -> TrainResult:
     return ResultsStore().train(experiment, **options)
 
 
-def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, list[str]]:
-    """Re-train an entry from its own ``meta`` and compare it with the stored arrays, bit for bit: in full, or
+def retrain_entry(path: str | os.PathLike, sample: bool = False) -> Check:
+    """Re-train an entry from its own ``meta`` and :func:`compare` it with the stored arrays (bit for bit on the
+    machine that wrote it, else to tolerance with the same winners and represented features): in full, or
     (``sample``) only its block with the fewest instances against that block's slice of the entry, since a block
     trains to the same bits alone as within its sweep; a sampled entry with snapshots is re-trained up to its
-    first snapshot after the start and compared with it (the checkpoint of a long run). Returns what was
-    re-trained and the names of the arrays that differ (empty: equal)."""
+    first snapshot after the start and compared with it (the checkpoint of a long run)."""
     meta, stored = read_entry(Path(path))
     experiment = Experiment.from_dict(meta["experiment"]).replace(progress=False)
+    kept = len(stored["losses"]) / experiment.n_instances  # fits kept per fit trained: 1 without halving
+    lo, hi = 0, len(stored["losses"])
     if sample:
         ranges = blocks(experiment)
         k = min(range(len(ranges)), key=lambda i: (ranges[i][1] - ranges[i][0], -i))
-        kept = len(stored["losses"]) / experiment.n_instances  # fits kept per fit trained: 1 without halving
         lo, hi = round(ranges[k][0] * kept), round(ranges[k][1] * kept)
         stored = {
             name: array if name == "history_steps" else array[:, lo:hi] if name.startswith("history_") else array[lo:hi]
@@ -267,12 +450,9 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> tuple[str, l
     else:
         fresh = result_arrays(_train(experiment))
         what = f"all {experiment.n_instances} instances"
-    differ = [
-        name
-        for name in sorted(set(stored) | set(fresh))
-        if name not in stored or name not in fresh or not np.array_equal(stored[name], fresh[name])
-    ]
-    return what, differ
+    check = compare(meta, stored, fresh, lo, round(experiment.n_seeds * kept) if "losses" in fresh else 0)
+    check.what = what
+    return check
 
 
 def _sample_cost(path: Path) -> float:
@@ -290,17 +470,19 @@ def _sample_cost(path: Path) -> float:
     return size * (n + m) * n * experiment.train.batch_size * steps
 
 
-def _timed_retrain(path: Path, sample: bool) -> tuple[str, list[str], float]:
+def _timed_retrain(path: Path, sample: bool) -> tuple[Check, float]:
     start = time.perf_counter()
-    return (*retrain_entry(path, sample), time.perf_counter() - start)
+    return retrain_entry(path, sample), time.perf_counter() - start
 
 
-def verify(directory: str | os.PathLike | None = None, sample: bool = False, echo=print) -> int:
+def verify(directory: str | os.PathLike | None = None, sample: bool = False, echo=print, details: bool = False) -> int:
     """:func:`retrain_entry` for every entry of the store in ``directory`` (default: the book's), a line each
-    passed to ``echo``; returns the number of entries that are unreadable or differ. Sampled blocks train side by
-    side in the local process pool; a full entry spreads its own blocks over it."""
+    passed to ``echo`` saying in which mode it was compared (bit for bit on the machine that wrote it, else to
+    tolerance); ``details``: also every array's relative difference. Returns the number of entries that are
+    unreadable or differ. Sampled blocks train side by side in the local process pool; a full entry spreads its
+    own blocks over it."""
     entries = ResultsStore(directory, "use").entries()
-    start, failures = time.perf_counter(), 0
+    start, failures, modes = time.perf_counter(), 0, []
     if sample:
         # The costliest first, so that the pool's processes finish together.
         futures = {
@@ -315,16 +497,22 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
         outcomes.append(lambda path=path: _timed_recompute(path, sample))
     for path, outcome in zip(entries, outcomes):
         try:
-            what, differ, seconds = outcome()
-            verdict = f"DIFFERS in {', '.join(differ)}" if differ else "equal"
+            check, seconds = outcome()
+            verdict = check.summary()
+            modes.append(check.mode)
         except Exception as error:  # unreadable, corrupt, or not an experiment's entry
-            what, differ, seconds, verdict = "", ["?"], 0.0, f"FAILED: {type(error).__name__}: {error}"
-        failures += bool(differ)
-        echo(f"{path.name}: {what}: {verdict} ({seconds:.0f} s)")
+            check, seconds = Check("", "", failed=["?"]), 0.0
+            verdict = f"FAILED: {type(error).__name__}: {error}"
+        failures += bool(check.failed)
+        echo(f"{path.name}: {check.what}: {verdict} ({seconds:.0f} s)")
+        if details and check.differences:
+            echo("    " + ", ".join(f"{name} {value:.1e}" for name, value in check.differences.items()))
+    counts = ", ".join(f"{modes.count(mode)} {mode}" for mode in ("bit for bit", "to tolerance") if mode in modes)
     echo(
-        f"{len(entries) - failures} of {len(entries)} entries equal, bit for bit, "
+        f"{len(entries) - failures} of {len(entries)} entries hold ({counts or 'none compared'}) "
         f"in {time.perf_counter() - start:.0f} s "
-        f"({'one block each' if sample else 'in full'}; trainer v{TRAINER_VERSION})"
+        f"({'one block each' if sample else 'in full'}; trainer v{TRAINER_VERSION}; this machine: "
+        f"{machine()['cpu']}, ATen {machine()['aten']}, torch {machine()['torch']})"
     )
     return failures + (not entries)
 
@@ -417,16 +605,17 @@ def cached_arrays(kind: str, name: str, spec: dict, compute=None, mode: str | No
         "module": KINDS[kind].module,
         "version": KINDS[kind].version,
         "spec": spec,
-        "torch": torch.__version__,
+        "machine": machine(),
         "checksum": checksum(arrays),
     }
     _write_arrays(path, meta, arrays)
     return arrays
 
 
-def recompute_cached(path: str | os.PathLike, sample: bool = False) -> tuple[str, list[str]]:
-    """Recompute a cached entry from its own spec (importing the module that registers its kind) and compare it
-    with the stored arrays, bit for bit: in full, or (``sample``) the cheap part its kind names."""
+def recompute_cached(path: str | os.PathLike, sample: bool = False) -> Check:
+    """Recompute a cached entry from its own spec (importing the module that registers its kind) and
+    :func:`compare` it with the stored arrays (bit for bit on the machine that wrote it, else to tolerance): in
+    full, or (``sample``) the cheap part its kind names."""
     import importlib
 
     meta, stored = read_entry(Path(path))
@@ -447,14 +636,11 @@ def recompute_cached(path: str | os.PathLike, sample: bool = False) -> tuple[str
             os.environ.pop("TOYMODELS_STORE_DIR")
         else:
             os.environ["TOYMODELS_STORE_DIR"] = previous
-    differ = [
-        name
-        for name in sorted(set(stored) | set(fresh))
-        if name not in stored or name not in fresh or not np.array_equal(stored[name], fresh[name])
-    ]
-    return what, differ
+    check = compare(meta, stored, fresh)
+    check.what = what
+    return check
 
 
-def _timed_recompute(path: Path, sample: bool) -> tuple[str, list[str], float]:
+def _timed_recompute(path: Path, sample: bool) -> tuple[Check, float]:
     start = time.perf_counter()
-    return (*recompute_cached(path, sample), time.perf_counter() - start)
+    return recompute_cached(path, sample), time.perf_counter() - start
