@@ -3,6 +3,7 @@ cell writes (a div with its JSON configuration, no script), the settings the sli
 and the JavaScript's fixture being current. The JavaScript itself is tested by ``node --test tests/js``
 (``make js``); the built page by ``tests/test_browser.py``."""
 
+import copy
 import importlib.util
 import json
 import re
@@ -46,6 +47,26 @@ def test_the_javascript_fixture_is_what_the_package_computes_now():
         "tests/js/fixtures/parity.json is stale (the model, AdamW, a preset or the phases changed): "
         "run `python tools/export_live_fixture.py` and `node --test tests/js/*.test.js`"
     )
+
+
+def test_the_fixture_check_holds_float32_and_float64_to_their_own_precision():
+    """Another CPU changes the float32 gradients by ~1e-6 of their scale and float64 ones by ~1e-16: neither is
+    a stale fixture; a change beyond each precision's tolerance is."""
+    tool = _load(ROOT / "tools" / "export_live_fixture.py", "export_live_fixture")
+    committed = json.loads(tool.FIXTURE.read_text())
+
+    def nudged(key: str, field: str, relative: float) -> dict:
+        changed = copy.deepcopy(committed)
+        case = changed["cases"][0]
+        values = case[key][field] if key else case[field]
+        values[0] += relative * max(abs(v) for v in values)
+        return changed
+
+    name = committed["cases"][0]["name"]
+    assert tool.differences(committed, nudged("float32", "gradW", 1e-6)) == []
+    assert tool.differences(committed, nudged("float32", "gradW", 1e-4)) == [f"{name}.float32.gradW"]
+    assert tool.differences(committed, nudged("", "gradW", 1e-14)) == []
+    assert tool.differences(committed, nudged("", "gradW", 1e-9)) == [f"{name}.gradW"]
 
 
 def test_a_widget_is_a_div_with_json_and_no_script(intro, phase):
