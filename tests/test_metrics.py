@@ -50,8 +50,9 @@ def test_metrics_are_batched_over_instances():
     pentagon = torch.tensor(theory.ideal_polytope("pentagon"), dtype=torch.float32)
     W = torch.stack([pentagon, 2 * pentagon])
     D = tm.feature_dimensionality(W)
-    assert D.shape == (2, 5) and torch.allclose(D, torch.full((2, 5), 0.4), atol=1e-5)
-    assert torch.allclose(tm.dimensions_per_feature(W), torch.tensor([2 / 5, 2 / 20]))
+    assert D.dtype == torch.float64, "metrics compute in float64: the same digits on any CPU"
+    assert D.shape == (2, 5) and torch.allclose(D, torch.full((2, 5), 0.4, dtype=torch.float64), atol=1e-5)
+    assert torch.allclose(tm.dimensions_per_feature(W), torch.tensor([2 / 5, 2 / 20], dtype=torch.float64))
     with pytest.raises(tm.ConfigError, match="W must have shape"):
         tm.feature_norms(torch.zeros(5))
 

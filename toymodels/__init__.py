@@ -15,16 +15,10 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
   ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``adversarial`` (§6: the attack, for its coming chapter).
 
-Importing the package pins torch's CPU kernels to AVX2 and MKL's to its AVX2 reproducible branch (unless the
-environment says otherwise, and only if torch is not imported yet): a seed then trains to the same bits on
-every x86 machine with AVX2, which the results store's checks rely on (5–10 % slower than AVX-512 kernels;
-MKL's branch asks for aligned arrays and a fixed thread count, which the trainer keeps).
+A seed trains to the same bits on one machine however a sweep is split; another CPU (or torch's kernels for
+another instruction set) rounds differently in the last bits, so the results store records the machine of each
+entry and verifies bit for bit on the same machine, to a measured tolerance elsewhere (``store``).
 """
-
-import os as _os
-
-_os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
-_os.environ.setdefault("MKL_CBWR", "AVX2")
 
 # Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry, §6 adversarial), the
 # results store, closed forms.

@@ -90,11 +90,12 @@ def lr_at(step: int, train: TrainConfig) -> float:
 def _evaluate(model, experiment, probability, importance, uniforms: Uniforms, n_batches=None) -> torch.Tensor:
     train = experiment.train
     sampler = FeatureSampler(probability, experiment.data, uniforms)
-    total = torch.zeros(model.n_instances, device=model.W.device)
+    dtype = model.W.dtype  # the samples are drawn in float32 either way; a float64 model evaluates them in float64
+    total = torch.zeros(model.n_instances, device=model.W.device, dtype=dtype)
     n_batches = n_batches or train.eval_batches
     for _ in range(n_batches):
         x = sampler(train.batch_size)
-        total += model.loss(x, target_of(x, experiment.data), importance)
+        total += model.loss(x.to(dtype), target_of(x, experiment.data).to(dtype), importance.to(dtype))
     return total / n_batches
 
 

@@ -108,12 +108,22 @@ def _progress_enabled(train: TrainConfig) -> bool:
 
 
 def evaluate(
-    model: ToyModel, experiment: Experiment, n_batches: int | None = None, seed: int | None = None
+    model: ToyModel,
+    experiment: Experiment,
+    n_batches: int | None = None,
+    seed: int | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """Per-instance loss averaged over fresh, seeded batches (``train.eval_batches`` of them by default). A model
     with the experiment's instances is evaluated block by block on the trainer's own evaluation batches, so
     ``evaluate(result.model, experiment)`` is ``result.losses``; another model (a best-of-K one, say) as one
-    block. Repeated calls agree to the last bit (each block is copied to memory of its own, aligned as in training)."""
+    block. Repeated calls agree to the last bit (each block is copied to memory of its own, aligned as in training).
+
+    ``dtype=torch.float64`` computes the loss of the same samples in double precision: what analysis shown in the
+    book uses, since float32 sums round differently on another CPU and a printed digit could change with it,
+    while float64 ones differ only far below the digits shown."""
+    if dtype not in (torch.float32, torch.float64):
+        raise ConfigError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     if model.n_instances == experiment.n_instances:
         ranges, per = blocks(experiment), "instance"
     elif model.n_instances == experiment.n_settings:
@@ -131,7 +141,7 @@ def evaluate(
         return torch.cat(
             [
                 _evaluate(
-                    model.select(range(start, stop)),
+                    model.select(range(start, stop)).to(dtype),
                     experiment,
                     probability[start:stop],
                     importance[start:stop],

@@ -287,12 +287,13 @@ def vulnerability(
     experiment = result.experiment
     if experiment.model.kind != "relu_output":
         raise ConfigError(f"the attacks are the paper's, on ReLU-output models; got kind={experiment.model.kind!r}")
-    model = result.best()
-    x, target = evaluation_batch(experiment, batch)
-    importance = experiment.importance_tensor(per="setting")
+    # In float64: what the chapter prints then does not depend on how this CPU rounds float32 sums.
+    model = result.best().double()
+    x, target = (tensor.double() for tensor in evaluation_batch(experiment, batch))
+    importance = experiment.importance_tensor(per="setting").double()
     analytic = analytic_attack(model, x, target, importance, fraction)
     analytic_per_input = analytic_attack(model, x, target, importance, fraction, per_input=True)
-    reference = analytic_attack(no_superposition_model(experiment), x, target, importance, fraction)
+    reference = analytic_attack(no_superposition_model(experiment).double(), x, target, importance, fraction)
     fgsm = gradient_attack(model, x, target, importance, fraction, steps=1, per_input=True)
     pgd = gradient_attack(model, x, target, importance, fraction, steps=pgd_steps, per_input=True)
     pgd_shared = gradient_attack(model, x, target, importance, fraction, steps=pgd_steps)
@@ -347,11 +348,12 @@ def adversarial_training(result: TrainResult, fraction: float = 0.1) -> Adversar
     experiment = result.experiment
     if not any(experiment.attack_fraction):
         raise ConfigError("result was not trained under attack: its experiment's attack_fraction is 0")
-    model = result.best()
-    x, target = evaluation_batch(experiment)
-    importance = experiment.importance_tensor(per="setting")
+    model = result.best().double()  # float64, as in vulnerability
+    x, target = (tensor.double() for tensor in evaluation_batch(experiment))
+    importance = experiment.importance_tensor(per="setting").double()
     W = model.W.detach()
-    relative = relative_vulnerability(model, no_superposition_model(experiment), x, target, importance, fraction)
+    baseline = no_superposition_model(experiment).double()
+    relative = relative_vulnerability(model, baseline, x, target, importance, fraction)
     return AdversarialTraining(
         experiment=experiment,
         attack=experiment.attack_tensor(per="setting").numpy().astype(np.float64),

@@ -63,7 +63,7 @@ def attack_surface(result: TrainResult, vulnerability: Vulnerability, settings=(
     """Side by side for two settings (default: the densest and the sparsest): WᵀW with the attacked feature's row
     marked, and below it the analytic attack's direction, which is that row normalised."""
     _check_vulnerability(vulnerability)
-    W = result.best().W.detach().numpy()
+    W = result.best().W.detach().double().numpy()  # float64: the same digits on any CPU
     labels = [result.experiment.setting_labels[k] for k in settings]
     fig = make_subplots(
         rows=2,
@@ -132,7 +132,7 @@ def attack_surface_slider(result: TrainResult, vulnerability: Vulnerability) -> 
     """For one setting at a time, with a slider over the sweep (no kernel needed): the attacked feature (first)
     and the features its attack moves most, their block of WᵀW, and the attack direction δ/λ on them."""
     _check_vulnerability(vulnerability)
-    W = result.best().W.detach().numpy()
+    W = result.best().W.detach().double().numpy()  # float64: the same digits on any CPU
     experiment = result.experiment
 
     def build(k: int) -> go.Figure:

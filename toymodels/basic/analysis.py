@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from .. import theory
 from ..kit.table import setting_densities
 from ..theory import LossAccounting
@@ -15,7 +17,7 @@ def loss_accounting(results: dict[str, TrainResult], eval_batches: int = 256) ->
     accounting = {}
     for name, result in results.items():
         experiment, best = result.experiment.replace(n_seeds=1), result.best()
-        losses = evaluate(best, experiment, n_batches=eval_batches)  # at a fixed thread count: reproducible
+        losses = evaluate(best, experiment, n_batches=eval_batches, dtype=torch.float64)  # float64: any CPU
         accounting[name] = theory.loss_accounting(
             best.W, experiment.importance_tensor(per="setting"), setting_densities(experiment), losses
         )

@@ -4,6 +4,7 @@ neuron and feature counts of the sparsity sweep, and the asymmetric superpositio
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ..kit.table import Table, fixed, setting_densities, sparsity_label
 from ..train import TrainResult, evaluate
@@ -22,7 +23,7 @@ from .analysis import (
 def test_error(result: TrainResult, n_batches: int = 64, seed: int = 12345) -> np.ndarray:
     """Importance-weighted mean squared error of the best fit of each setting on ``n_batches`` fresh batches of a
     seed the trainer never used, (n_settings,)."""
-    return evaluate(result.best(), result.experiment, n_batches=n_batches, seed=seed).double().numpy()
+    return evaluate(result.best(), result.experiment, n_batches=n_batches, seed=seed, dtype=torch.float64).numpy()
 
 
 def absolute_value_table(result: TrainResult) -> Table:

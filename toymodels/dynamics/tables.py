@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
 from ..config import ConfigError
 from ..kit.panels import instance_slider
@@ -36,7 +37,9 @@ def snapshot_losses(result: TrainResult, n_batches: int = 4, batch_size: int = 1
     b = result.history.b.double().numpy()
     return np.stack(
         [
-            evaluate(ToyModel.from_arrays(experiment.model, W[t], b[t]), experiment, n_batches, EVAL_SEED).numpy()
+            evaluate(
+                ToyModel.from_arrays(experiment.model, W[t], b[t]), experiment, n_batches, EVAL_SEED, torch.float64
+            ).numpy()
             for t in range(steps.size)
         ]
     )

@@ -113,7 +113,7 @@ def _weight_panels(W: np.ndarray, b, zmax: float) -> list[_Panel]:
     features = np.arange(n)
     scale = _Scale("coloraxis", DIVERGING, -zmax, zmax, "W<sup>T</sup>W and b")
     gram = go.Heatmap(
-        z=W.T @ W,
+        z=W.astype(np.float64).T @ W.astype(np.float64),  # float64: the same digits on any CPU
         x=features,
         y=features,
         coloraxis="coloraxis",

@@ -66,7 +66,7 @@ def reconstruction_loss(result: TrainResult) -> float:
     experiment = result.experiment.replace(l1_penalty=0.0)
     best = result.best()
     model = ToyModel.from_arrays(experiment.model, best.W, best.b, best.W_out)
-    return float(evaluate(model, experiment, n_batches=EVAL_BATCHES, seed=EVAL_SEED)[0])
+    return float(evaluate(model, experiment, n_batches=EVAL_BATCHES, seed=EVAL_SEED, dtype=torch.float64)[0])
 
 
 def no_superposition_loss(experiment: Experiment) -> float:
@@ -260,7 +260,8 @@ def sae_sweep(toy: TrainResult, protocol: SaeProtocol | None = None) -> SaeSweep
     result = SaeResult.from_arrays(arrays)
     W = toy.best().W[0].detach().numpy()
     p = toy.experiment.probability_tensor(per="setting")[0].numpy()
-    h_eval, x_eval = toy_activations(W, p, protocol.n_eval, seed=protocol.seed + 1)
+    _, x_eval = toy_activations(W, p, protocol.n_eval, seed=protocol.seed + 1)
+    h_eval = x_eval.astype(np.float64) @ W.astype(np.float64).T  # float64: scores with the same digits on any CPU
     return SaeSweep(toy.experiment.name, protocol, result, W, h_eval, x_eval, p)
 
 
@@ -371,4 +372,5 @@ def absorption_sweep(protocol: AbsorptionProtocol | None = None) -> AbsorptionSw
     result = SaeResult.from_arrays(store.cached_arrays("sae-absorption", name, spec))
     true = _directions(protocol)
     x_eval = _hierarchical(protocol, protocol.n_eval, protocol.seed + 2)
-    return AbsorptionSweep(protocol, result, true, x_eval @ true.T, x_eval)
+    h_eval = x_eval.astype(np.float64) @ true.astype(np.float64).T  # float64, as in sae_sweep
+    return AbsorptionSweep(protocol, result, true, h_eval, x_eval)
