@@ -68,6 +68,14 @@ def test_significant_digits_keep_zero_nan_and_magnitude():
     assert np.isnan(rounded[3]) and np.isinf(rounded[4])
 
 
+def test_float_noise_far_below_an_arrays_scale_is_shown_as_zero():
+    """A value of ~1e-16 of its array's scale is float64 rounding noise whose digits depend on the CPU: shown as 0,
+    while a small value that is not noise keeps its digits, and so does a lone small number."""
+    rounded = kit.render._significant(np.array([1.0, 3.4e-17, -2e-15, 1.23456e-9]), 3)
+    np.testing.assert_array_equal(rounded, [1.0, 0.0, 0.0, 1.23e-9])
+    assert kit.render._significant(np.array(3.4e-17), 3) == 3.4e-17
+
+
 def test_setup_makes_the_book_renderer_the_default(restore_plotly_renderer):
     kit.setup()
     assert pio.renderers.default == kit.RENDERER

@@ -4,6 +4,7 @@ with the entry's fingerprint (CPU model, torch's kernels, torch's version), to t
     python tools/verify_store.py             # every entry in full: the whole reproduction (make verify)
     python tools/verify_store.py --sample    # one block of every entry (make test's reproducibility check)
     python tools/verify_store.py --sample --details   # also every array's relative difference
+    python tools/verify_store.py --sample --only phase-change-n-3 sae-toy   # the entries named so
 
 Each entry carries its experiment's fields, so it is re-trained from the store alone
 (:func:`toymodels.store.verify`). A block trains to the same bits alone as within its sweep, so ``--sample``
@@ -27,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", action="store_true", help="re-train one block of each entry (CI)")
     parser.add_argument("--directory", type=Path, default=None, help="default: the book's store")
     parser.add_argument("--details", action="store_true", help="print every array's relative difference")
+    parser.add_argument("--only", nargs="+", default=(), metavar="PREFIX", help="entries whose names start so")
     args = parser.parse_args(argv)
     echo = lambda line: print(line, flush=True)  # noqa: E731
-    return 1 if store.verify(args.directory, args.sample, echo, args.details) else 0
+    return 1 if store.verify(args.directory, args.sample, echo, args.details, tuple(args.only)) else 0
 
 
 if __name__ == "__main__":

@@ -172,6 +172,9 @@ class Check:
     other_paths: tuple[int, int] = (0, 0)  # (fits beyond the weight tolerance, fits compared)
     failed: list[str] = field(default_factory=list)
     written_on: str = ""  # the CPU that wrote the entry, as its record names it
+    # To tolerance: the largest difference, in the units of TOLERANCE, of a fit's weights and loss among the fits
+    # that took the same path, and of a setting's best-of-K loss.
+    measured: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line: the verdict, in which mode, and the largest differences."""
@@ -179,12 +182,10 @@ class Check:
             return f"DIFFERS ({self.mode}) in {'; '.join(self.failed)}"
         if self.mode == "bit for bit":
             return "equal, bit for bit"
-        largest = max(self.differences.items(), key=lambda item: item[1], default=("", 0.0))
         other, fits = self.other_paths
         paths = f"; {other} of {fits} fits took another path" if other else ""
-        return (
-            f"within tolerance of {self.written_on}'s (largest: {largest[0]} {largest[1]:.1e}{paths}; same conclusions)"
-        )
+        measured = ", ".join(f"{name} {value:.1e}" for name, value in self.measured.items())
+        return f"within tolerance of {self.written_on}'s ({measured}{paths}; same conclusions)"
 
 
 def _per_fit(name: str, array: np.ndarray) -> np.ndarray:
@@ -228,32 +229,46 @@ def compare(
     if np.isnan(apart).any():
         check.failed.append("weights (NaN where the store has none, or the reverse)")
     for name in [name for name in names if _is_loss(name) and name not in exact]:
-        old, new = _per_fit(name, stored[name]), _per_fit(name, fresh[name])
-        old, new = old.reshape(len(old), -1), new.reshape(len(new), -1)
-        loss_apart = np.abs(new - old).max(1) / max(np.abs(old).max(), 1e-30)
-        other |= loss_apart > TOLERANCE["losses"]
+        other |= _fit_loss_differences(stored[name], fresh[name], name) > TOLERANCE["losses"]
     check.other_paths = (int(other.sum()), len(other))
+    check.measured["weights"] = float(apart[~other].max(initial=0.0))
+    if loss_names := [name for name in names if _is_loss(name) and name not in exact]:
+        check.measured["losses"] = max(
+            float(_fit_loss_differences(stored[name], fresh[name], name)[~other].max(initial=0.0))
+            for name in loss_names
+        )
     if other.mean() > MAX_OTHER_PATHS:
         check.failed.append(
             f"{other.sum()} of {len(other)} fits beyond the tolerance (weights {apart.max():.1e} > "
             f"{TOLERANCE['weights']:.0e}): more than {MAX_OTHER_PATHS:.0%} of them, not another CPU's rounding"
         )
-    check.failed += _changed_conclusions(stored, fresh, other, first, fits)
+    check.failed += _changed_conclusions(stored, fresh, other, first, fits, check.measured)
     return check
 
 
-def _changed_conclusions(stored: dict, fresh: dict, other: np.ndarray, first: int, fits: int) -> list[str]:
+def _fit_loss_differences(stored: np.ndarray, fresh: np.ndarray, name: str) -> np.ndarray:
+    """Each fit's largest loss difference, relative to the largest stored loss of the compared fits."""
+    old, new = _per_fit(name, stored), _per_fit(name, fresh)
+    old, new = old.reshape(len(old), -1), new.reshape(len(new), -1)
+    return np.abs(new - old).max(1) / max(np.abs(old).max(), 1e-30)
+
+
+def _changed_conclusions(
+    stored: dict, fresh: dict, other: np.ndarray, first: int, fits: int, measured: dict | None = None
+) -> list[str]:
     """What a chapter concludes from an experiment's arrays that differs between two machines' runs: the best-of-K
     loss of a setting (beyond ``TOLERANCE["best loss"]`` of the compared fits' largest loss) and which features
     are represented, ‖W_i‖ > 0.5, in a fit that took the same path (``other`` False; unless a norm is within the
     weight tolerance of 0.5). ``first``: the entry's index of the arrays' first fit; ``fits``: fits per setting
-    (0: no settings)."""
+    (0: no settings). ``measured["best loss"]`` gets the largest change of a best-of-K loss."""
     changed = []
     if fits and "losses" in stored:
         losses, new = stored["losses"].astype(np.float64), fresh["losses"].astype(np.float64)
         scale = max(np.abs(losses).max(), 1e-30)  # as the fits' losses: a loss of ~0 is not judged on its own
         for start in range(-first % fits, len(losses) - fits + 1, fits):  # the settings wholly in the arrays
             best, new_best = losses[start : start + fits].min(), new[start : start + fits].min()
+            if measured is not None:
+                measured["best loss"] = max(measured.get("best loss", 0.0), abs(new_best - best) / scale)
             if abs(new_best - best) > TOLERANCE["best loss"] * scale:
                 setting = (first + start) // fits
                 changed.append(f"best-of-{fits} loss of setting {setting}: {best:.4g} → {new_best:.4g}")
@@ -475,13 +490,23 @@ def _timed_retrain(path: Path, sample: bool) -> tuple[Check, float]:
     return retrain_entry(path, sample), time.perf_counter() - start
 
 
-def verify(directory: str | os.PathLike | None = None, sample: bool = False, echo=print, details: bool = False) -> int:
-    """:func:`retrain_entry` for every entry of the store in ``directory`` (default: the book's), a line each
-    passed to ``echo`` saying in which mode it was compared (bit for bit on the machine that wrote it, else to
-    tolerance); ``details``: also every array's relative difference. Returns the number of entries that are
-    unreadable or differ. Sampled blocks train side by side in the local process pool; a full entry spreads its
-    own blocks over it."""
-    entries = ResultsStore(directory, "use").entries()
+def verify(
+    directory: str | os.PathLike | None = None,
+    sample: bool = False,
+    echo=print,
+    details: bool = False,
+    only: tuple[str, ...] = (),
+) -> int:
+    """:func:`retrain_entry` for every entry of the store in ``directory`` (default: the book's), or those whose
+    file names start with one of ``only``, a line each passed to ``echo`` saying in which mode it was compared (bit
+    for bit on the machine that wrote it, else to tolerance); ``details``: also every array's relative
+    difference. Returns the number of entries that are unreadable or differ (or 1 if none was compared). Sampled
+    blocks train side by side in the local process pool; a full entry spreads its own blocks over it."""
+
+    def chosen(paths: list[Path]) -> list[Path]:
+        return [path for path in paths if not only or path.name.startswith(tuple(only))]
+
+    entries = chosen(ResultsStore(directory, "use").entries())
     start, failures, modes = time.perf_counter(), 0, []
     if sample:
         # The costliest first, so that the pool's processes finish together.
@@ -492,7 +517,7 @@ def verify(directory: str | os.PathLike | None = None, sample: bool = False, ech
         outcomes = [futures[path].result for path in entries]
     else:
         outcomes = [lambda path=path: _timed_retrain(path, False) for path in entries]
-    for path in ResultsStore(directory, "use").cached_entries():
+    for path in chosen(ResultsStore(directory, "use").cached_entries()):
         entries.append(path)
         outcomes.append(lambda path=path: _timed_recompute(path, sample))
     for path, outcome in zip(entries, outcomes):

@@ -33,9 +33,18 @@ PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 PLOT_CONFIG = {"responsive": True, "displaylogo": False}
 
 
+# In an array, values below this fraction of its largest are shown as 0: they are float64 rounding noise (~1e-16 of
+# the scale, from sums that cancel), whose digits depend on the CPU's summation order, and no figure can show them.
+NOISE_FLOOR = 1e-12
+
+
 def _significant(values: np.ndarray, digits: int) -> np.ndarray:
-    """``values`` rounded to ``digits`` significant digits (zeros, infinities and NaN kept)."""
+    """``values`` rounded to ``digits`` significant digits (zeros, infinities and NaN kept), those below
+    ``NOISE_FLOOR`` of the largest finite one set to 0."""
     values = np.asarray(values, dtype=np.float64)
+    magnitudes = np.abs(values[np.isfinite(values)])
+    if magnitudes.size:
+        values = np.where(np.abs(values) < NOISE_FLOOR * magnitudes.max(), 0.0, values)
     finite = np.isfinite(values) & (values != 0)
     exponent = np.zeros_like(values)
     exponent[finite] = np.floor(np.log10(np.abs(values[finite])))
