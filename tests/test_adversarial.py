@@ -190,3 +190,19 @@ def test_zero_gradient_inputs_are_those_with_every_output_off_or_exact():
     x = torch.tensor([[[0.0, 0.0, 0.0], [0.9, 0.0, 0.0]]])
     share = tm.adversarial.zero_gradient_inputs(model, x, x, torch.ones(1, 3))
     assert share.item() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("kind", ["relu_output", "linear"])
+def test_the_attack_shortcut_is_the_attacked_forward_pass(kind):
+    """With a linear hidden layer, x + δ_i shifts the output's preactivation by D W δ_i: the losses computed that
+    way are those of the model run on the attacked inputs."""
+    from toymodels.adversarial.analysis import _attacked_losses, _per_input_loss
+
+    model = tm.ToyModel(tm.ModelConfig(7, 3, kind=kind), 2, generator=torch.Generator().manual_seed(0)).double()
+    x = tm.sample_features(torch.full((2, 7), 0.4), 64, uniforms=tm.Uniforms(1)).double()
+    importance = torch.rand(2, 7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    deltas = 0.1 * torch.randn(2, 7, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    direct = torch.stack(
+        [_per_input_loss(model, x + deltas[:, i].unsqueeze(1), x, importance) for i in range(7)], dim=-1
+    )
+    torch.testing.assert_close(_attacked_losses(model, x, x, importance, deltas), direct, rtol=1e-12, atol=1e-15)

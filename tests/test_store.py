@@ -239,7 +239,8 @@ def test_the_machine_is_recorded_and_another_machines_entry_is_checked_to_tolera
     check = store.retrain_entry(path)
     assert check.mode == "to tolerance" and check.failed == [] and check.other_paths == (0, 6), check
     assert 5e-7 < check.differences["W"] < 2e-6 and check.differences["losses"] == 0
-    assert check.summary().startswith("within tolerance of another CPU's (weights 1.") and "losses 0.0e+00" in check.summary()
+    summary = check.summary()
+    assert summary.startswith("within tolerance of another CPU's (weights 1.") and "losses 0.0e+00" in summary
     # One fit in another local minimum is another CPU's doing; every fit moved is a different result (another
     # seed, say), caught to tolerance too.
     arrays["W"][0] *= 1.5
