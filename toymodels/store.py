@@ -131,10 +131,12 @@ def machine() -> dict[str, str]:
 # holds if at most MAX_OTHER_PATHS of its fits took another path and the conclusions the chapters draw hold: each
 # setting's best-of-K loss within TOLERANCE["best loss"] (relative to the compared fits' largest loss), and the
 # same features represented in every fit that agrees. A changed seed, sampler or schedule moves every fit
-# (differences 0.1 to 1), so it still fails. Measured with tools/verify_store.py --sample --details on AMD EPYC
-# (AVX-512, and ATEN_CPU_CAPABILITY=default) against entries written on an Intel Xeon (AVX2): the README's table.
-TOLERANCE = {"weights": 3e-2, "losses": 1e-3, "best loss": 1e-2}
-MAX_OTHER_PATHS = 0.75
+# (differences 0.1 to 1), so it still fails. Measured with tools/verify_store.py --sample on an AMD EPYC (its
+# AVX-512 kernels, and ATEN_CPU_CAPABILITY=default) against the 60 entries written on an Intel Xeon (AVX2): at most
+# 1.7e-2 in a fit's weights, 9.6e-4 in a fit's loss, 5.3e-3 in a best-of-K loss, and 14 of 25 fits on another
+# path (the asymmetric motif search, the least stable); each tolerance is about three times that (README).
+TOLERANCE = {"weights": 5e-2, "losses": 3e-3, "best loss": 2e-2}
+MAX_OTHER_PATHS = 0.9  # measured at most 14 of 25 (56 %); a changed trainer moves every fit
 _EXACT_KINDS = "biu"  # integer and boolean arrays (seeds, counts): no kernel rounds them, compared exactly
 
 
