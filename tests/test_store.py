@@ -253,6 +253,15 @@ def test_the_machine_is_recorded_and_another_machines_entry_is_checked_to_tolera
     assert check.failed and check.failed[0].startswith("6 of 6 fits beyond the tolerance"), check.failed
 
 
+def test_a_missing_or_reshaped_array_fails_to_tolerance_too():
+    meta = {"machine": {"cpu": "another CPU"}}
+    W = np.ones((3, 2, 4), np.float32)
+    check = store.compare(meta, {"W": W, "losses": np.ones(3)}, {"W": W[:2], "losses": np.ones(3)})
+    assert check.failed == ["W (shape (3, 2, 4) in the store, (2, 2, 4) recomputed)"]
+    check = store.compare(meta, {"W": W, "losses": np.ones(3)}, {"W": W})
+    assert check.failed == ["losses (only in the store)"]
+
+
 def test_relative_differences():
     a = np.array([[1.0, -2.0], [0.0, 4.0]], dtype=np.float32)
     assert store.relative_difference(a, a.copy()) == 0

@@ -215,7 +215,14 @@ def compare(
             check.differences[name] = relative_difference(stored[name], fresh[name])
             if same_machine and not _bit_equal(stored[name], fresh[name]):
                 check.failed.append(f"{name} (relative difference {check.differences[name]:.1e})")
-    if same_machine or check.failed:
+    if same_machine:
+        return check
+    check.failed += [
+        f"{name} (shape {np.shape(stored[name])} in the store, {np.shape(fresh[name])} recomputed)"
+        for name in check.differences
+        if np.shape(stored[name]) != np.shape(fresh[name])
+    ]
+    if check.failed:
         return check
     exact = [name for name in names if np.asarray(stored[name]).dtype.kind in _EXACT_KINDS or name == "history_steps"]
     check.failed += [f"{name} (not equal)" for name in exact if not np.array_equal(stored[name], fresh[name])]
@@ -223,7 +230,8 @@ def compare(
     if not weights:
         return check
     # Each fit's weights relative to max(1, its largest stored weight).
-    stored_w = {name: _per_fit(name, stored[name]).reshape(len(_per_fit(name, stored[name])), -1) for name in weights}
+    stored_w = {name: _per_fit(name, stored[name]) for name in weights}
+    stored_w = {name: array.reshape(len(array), -1) for name, array in stored_w.items()}
     fresh_w = {name: _per_fit(name, fresh[name]).reshape(len(stored_w[name]), -1) for name in weights}
     scale = np.maximum(1.0, np.max([np.abs(w).max(1) for w in stored_w.values()], axis=0))
     apart = np.max([np.abs(fresh_w[name] - stored_w[name]).max(1) for name in weights], axis=0) / scale
