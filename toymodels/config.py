@@ -106,6 +106,11 @@ class ModelConfig:
     def tied(self) -> bool:
         return self.kind != "untied_relu_hidden"
 
+    @property
+    def hidden_relu(self) -> bool:
+        """Whether h = ReLU(W x): the models with a privileged hidden basis."""
+        return self.kind in ("relu_hidden", "untied_relu_hidden")
+
 
 @dataclass(frozen=True)
 class DataConfig:

@@ -152,7 +152,7 @@ class ToyModel(nn.Module):
         """h = W x (ReLU(W x) for the models with a privileged hidden basis): (instance, batch, hidden)."""
         self._check_input(x)
         h = torch.bmm(x, self.W.transpose(1, 2))
-        return h.relu() if self.config.kind in ("relu_hidden", "untied_relu_hidden") else h
+        return h.relu() if self.config.hidden_relu else h
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
         """D h + b, what the output nonlinearity acts on (the logits of a softmax output): (instance, batch,
@@ -233,7 +233,7 @@ def loss_and_grads(
         torch.baddbmm(bias, torch.bmm(W.transpose(1, 2), W), xT, out=pre)
     else:
         h = torch.bmm(W, xT, out=workspace.get("h", (n_instances, m, batch), x))
-        if config.kind in ("relu_hidden", "untied_relu_hidden"):
+        if config.hidden_relu:
             h.relu_()
         torch.baddbmm(bias, decoder, h, out=pre)
     weight = importance.unsqueeze(-1)  # (instance, feature, 1)
@@ -270,7 +270,7 @@ def loss_and_grads(
         if need_loss:
             loss += config.l1_penalty * h.abs().sum((1, 2)) / mean_over
         g_h.add_(torch.sign(h), alpha=config.l1_penalty / mean_over)
-    if config.kind in ("relu_hidden", "untied_relu_hidden"):
+    if config.hidden_relu:
         torch.ops.aten.threshold_backward.grad_input(g_h, h, 0, grad_input=g_h)
     grad_W = torch.bmm(g_h, x)  # encoder term g_h xᵀ, (instance, hidden, feature)
     grads = {"b": grad_b}

@@ -83,7 +83,7 @@ def _attacked_losses(model: ToyModel, x, target, importance, deltas: torch.Tenso
     decoder), so each instance takes one product for all attacks and then, attack by attack, a few elementwise
     passes over its (batch, feature) preactivation, small enough to stay in the CPU's cache."""
     n = model.config.n_features
-    if model.config.kind in ("relu_hidden", "untied_relu_hidden"):  # h = ReLU(W x): no shortcut
+    if model.config.hidden_relu:  # h = ReLU(W x): no shortcut
         attacked = [_per_input_loss(model, x + deltas[:, i].unsqueeze(1), target, importance) for i in range(n)]
         return torch.stack(attacked, dim=-1)
     pre = model.preactivation(x)

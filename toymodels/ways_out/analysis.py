@@ -116,7 +116,7 @@ def l1_measures(results: tuple[TrainResult, ...]) -> L1Measures:
     first = results[0].experiment
     # With a hidden ReLU a feature reaches the hidden layer only through the positive part of its column (its
     # own reconstruction is ReLU(‖W_i⁺‖² x_i + b_i)), so that part's norm says whether it is represented.
-    privileged = first.model.kind in ("relu_hidden", "untied_relu_hidden")
+    privileged = first.model.hidden_relu
     represented = feature_norms(W.clamp_min(0) if privileged else W) > REPRESENTED
     superposed = represented & (superposition(W) > SUPERPOSED)
     return L1Measures(
