@@ -13,3 +13,13 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True)
+def store_in_use_restored():
+    """A test that chooses the store (tm.store.set_directory, use_book_store) leaves the next one the default."""
+    from toymodels import store
+
+    chosen = store._DIRECTORY, store._REMOTE
+    yield
+    store._DIRECTORY, store._REMOTE = chosen

@@ -65,6 +65,7 @@ def test_chapter_reads_title_parameters_setup(chapter):
     assert "fast = False" in parameters[0].source, f"{path.name}: commit the paper-fidelity parameters (fast = False)"
     setup = code[1]
     assert "tm.kit.setup()" in setup.source, f"{path.name}: the second code cell is the set-up"
+    assert "tm.store.use_book_store()" in setup.source, f"{path.name}: the set-up chooses the book's stored results"
     for cell in code[2:]:
         tree = ast.parse(cell.source)
         for node in ast.walk(tree):
@@ -114,3 +115,37 @@ def test_chapter_figures_are_light_and_deterministic(chapter):
                     "random model id ignored by nbval (nbval-ignore-output)"
                 )
     assert ids == [f"figure-{k}" for k in range(1, len(ids) + 1)], f"{path.name}: figure ids {ids}"
+
+
+def _extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("toymodels_book", ROOT / "book" / "_ext" / "toymodels_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_repository_link_and_launch_buttons_follow_the_one_setting(tmp_path):
+    """The public repository's address is set once, in pyproject.toml: the book's links and buttons and the
+    package's remote store follow it, and while it is unset nothing points at a repository that does not exist."""
+    from toymodels import store
+
+    extension = _extension()
+    url = extension.repository_url()
+    assert url == store.repository_url(), "the installed package's metadata and pyproject.toml agree (reinstall)"
+    config = (ROOT / "_config.yml").read_text()
+    assert "launch_buttons" not in config and "repository:" not in config, "set it in pyproject.toml only"
+    off = extension.theme_options({"repository_url": "https://github.com/executablebooks/jupyter-book"}, None)
+    assert not off["use_repository_button"] and not any(
+        off["launch_buttons"][name] for name in ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url")
+    )
+    on = extension.theme_options({}, "https://github.com/someone/toymodels")
+    assert on["repository_url"] == "https://github.com/someone/toymodels" and on["use_repository_button"]
+    assert on["launch_buttons"]["colab_url"] and on["launch_buttons"]["binderhub_url"]
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n[project.urls]\nRepository = "https://github.com/a/b"\n')
+    assert extension.repository_url(pyproject) == "https://github.com/a/b"
+    if url is None:  # no address that leads nowhere in what a reader opens
+        for path in [ROOT / "README.md", ROOT / "book" / "index.md", *CHAPTERS]:
+            assert "github.com/toymodels" not in path.read_text(), f"{path.name} links a repository that is unset"

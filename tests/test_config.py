@@ -105,3 +105,13 @@ def test_as_float64_converts_tensors_and_sequences_and_names_bad_input():
     np.testing.assert_array_equal(as_float64("D", [[1, 2]]), [[1.0, 2.0]])
     with pytest.raises(ConfigError, match="D_star must be numbers"):
         as_float64("D_star", ["a", "b"])
+
+
+def test_every_field_of_the_public_classes_is_documented_in_help():
+    """help(tm.TrainConfig) and the like show what each field means (comments beside a field do not)."""
+    import dataclasses
+
+    for cls in (tm.ModelConfig, tm.DataConfig, tm.TrainConfig, tm.Experiment, tm.TrainResult, tm.History):
+        doc = cls.__doc__
+        for field in dataclasses.fields(cls):
+            assert f"    {field.name}: " in doc, f"{cls.__name__}.{field.name} is not documented in its docstring"

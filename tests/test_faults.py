@@ -104,6 +104,33 @@ BAD_INPUT = {
         lambda: tm.adversarial.adversarial_training(tm.train(tiny(steps=2))),
         r"result was not trained under attack",
     ),
+    # A user's own experiments, as a new user writes them (issue: a package usable outside the book)
+    "a preset's name where an experiment belongs": (
+        lambda: tm.train("intro"),
+        r"experiment must be a tm.Experiment \(a preset: tm.train\(tm.preset\('intro'\)\)\), got str",
+    ),
+    "a model configuration where an experiment belongs": (
+        lambda: tm.train(tm.ModelConfig(5, 2)),
+        r"experiment must be a tm.Experiment \(wrap it: tm.Experiment\(model_config",
+    ),
+    "a device this machine lacks, other than CUDA": (
+        lambda: tm.train(tiny(device="mps")),
+        r"^device='mps': no Apple-silicon \(MPS\) device is available here .*use device='cpu'$",
+    ),
+    "a density given as a string": (lambda: tiny(feature_probability="0.1"), r"feature_probability must be numbers"),
+    "a learning rate given as a string": (lambda: tm.TrainConfig(lr="0.1"), r"lr must be a number, got '0.1'"),
+    "a size given as a float": (lambda: tm.ModelConfig(5.0, 2), r"n_features must be an integer, got 5.0"),
+    "a misspelt field": (lambda: tiny().replace(step=100), r"unknown experiment field 'step'; did you mean 'steps'\?"),
+    "a misspelt preset": (lambda: tm.preset("intro_swep"), r"unknown preset 'intro_swep'; did you mean 'intro_sweep'"),
+    "sparsities passed as densities": (
+        lambda: tiny(feature_probability=[0.0, 0.5, 0.9]),
+        r"got values from 0 to 0.9. feature_probability is the density 1 − S .* not the sparsity S",
+    ),
+    "workers with an executor": (
+        lambda: tm.train(tiny(), workers=2, executor=_DeadWorkerExecutor()),
+        r"workers=2 applies to the local process pool; with executor=",
+    ),
+    "an executor that is not one": (lambda: tm.train(tiny(), executor="dask"), r"executor must be a concurrent"),
     "a live slider on a model that is not two-dimensional": (
         lambda: tm.intro.live_intro(tiny(n_hidden=3)),
         r"W must have n_hidden = 2 rows for features_2d",
@@ -116,6 +143,30 @@ def test_bad_input_fails_clearly(case):
     call, message = BAD_INPUT[case]
     with pytest.raises(tm.ConfigError, match=message):
         call()
+
+
+def test_a_worker_count_in_the_environment_that_is_not_a_number(monkeypatch):
+    monkeypatch.setenv("TOYMODELS_WORKERS", "two")
+    with pytest.raises(tm.ConfigError, match=r"\$TOYMODELS_WORKERS must be a positive integer .* got 'two'"):
+        tm.train(tiny())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tm.Experiment(tm.ModelConfig(np.int64(5), np.int32(2)), train=tm.TrainConfig(steps=np.int64(5))),
+        lambda: tiny(device=torch.device("cpu"), lr=np.float32(1e-3), n_seeds=np.int64(2)),
+        lambda: tiny(feature_probability=np.linspace(1.0, 0.1, 3), signed=np.bool_(False)),
+    ],
+    ids=["numpy integers", "a torch.device and numpy scalars", "numpy arrays and booleans"],
+)
+def test_numpy_scalars_and_a_torch_device_train_and_store(tmp_path, make):
+    """A `for n in np.arange(...)` loop gives NumPy integers: they once trained, then broke the store's JSON."""
+    experiment = make()
+    result = tm.ResultsStore(tmp_path, "update").train(experiment.replace(progress=False))
+    assert tm.ResultsStore(tmp_path, "use").train(experiment).losses.equal(result.losses)
+    assert json.loads(json.dumps(experiment.to_dict())) == experiment.to_dict()
+    assert type(experiment.model.n_features) is int and type(experiment.train.device) is str
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -163,9 +214,36 @@ class _DeadWorkerExecutor:
 
 def test_a_worker_that_dies_names_the_settings_that_were_lost(tmp_path):
     exp = tiny(feature_probability=[0.5] * 40, n_seeds=10, batch_size=1024)  # 400 instances, 8 blocks
-    with pytest.raises(tm.WorkerLost, match=r"lost 11 of 40 settings \(setting 15, .*instances 153–254\).*workers=1"):
-        tm.ResultsStore(tmp_path, "update").train(exp, executor=_DeadWorkerExecutor(), workers=3)
+    with pytest.raises(tm.WorkerLost, match=r"lost 6 of 40 settings \(setting 5, .*instances 51–101\).*workers=1"):
+        tm.ResultsStore(tmp_path, "update").train(exp, executor=_DeadWorkerExecutor())
     assert list(tmp_path.iterdir()) == [], "nothing is written for a sweep with lost settings"
+
+
+def test_a_store_that_cannot_be_written_keeps_the_trained_result(tmp_path):
+    """A read-only or otherwise unwritable folder: the training is returned with a StoreWarning naming the path
+    (it once raised a bare OSError after training in full, and the result was lost)."""
+    (tmp_path / "a file").write_text("")
+    unwritable = tmp_path / "a file" / "store"  # mkdir fails here even for root, as a read-only mount does
+    exp = tiny()
+    with pytest.warns(tm.StoreWarning, match=r"trained but not stored at .*a file/store.*the result is returned"):
+        result = tm.ResultsStore(unwritable, "update").train(exp)
+    assert_same_weights(result, tm.train(exp))
+    with pytest.raises(tm.StoreError, match=r"cannot write into .*a file/store"):
+        tm.ResultsStore(unwritable, "update").save(exp, result)
+
+
+def test_a_diverged_result_is_returned_with_a_warning_not_stored(tmp_path, monkeypatch):
+    exp = tiny()
+    trained = tm.train(exp)
+    trained.model.W.data[0, 0, 0] = float("nan")
+    monkeypatch.setattr(store, "_train", lambda *args, **kwargs: trained)
+    with pytest.warns(tm.StoreWarning, match=r"non-finite weights or losses in 1 of 6 fits"):
+        assert tm.ResultsStore(tmp_path, "update").train(exp) is trained
+    assert list(tmp_path.iterdir()) == []
+
+
+def assert_same_weights(a, b):
+    assert torch.equal(a.model.W, b.model.W) and torch.equal(a.losses, b.losses)
 
 
 def test_an_interrupted_training_run_writes_no_entry(tmp_path):

@@ -148,7 +148,8 @@ def test_prune_and_the_log_of_used_entries(tmp_path, experiment, monkeypatch):
 def test_the_default_store_and_mode_follow_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("TOYMODELS_STORE_DIR", raising=False)
     monkeypatch.delenv("TOYMODELS_STORE", raising=False)
-    assert store.default_directory() == ROOT / "book" / "results" and store.default_mode() == "update"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert store.default_directory() == tmp_path / "cache" / "toymodels" and store.default_mode() == "update"
     monkeypatch.setenv("TOYMODELS_STORE_DIR", str(tmp_path))
     monkeypatch.setenv("TOYMODELS_STORE", "use")
     assert tm.ResultsStore().directory == tmp_path and tm.ResultsStore().mode == "use"
@@ -157,6 +158,105 @@ def test_the_default_store_and_mode_follow_the_environment(tmp_path, monkeypatch
         tm.ResultsStore()
     with pytest.raises(tm.ConfigError, match="mode must be one of"):
         tm.ResultsStore(tmp_path, "never")
+
+
+def test_a_users_results_never_go_into_the_repository(tmp_path, monkeypatch, experiment):
+    """From a scratch directory, with nothing set, tm.store.train writes to the user's cache (it once wrote into
+    the checkout's book/results, which `make execute` then pruned); set_directory chooses another folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOYMODELS_STORE_DIR", raising=False)
+    monkeypatch.delenv("TOYMODELS_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    book = set(store.book_directory().iterdir())
+    tm.store.train(experiment)
+    assert set(store.book_directory().iterdir()) == book
+    assert only_entry(tmp_path / "cache" / "toymodels").name == tm.ResultsStore().path(experiment).name
+    assert store.set_directory(tmp_path / "mine") == tmp_path / "mine"
+    tm.store.train(experiment)
+    assert only_entry(tmp_path / "mine")
+    assert store.set_directory(None) == tmp_path / "cache" / "toymodels"
+
+
+def test_the_book_store_is_chosen_by_the_chapters_call(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOYMODELS_STORE_DIR", str(tmp_path))  # a user's setting does not move the book's store
+    assert store.use_book_store() == ROOT / "book" / "results" == tm.ResultsStore().directory
+    monkeypatch.chdir(ROOT / "book")  # a checkout found from the working directory too (a wheel in a clone)
+    monkeypatch.setattr(store, "__file__", str(tmp_path / "site-packages" / "toymodels" / "store.py"))
+    assert store.book_directory() == ROOT / "book" / "results"
+    monkeypatch.chdir(tmp_path)
+    assert store.book_directory() is None
+
+
+def _remote_book(tmp_path, monkeypatch, entries):
+    """A copy of some of the book's entries served as the remote store (a file:// URL: no network), with this
+    process standing where no checkout is (Colab, a wheel)."""
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    for path in entries:
+        (remote / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(store, "book_directory", lambda: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("TOYMODELS_STORE_DIR", raising=False)
+    monkeypatch.setenv("TOYMODELS_STORE_URL", remote.as_uri())
+    return remote
+
+
+def test_without_a_checkout_the_chapters_fetch_the_book_entries_they_need(tmp_path, monkeypatch):
+    experiment = tm.preset("intro")
+    entry = tm.ResultsStore(ROOT / "book" / "results").path(experiment)
+    remote = _remote_book(tmp_path, monkeypatch, [entry])
+    forbid_training(monkeypatch)
+    directory = store.use_book_store()
+    assert directory == tmp_path / "cache" / "toymodels" / "book"
+    result = tm.ResultsStore(mode="update").train(experiment)
+    assert_same(result, tm.ResultsStore(ROOT / "book" / "results", "use").load(experiment))
+    assert only_entry(directory).name == entry.name, "fetched once, kept"
+    # A remote entry that does not match its checksum is refused, never used.
+    (directory / entry.name).unlink()
+    data = bytearray((remote / entry.name).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (remote / entry.name).write_bytes(bytes(data))
+    with pytest.raises(tm.StoreError, match=r"corrupt|unreadable"):
+        tm.ResultsStore(mode="use").train(experiment)
+
+
+def test_without_a_checkout_or_a_remote_the_chapters_are_warned_that_they_will_train(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "book_directory", lambda: None)
+    monkeypatch.setattr(store, "repository_url", lambda: None)
+    monkeypatch.delenv("TOYMODELS_STORE_URL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.warns(tm.StoreWarning, match="will train their runs at paper fidelity"):
+        assert store.use_book_store() == tmp_path / "toymodels" / "book"
+
+
+def test_an_unreachable_remote_is_a_warning_and_the_entry_is_missing(tmp_path, monkeypatch, experiment):
+    _remote_book(tmp_path, monkeypatch, [])
+    store.use_book_store()
+    with pytest.warns(tm.StoreWarning, match="could not fetch"), pytest.raises(tm.StoreError, match="no entry"):
+        tm.ResultsStore(mode="use").train(experiment)
+
+
+def test_the_remote_store_derives_from_the_one_repository_setting(monkeypatch):
+    monkeypatch.delenv("TOYMODELS_STORE_URL", raising=False)
+    monkeypatch.setattr(store, "repository_url", lambda: "https://github.com/someone/toymodels")
+    assert store.remote_url() == "https://raw.githubusercontent.com/someone/toymodels/main/book/results"
+    monkeypatch.setattr(store, "repository_url", lambda: None)
+    assert store.remote_url() is None
+
+
+def test_save_and_load_keep_one_result_where_the_user_chooses(tmp_path, experiment):
+    result = tm.train(experiment)
+    path = tm.save(result, tmp_path / "runs" / "mine")
+    assert path == tmp_path / "runs" / "mine.npz"
+    assert_same(tm.load(path), result)
+    assert tm.load(path).experiment == experiment
+    with pytest.raises(tm.StoreError, match="no file at"):
+        tm.load(tmp_path / "absent.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not an archive")
+    with pytest.raises(tm.StoreError, match="unreadable"):
+        tm.load(tmp_path / "junk.npz")
+    with pytest.raises(tm.ConfigError, match="result must be a TrainResult"):
+        tm.save(result.model, tmp_path / "model")
 
 
 def test_experiments_round_trip_through_their_fields():

@@ -236,7 +236,7 @@ def test_the_book_stores_sae_entries_are_current_and_small():
     their own spec, and stay within the chapter's share of the store."""
     import toymodels.ways_out.analysis  # noqa: F401 - registers the kinds
 
-    root = store.default_directory()
+    root = store.book_directory()
     entries = store.ResultsStore(root, "use").cached_entries()
     assert {path.parent.name for path in entries} >= {"sae-sweep", "sae-absorption"}, "run `make execute`"
     for path in entries:
@@ -253,7 +253,7 @@ def test_the_chapters_own_requests_find_their_sae_entries():
         ("sae-sweep", W.analysis.sae_sweep_spec(tm.preset("sae_toy"), W.sae_protocol())),
         *(("sae-absorption", W.analysis.absorption_spec(W.absorption_protocol(binary=b))) for b in (True, False)),
     ]
-    root = store.default_directory()
+    root = store.book_directory()
     for kind, spec in requests:
         key = store.cached_key(kind, spec)
         assert list((root / kind).glob(f"*-{key}.npz")), f"no {kind} entry keyed {key}: run `make execute`"

@@ -156,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     elif mode != "off" and not args.notebooks:
-        from toymodels.store import ResultsStore
+        from toymodels.store import ResultsStore, book_directory
 
-        for path in ResultsStore(mode="update").prune(set(used.read_text().split())):
+        for path in ResultsStore(book_directory(), "update").prune(set(used.read_text().split())):
             print(f"results store: removed {os.path.relpath(path)} (no chapter uses it)", flush=True)
     return 1 if failed else 0
 

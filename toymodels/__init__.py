@@ -46,8 +46,8 @@ from .metrics import (
     superposition,
 )
 from .models import ToyModel, loss_and_grads
-from .presets import PRESETS, preset
-from .store import ResultsStore, StoreError
+from .presets import PRESETS, list_presets, preset
+from .store import ResultsStore, StoreError, StoreWarning, load, save
 from .train import (
     TRAINER_VERSION,
     History,
@@ -91,6 +91,7 @@ __all__ = [  # the documented public API
     "log_densities",
     "PRESETS",
     "preset",
+    "list_presets",
     # data, models, training
     "FeatureSampler",
     "Uniforms",
@@ -111,6 +112,9 @@ __all__ = [  # the documented public API
     # the results store
     "ResultsStore",
     "StoreError",
+    "StoreWarning",
+    "save",
+    "load",
     # metrics and the adversarial attack
     "count_represented",
     "dimensions_per_feature",

@@ -119,10 +119,18 @@ def check_device(device: torch.device) -> None:
             f"device={str(device)!r}: no CUDA device is available here (torch {torch.__version__}, "
             "torch.cuda.is_available() is False); use device='cpu'"
         )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(
+            f"device={str(device)!r}: no Apple-silicon (MPS) device is available here "
+            "(torch.backends.mps.is_available() is False); use device='cpu'"
+        )
     try:
         torch.empty(1, device=device)
     except (RuntimeError, AssertionError) as error:
-        raise ConfigError(f"device={str(device)!r} cannot be used here ({error}); use device='cpu'") from error
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise ConfigError(
+            f"device={str(device)!r} cannot be used here ({reason}); use device='cpu'"
+        ) from None  # torch's message lists every backend of its dispatcher: its first line says enough
 
 
 def _cores() -> int:

@@ -14,9 +14,12 @@ Conventions (decided once for the whole project, see PAPER_NOTES §3):
 
 from __future__ import annotations
 
+import difflib
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 
 import numpy as np
 import torch
@@ -60,6 +63,39 @@ def _one_of(name: str, value, allowed: Sequence[str]) -> None:
     _require(value in allowed, f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
 
 
+def _described(value) -> str:
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def _plain_fields(config) -> None:
+    """Check each field of a config dataclass against its annotation and store it as the plain Python value
+    (``int``, ``float``, ``str``, ``bool``): NumPy scalars (``np.int64(5)`` from ``np.arange``) and a
+    ``torch.device`` are accepted and converted, so that the store's JSON keys never see them; a string where a
+    number belongs (``lr="0.1"``) is a ConfigError naming the field, never silently parsed."""
+    for spec in dataclass_fields(config):
+        name, kind, value = spec.name, spec.type, getattr(config, spec.name)
+        if kind == "int":
+            ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+            plain = int(value) if ok else None
+            expected = "an integer"
+        elif kind == "float":
+            ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+            plain = float(value) if ok else None
+            expected = "a number"
+        elif kind == "bool":
+            ok = isinstance(value, (bool, np.bool_))
+            plain = bool(value) if ok else None
+            expected = "True or False"
+        elif kind == "str":
+            ok = isinstance(value, str) or (name == "device" and isinstance(value, torch.device))
+            plain = str(value) if ok else None
+            expected = "a torch device ('cpu', 'cuda', 'cuda:1')" if name == "device" else "a string"
+        else:
+            continue
+        _require(ok, f"{name} must be {expected}, got {_described(value)}")
+        object.__setattr__(config, name, plain)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The network: sizes and architecture (paper §2, §8, §10).
@@ -73,6 +109,16 @@ class ModelConfig:
     ``activation`` replaces the output ReLU of the last three by another nonlinearity (chapter 10): x' =
     act(WᵀW x + b) with act one of ``ACTIVATIONS``; "softmax" turns the output into a distribution over the
     features, trained by cross-entropy against ``DataConfig(target="argmax")``.
+
+    Fields:
+        n_features: n, the number of input features (an integer >= 1).
+        n_hidden: m, the hidden dimensions or neurons (an integer >= 1).
+        kind: one of ``MODEL_KINDS``, above.
+        init: ``"xavier"`` (Xavier-normal per instance, std sqrt(2 / (n + m)); the default), ``"notebook"`` (the
+            authors' notebook's Xavier on the 3-D tensor, whose scale depends on the number of instances) or
+            ``"small"`` (Xavier × 0.1, for the energy-level jumps of chapter 5).
+        l1_penalty: λ of the penalty λ·E‖h‖₁ on the hidden activations (chapter 9); 0 disables it.
+        activation: the output nonlinearity, one of ``ACTIVATIONS`` (default ``"relu"``, the paper's).
     """
 
     n_features: int  # n: number of input features
@@ -87,6 +133,7 @@ class ModelConfig:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
+        _plain_fields(self)
         _positive_int("n_features", self.n_features)
         _positive_int("n_hidden", self.n_hidden)
         _one_of("kind", self.kind, MODEL_KINDS)
@@ -114,7 +161,22 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """How synthetic features are drawn (paper §2 and §4.4)."""
+    """How synthetic features are drawn (paper §2 and §4.4). Each feature is 0 with probability S and otherwise
+    uniform on [0, 1] (or [−1, 1], ``signed``); its density 1 − S is the experiment's ``feature_probability``.
+
+    Fields:
+        correlation: ``"none"`` (independent features; the default), ``"correlated"`` (each set of ``set_size``
+            consecutive features is zero or non-zero together) or ``"anticorrelated"`` (at most one feature of a
+            set is non-zero).
+        set_size: features per correlated or anticorrelated set (1 when ``correlation`` is ``"none"``).
+        anticorrelated_convention: ``"paper"`` (a set is active with probability p, then exactly one of its
+            features fires: each feature's density is p / k) or ``"arena"`` (a set is active with probability
+            k·p, so each feature keeps density p; needs k·p <= 1).
+        signed: values uniform on [−1, 1] instead of [0, 1] (the absolute-value task of §10).
+        target: what the model is trained to output: ``"identity"`` (x itself; the default), ``"abs"`` (|x|,
+            with ``signed``) or ``"argmax"`` (the one-hot of the largest active feature, all zeros when none is
+            active; with the softmax output).
+    """
 
     # "none": independent features; "correlated": each set of `set_size` features is zero or non-zero
     # together (one shared draw); "anticorrelated": at most one feature of a set is non-zero.
@@ -129,6 +191,7 @@ class DataConfig:
     target: str = "identity"
 
     def __post_init__(self) -> None:
+        _plain_fields(self)
         _one_of("correlation", self.correlation, CORRELATIONS)
         _positive_int("set_size", self.set_size)
         _one_of("anticorrelated_convention", self.anticorrelated_convention, ANTICORRELATED_CONVENTIONS)
@@ -142,7 +205,29 @@ class DataConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation. Defaults are the authors' notebook: AdamW, lr 1e-3, PyTorch's weight decay 0.01,
-    batch 1024, 10,000 steps, constant learning rate (the paper itself states none)."""
+    batch 1024, 10,000 steps, constant learning rate (the paper itself states none).
+
+    Fields:
+        steps: optimiser steps (an integer >= 1).
+        batch_size: fresh samples per step and instance.
+        lr: the learning rate (> 0).
+        weight_decay: AdamW's decoupled weight decay (>= 0; 0 gives plain Adam, as the ARENA course uses).
+        lr_schedule: ``"constant"``, ``"linear"`` (decays to 0) or ``"cosine"`` (the notebook's quarter cosine).
+        seed: seeds the initial weights and every batch (an integer >= 0); the same seed gives the same weights
+            however the instances are split across workers.
+        snapshot_every: keep W, b and the loss every this many steps (``TrainResult.history``); 0 keeps none.
+        eval_batches: fresh batches of ``batch_size`` on which each fit's final loss is measured (best-of-K
+            selects by it); more batches tell close losses apart.
+        halving_steps: best-of-K by successive halving: every fit trains this many steps, then only the best
+            1/``halving_eta`` of each setting's fits go on for ``halving_eta`` times as many steps, and so on,
+            never fewer than ``halving_finalists``, which train to the end; 0 trains every fit for all steps.
+        halving_eta: the factor η of successive halving (an integer >= 2).
+        halving_finalists: fits per setting that train to the end under successive halving.
+        device: where to train: ``"cpu"`` (the default), ``"cuda"``, ``"cuda:1"`` or a ``torch.device``.
+        threads: torch CPU threads while training (restored afterwards); 0 chooses by problem size (1 for small
+            models, 2 for large ones), never by the machine, so that a seed gives the same weights everywhere.
+        progress: show a progress bar (also silenced by the environment variable ``TOYMODELS_PROGRESS=0``).
+    """
 
     steps: int = 10_000
     batch_size: int = 1024
@@ -166,6 +251,7 @@ class TrainConfig:
     progress: bool = True  # a tqdm bar; also silenced by the environment variable TOYMODELS_PROGRESS=0
 
     def __post_init__(self) -> None:
+        _plain_fields(self)
         _positive_int("steps", self.steps)
         _positive_int("batch_size", self.batch_size)
         _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
@@ -212,9 +298,13 @@ def as_float64(name: str, value) -> np.ndarray:
     """``value`` (a tensor, array or nested sequence of numbers) as a float64 NumPy array, else a ConfigError
     naming ``name``. Callers check the shape they need."""
     try:
-        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=float)
-        return array.astype(np.float64)
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().numpy().astype(np.float64)
+        _require(np.asarray(value).dtype.kind in "biuf", f"{name} must be numbers, got {_described(value)}")
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
+        if isinstance(error, ConfigError):
+            raise
         raise ConfigError(f"{name} must be numbers, got {value!r}") from error
 
 
@@ -242,6 +332,21 @@ class Experiment:
     per-setting, per-feature densities (non-uniform sparsity).
     ``importance`` broadcasts the same way, except that a 1-D sequence gives one importance per *feature*
     (``importance_decay(n, 0.9)``); pass a 2-D array to vary importance across settings.
+
+    Fields:
+        model: the :class:`ModelConfig`.
+        feature_probability: the density 1 − S of each feature, in (0, 1] (**not** the sparsity S: pass 1 − S).
+        importance: each feature's weight I_i in the loss (>= 0).
+        n_seeds: fits per setting; the one with the lowest evaluation loss is kept (best-of-K).
+        data: the :class:`DataConfig`.
+        train: the :class:`TrainConfig`.
+        name: used in figure titles and the store's file names.
+        setting_labels: one label per setting for sliders; derived from what varies when empty.
+        attack_fraction: adversarial training (paper §6): a scalar or one value per setting, the size of the
+            analytic attack added to every training input as a fraction of the batch's mean input norm; 0: none.
+
+    ``replace(**changes)`` makes a copy with fields of the experiment or of its three configurations changed by
+    name (``exp.replace(steps=500, n_hidden=3)``).
     """
 
     model: ModelConfig
@@ -257,7 +362,8 @@ class Experiment:
     attack_fraction: Numeric = 0.0
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.model, ModelConfig), f"model must be a ModelConfig, got {type(self.model).__name__}")
+        _require(isinstance(self.model, ModelConfig), f"model must be a ModelConfig, got {_described(self.model)}")
+        _require(isinstance(self.name, str), f"name must be a string, got {_described(self.name)}")
         n = self.model.n_features
         prob = _as_matrix("feature_probability", self.feature_probability, row_means="settings")
         imp = _as_matrix("importance", self.importance, row_means="features")
@@ -285,15 +391,17 @@ class Experiment:
         imp_array = np.broadcast_to(np.array(imp), (n_settings, n))
         _require(
             bool(np.all((prob_array > 0) & (prob_array <= 1))),
-            f"feature_probability must lie in (0, 1], got values from {prob_array.min():g} to {prob_array.max():g}",
+            f"feature_probability must lie in (0, 1], got values from {prob_array.min():g} to {prob_array.max():g}"
+            + _sparsity_hint(prob_array),
         )
         _require(
             bool(np.all(np.isfinite(imp_array) & (imp_array >= 0))),
             f"importance must be finite and >= 0, got values from {imp_array.min():g} to {imp_array.max():g}",
         )
         _positive_int("n_seeds", self.n_seeds)
-        _require(isinstance(self.data, DataConfig), "data must be a DataConfig")
-        _require(isinstance(self.train, TrainConfig), "train must be a TrainConfig")
+        object.__setattr__(self, "n_seeds", int(self.n_seeds))
+        _require(isinstance(self.data, DataConfig), f"data must be a DataConfig, got {_described(self.data)}")
+        _require(isinstance(self.train, TrainConfig), f"train must be a TrainConfig, got {_described(self.train)}")
         if self.data.correlation != "none":
             k = self.data.set_size
             _require(
@@ -325,6 +433,11 @@ class Experiment:
             )
         object.__setattr__(self, "attack_fraction", tuple(float(a) for a in attack))
         if self.setting_labels:
+            _require(
+                not isinstance(self.setting_labels, str),
+                f"setting_labels must be a sequence of strings, one per setting, got {_described(self.setting_labels)}",
+            )
+            object.__setattr__(self, "setting_labels", tuple(str(label) for label in self.setting_labels))
             _require(
                 len(self.setting_labels) == n_settings,
                 f"setting_labels must have one label per setting ({n_settings}), got {len(self.setting_labels)}",
@@ -408,7 +521,15 @@ class Experiment:
             elif owner is not None:
                 updates.setdefault(owner, {})[key] = value
             else:
-                raise ConfigError(f"unknown experiment field {key!r}")
+                known = list(Experiment.__dataclass_fields__) + [
+                    f for cls in groups.values() for f in cls.__dataclass_fields__
+                ]
+                near = difflib.get_close_matches(key, known, n=1)
+                raise ConfigError(
+                    f"unknown experiment field {key!r}"
+                    + (f"; did you mean {near[0]!r}?" if near else "")
+                    + f" (fields of Experiment, ModelConfig, DataConfig and TrainConfig: {', '.join(known)})"
+                )
         for group in groups:
             if isinstance(updates.get(group), dict):
                 updates[group] = replace(getattr(self, group), **updates[group])
@@ -417,6 +538,16 @@ class Experiment:
         ):
             updates["setting_labels"] = ()
         return replace(self, **updates)
+
+
+def _sparsity_hint(density: np.ndarray) -> str:
+    """A hint when densities outside (0, 1] look like sparsities S: all in [0, 1) with a 0 (S = 0, dense)."""
+    if density.size and density.min() == 0 and density.max() < 1:
+        return (
+            ". feature_probability is the density 1 − S (the probability that a feature is non-zero), not the "
+            "sparsity S: these values look like S, for which pass 1 − S"
+        )
+    return ""
 
 
 def _derive_labels(prob: np.ndarray, imp: np.ndarray, attack: np.ndarray) -> tuple[str, ...]:

@@ -16,8 +16,12 @@ checksum, key or layout does not hold is corrupt and never trusted.
 * ``"retrain"``: train and write every entry afresh (``make execute RETRAIN=1``).
 * ``"off"``: train, neither read nor write (fast mode in CI).
 
-The chapters call :func:`train`, which uses the book's store (``book/results`` in the repository, or
-``$TOYMODELS_STORE_DIR``) in the mode ``$TOYMODELS_STORE`` (default ``"update"``).
+:func:`train` uses the store in use (:func:`default_directory`): a user's results go to
+:func:`user_directory` (``$TOYMODELS_STORE_DIR``, else ``~/.cache/toymodels``) or where :func:`set_directory`
+says, never into a checkout of the repository unless asked; the chapters call :func:`use_book_store` in their
+set-up cell, which makes the book's committed ``book/results`` the store (in Colab, a cache into which the entries
+are fetched from the repository). The mode is ``$TOYMODELS_STORE`` (default ``"update"``). :func:`save` and
+:func:`load` keep one result at a path of the user's choosing, in the same format.
 
 :func:`verify` re-trains entries and compares them with the store: **bit for bit** on a machine with the
 entry's fingerprint (same CPU model, torch kernels and torch version: a seed trains to the same bits there), and
@@ -36,6 +40,7 @@ import platform
 import re
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -305,6 +310,56 @@ def result_arrays(result: TrainResult) -> dict[str, np.ndarray]:
     return {name: tensor.detach().cpu().numpy() for name, tensor in tensors.items() if tensor is not None}
 
 
+def _entry(experiment: Experiment, result: TrainResult) -> tuple[dict, dict[str, np.ndarray]]:
+    """A result's ``meta`` and arrays as an entry holds them; a :class:`StoreError` if a fit diverged."""
+    if not isinstance(result, TrainResult):
+        raise ConfigError(f"result must be a TrainResult (tm.train), got {type(result).__name__}")
+    arrays = result_arrays(result)
+    finite = np.ones(len(arrays["losses"]), dtype=bool)  # per fit: weights, bias and loss all finite
+    for name in ("W", "b", "losses"):
+        finite &= np.isfinite(arrays[name].reshape(len(finite), -1)).all(axis=1)
+    diverged = np.flatnonzero(~finite).tolist()
+    if diverged:
+        raise StoreError(
+            f"results store: {experiment.name!r} has non-finite weights or losses in {len(diverged)} of "
+            f"{len(arrays['losses'])} fits (instances {diverged[:8]}{' …' if len(diverged) > 8 else ''}): "
+            "training diverged (lower lr?); nothing was written"
+        )
+    meta = {
+        "key": store_key(experiment),
+        "trainer_version": TRAINER_VERSION,
+        "experiment": experiment.to_dict(),
+        "machine": machine(),
+        "checksum": checksum(arrays),
+    }
+    return meta, arrays
+
+
+def save(result: TrainResult, path: str | os.PathLike) -> Path:
+    """Write one result to ``path`` (``.npz`` is appended if it is missing), in the store's format: plain arrays
+    and a JSON record of the experiment, checksummed, written atomically; :func:`load` reads it back on any
+    machine. Returns the path written."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
+    path = Path(path).expanduser()
+    path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    _write_arrays(path, *_entry(getattr(result, "experiment", None), result))
+    return path
+
+
+def load(path: str | os.PathLike) -> TrainResult:
+    """The result :func:`save` wrote to ``path`` (or any store entry), after checking its checksum; a
+    :class:`StoreError` naming the path if it cannot be read or holds no result."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise StoreError(f"results store: no file at {path}")
+    meta, arrays = read_entry(path)
+    try:
+        return result_from_arrays(Experiment.from_dict(meta["experiment"]), arrays)
+    except (ConfigError, KeyError) as error:
+        raise StoreError(f"results store: {path} does not hold a result ({error})") from error
+
+
 def read_entry(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     """An entry's ``meta`` and arrays, after checking its checksum; :class:`StoreError` if it cannot be read
     or the checksum does not hold."""
@@ -319,13 +374,113 @@ def read_entry(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def default_directory() -> Path:
-    """The book's store: ``$TOYMODELS_STORE_DIR``, else ``book/results`` beside the package in a checkout of
-    the repository, else ``~/.cache/toymodels``."""
+# Where results go. A user's experiments go to a user location, never into a checkout of the repository unless
+# asked; the book's chapters use the book's committed store (``use_book_store``, in each chapter's set-up cell).
+_DIRECTORY: Path | None = None  # set by set_directory / use_book_store; None: user_directory()
+_REMOTE: str | None = None  # where missing entries of the current store may be fetched from (the book's, online)
+
+
+class StoreWarning(UserWarning):
+    """The store could not do something that loses no result: a write that failed (the result is returned, not
+    stored), or the book's results that could not be found or fetched (the chapters then train)."""
+
+
+def user_directory() -> Path:
+    """Where results go unless told otherwise: ``$TOYMODELS_STORE_DIR``, else ``$XDG_CACHE_HOME/toymodels``,
+    else ``~/.cache/toymodels``."""
     if os.environ.get("TOYMODELS_STORE_DIR"):
-        return Path(os.environ["TOYMODELS_STORE_DIR"])
-    book = Path(__file__).resolve().parents[1] / "book"
-    return book / "results" if book.is_dir() else Path.home() / ".cache" / "toymodels"
+        return Path(os.environ["TOYMODELS_STORE_DIR"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "toymodels"
+
+
+def set_directory(directory: str | os.PathLike | None) -> Path:
+    """Use ``directory`` as this process's store (what :func:`train` and ``ResultsStore()`` use); ``None`` goes
+    back to :func:`user_directory`. Returns the directory now in use."""
+    global _DIRECTORY, _REMOTE
+    _DIRECTORY = Path(directory).expanduser() if directory is not None else None
+    _REMOTE = None
+    return default_directory()
+
+
+def default_directory() -> Path:
+    """The store in use: the one :func:`set_directory` or :func:`use_book_store` chose, else
+    :func:`user_directory`."""
+    return _DIRECTORY if _DIRECTORY is not None else user_directory()
+
+
+def book_directory() -> Path | None:
+    """The book's committed store, ``book/results`` of a checkout of the repository: the one the package was
+    installed from (editable), else one that the working directory is in (its root or its ``book/``); ``None``
+    elsewhere (a wheel in a scratch directory, Colab)."""
+    here = Path.cwd()
+    for root in (Path(__file__).resolve().parents[1], here, here.parent):
+        if (root / "_toc.yml").is_file() and (root / "book" / "results").is_dir():
+            return root / "book" / "results"
+    return None
+
+
+def repository_url() -> str | None:
+    """The public repository, from the package's metadata (``[project.urls] Repository`` in ``pyproject.toml``,
+    the one setting; ``_config.yml`` must agree, a test checks): ``None`` while it is unset."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("toymodels").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return None
+    found = [url.split(",", 1)[1].strip() for url in urls if url.split(",", 1)[0].strip().lower() == "repository"]
+    return found[0] if found else None
+
+
+def remote_url() -> str | None:
+    """Where the book's entries can be fetched one by one: ``$TOYMODELS_STORE_URL``, else the raw files of
+    ``book/results`` on the main branch of :func:`repository_url` (on GitHub); ``None`` when neither is set."""
+    if os.environ.get("TOYMODELS_STORE_URL"):
+        return os.environ["TOYMODELS_STORE_URL"].rstrip("/")
+    match = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repository_url() or "")
+    return f"https://raw.githubusercontent.com/{match[1]}/{match[2]}/main/book/results" if match else None
+
+
+def use_book_store() -> Path:
+    """Make the book's stored results this process's store (each chapter's set-up cell calls it): the committed
+    ``book/results`` in a checkout (:func:`book_directory`); elsewhere (Colab, a wheel) a cache folder,
+    ``user_directory() / "book"``, into which each entry a chapter needs is fetched from :func:`remote_url` and
+    checked (checksum and key) before use. Without a checkout or a remote, a :class:`StoreWarning` says that the
+    chapters will train. Returns the directory in use."""
+    global _REMOTE
+    found = book_directory()
+    if found is not None:
+        return set_directory(found)
+    directory = set_directory(user_directory() / "book")
+    _REMOTE = remote_url()
+    if _REMOTE is None:
+        warnings.warn(
+            "the book's stored results are not here (no checkout of the repository) and no repository URL is set "
+            f"($TOYMODELS_STORE_URL): the chapters will train their runs at paper fidelity into {directory}, "
+            "which can take hours on a laptop; pass fast=True to a chapter's presets for minutes",
+            StoreWarning,
+            stacklevel=2,
+        )
+    return directory
+
+
+def _fetch(relative: str, path: Path) -> bool:
+    """Fetch the entry ``relative`` (``name.npz`` or ``kind/name.npz``) of the remote store into ``path``; True if
+    it arrived (it is checked when read). A failure (offline, not there) is a :class:`StoreWarning`, not an
+    error: the entry is then missing as before."""
+    import urllib.error
+    import urllib.request
+
+    url = f"{_REMOTE}/{relative}"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            data = response.read()
+        _write_bytes(path, data)
+        return True
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        warnings.warn(f"results store: could not fetch {url} ({error})", StoreWarning, stacklevel=3)
+        return False
 
 
 def default_mode() -> str:
@@ -339,7 +494,7 @@ class ResultsStore:
     """Trained experiments in ``directory`` (see the module's text for the ``mode``)."""
 
     def __init__(self, directory: str | os.PathLike | None = None, mode: str | None = None) -> None:
-        self.directory = Path(directory) if directory is not None else default_directory()
+        self.directory = Path(directory).expanduser() if directory is not None else default_directory()
         self.mode = mode or default_mode()
         if self.mode not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(map(repr, MODES))}; got {self.mode!r}")
@@ -350,10 +505,16 @@ class ResultsStore:
     def entries(self) -> list[Path]:
         return sorted(self.directory.glob("*.npz"))
 
+    def _remote(self) -> bool:
+        """Whether missing entries may be fetched: this is the store :func:`use_book_store` chose, with a remote."""
+        return _REMOTE is not None and self.directory == _DIRECTORY
+
     def load(self, experiment: Experiment) -> TrainResult:
         """The stored result of ``experiment``; :class:`StoreError` (naming the experiment and how to regenerate
         it) if the entry is missing, stale or corrupt."""
         path = self.path(experiment)
+        if not path.exists() and self._remote():
+            _fetch(path.name, path)
         if not path.exists():
             others = [p.name for p in self.directory.glob(f"{_slug(experiment.name)}-*.npz")]
             stale = f"; entries of another trainer version or setting are there: {', '.join(others)}" if others else ""
@@ -372,26 +533,8 @@ class ResultsStore:
     def save(self, experiment: Experiment, result: TrainResult) -> Path:
         """Write the entry of ``experiment`` atomically: readers see the old entry or the whole new one. A result
         with non-finite weights or losses (a diverged fit) is refused with a :class:`StoreError`, never stored."""
-        arrays = result_arrays(result)
-        finite = np.ones(len(arrays["losses"]), dtype=bool)  # per fit: weights, bias and loss all finite
-        for name in ("W", "b", "losses"):
-            finite &= np.isfinite(arrays[name].reshape(len(finite), -1)).all(axis=1)
-        diverged = np.flatnonzero(~finite).tolist()
-        if diverged:
-            raise StoreError(
-                f"results store: {experiment.name!r} has non-finite weights or losses in {len(diverged)} of "
-                f"{len(arrays['losses'])} fits (instances {diverged[:8]}{' …' if len(diverged) > 8 else ''}): "
-                "training diverged (lower lr?); nothing was written"
-            )
-        meta = {
-            "key": store_key(experiment),
-            "trainer_version": TRAINER_VERSION,
-            "experiment": experiment.to_dict(),
-            "machine": machine(),
-            "checksum": checksum(arrays),
-        }
         path = self.path(experiment)
-        _write_arrays(path, meta, arrays)
+        _write_arrays(path, *_entry(experiment, result))
         return path
 
     def train(self, experiment: Experiment, **options) -> TrainResult:
@@ -401,13 +544,22 @@ class ResultsStore:
             return _train(experiment, **options)
         if self.mode == "use":
             return self.load(experiment)
-        if self.mode == "update" and self.path(experiment).exists():
+        if self.mode == "update" and (self.path(experiment).exists() or self._remote()):
             try:
                 return self.load(experiment)
             except StoreError:
-                pass  # corrupt or unreadable: recomputed below, never trusted
+                pass  # missing, corrupt or unreadable: recomputed below, never trusted
         result = _train(experiment, **options)
-        self.save(experiment, result)
+        try:
+            self.save(experiment, result)
+        except StoreError as error:  # a read-only folder, a full disk, a diverged fit: the result is kept
+            warnings.warn(
+                f"results store: {experiment.name!r} was trained but not stored at {self.path(experiment)} "
+                f"({error}); the result is returned. Choose a writable store with tm.store.set_directory(path) "
+                "or $TOYMODELS_STORE_DIR, or keep it with tm.save(result, path)",
+                StoreWarning,
+                stacklevel=2,
+            )
         return result
 
     def _log(self, experiment: Experiment) -> None:
@@ -432,8 +584,9 @@ class ResultsStore:
 
 
 def train(experiment: Experiment, **options) -> TrainResult:
-    """Train ``experiment`` through the book's store (:func:`default_directory`, mode ``$TOYMODELS_STORE``):
-    what the chapters call for their heavy runs."""
+    """Train ``experiment`` through the store in use (:func:`default_directory`: the user's store unless
+    :func:`set_directory` or :func:`use_book_store` chose another; mode ``$TOYMODELS_STORE``): a second call
+    loads what the first trained. What the chapters call for their heavy runs."""
     return ResultsStore().train(experiment, **options)
 
 
@@ -516,6 +669,10 @@ def verify(
     def chosen(paths: list[Path]) -> list[Path]:
         return [path for path in paths if not only or path.name.startswith(tuple(only))]
 
+    directory = directory if directory is not None else book_directory()
+    if directory is None:
+        raise StoreError("results store: no directory given and no checkout of the book here (book/results)")
+
     entries = chosen(ResultsStore(directory, "use").entries())
     start, failures, modes = time.perf_counter(), 0, []
     if sample:
@@ -591,15 +748,31 @@ def cached_path(kind: str, name: str, spec: dict, directory: str | os.PathLike |
 
 def _write_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write an entry atomically (a temporary file, then a rename): readers see the old entry or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    _write_atomically(path, lambda file: np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    _write_atomically(path, lambda file: file.write(data))
+
+
+def _write_atomically(path: Path, write) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then a rename: readers see the old file or the whole
+    new one; nothing is left behind if it fails. A folder that cannot be written is a :class:`StoreError` naming
+    it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    except OSError as error:
+        raise StoreError(f"results store: cannot write into {path.parent} ({error.strerror or error})") from error
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+            write(file)
         os.chmod(temporary, 0o644)  # mkstemp's file is private; an entry is for everyone to read
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk, say
+            raise StoreError(f"results store: could not write {path} ({error.strerror or error})") from error
         raise
 
 
@@ -619,6 +792,8 @@ def cached_arrays(kind: str, name: str, spec: dict, compute=None, mode: str | No
     if log:
         with open(log, "a") as file:
             file.write(f"{kind}/{path.name}\n")
+    if not path.exists() and _REMOTE is not None and path.parent.parent == _DIRECTORY:
+        _fetch(f"{kind}/{path.name}", path)
     if mode in ("use", "update") and path.exists():
         try:
             meta, arrays = read_entry(path)
@@ -643,7 +818,10 @@ def cached_arrays(kind: str, name: str, spec: dict, compute=None, mode: str | No
         "machine": machine(),
         "checksum": checksum(arrays),
     }
-    _write_arrays(path, meta, arrays)
+    try:
+        _write_arrays(path, meta, arrays)
+    except StoreError as error:
+        warnings.warn(f"{error}; the {kind} arrays of {name!r} are returned, not stored", StoreWarning, stacklevel=2)
     return arrays
 
 
@@ -659,18 +837,16 @@ def recompute_cached(path: str | os.PathLike, sample: bool = False) -> Check:
     if meta.get("version") != kind.version:
         raise StoreError(f"results store: {path} is stale (version {meta.get('version')}, now {kind.version})")
     # What the kind loads from the store (a toy model, say) comes from the store that holds this entry.
-    previous = os.environ.get("TOYMODELS_STORE_DIR")
-    os.environ["TOYMODELS_STORE_DIR"] = str(Path(path).resolve().parent.parent)
+    global _DIRECTORY, _REMOTE
+    previous = _DIRECTORY, _REMOTE
+    _DIRECTORY, _REMOTE = Path(path).resolve().parent.parent, None
     try:
         if sample and kind.sample is not None:
             what, fresh, stored = kind.sample(meta["spec"], stored)
         else:
             what, fresh = "in full", kind.compute(meta["spec"])
     finally:
-        if previous is None:
-            os.environ.pop("TOYMODELS_STORE_DIR")
-        else:
-            os.environ["TOYMODELS_STORE_DIR"] = previous
+        _DIRECTORY, _REMOTE = previous
     check = compare(meta, stored, fresh)
     check.what = what
     return check

@@ -18,14 +18,14 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .block import (
     _EVAL,
@@ -37,7 +37,7 @@ from .block import (
     blocks,
     check_device,
 )
-from .config import ConfigError, Experiment, TrainConfig
+from .config import ConfigError, Experiment, ModelConfig, TrainConfig
 from .data import Uniforms
 from .models import ToyModel
 
@@ -59,7 +59,15 @@ _POOL_MIN_ELEMENTS = 3 * 10**9
 
 @dataclass
 class History:
-    """Snapshots taken every ``snapshot_every`` steps (and after the last step)."""
+    """Snapshots taken every ``snapshot_every`` steps (and after the last step).
+
+    Fields:
+        steps: ``(n_snapshots,)`` the step of each snapshot.
+        W: ``(n_snapshots, n_instances, n_hidden, n_features)`` the weights then.
+        b: ``(n_snapshots, n_instances, n_features)`` the output bias then.
+        losses: ``(n_snapshots, n_instances)`` the training batch's loss then (the last: the evaluation loss).
+        W_out: ``(n_snapshots, n_instances, n_features, n_hidden)`` the output weights of untied models; else None.
+    """
 
     steps: torch.Tensor  # (n_snapshots,)
     W: torch.Tensor  # (n_snapshots, n_instances, n_hidden, n_features)
@@ -70,6 +78,23 @@ class History:
 
 @dataclass
 class TrainResult:
+    """What :func:`train` returns. Instances are laid out as ``setting * k + j``, with ``k`` fits per setting:
+    all ``n_seeds``, or the survivors of successive halving.
+
+    Fields:
+        experiment: the :class:`~toymodels.config.Experiment` that was trained.
+        model: the trained :class:`~toymodels.models.ToyModel`, every instance (``model.W``: ``(n_instances,
+            n_hidden, n_features)``; ``model(x)`` takes ``x`` of shape ``(n_instances, batch, n_features)``, the
+            instance axis first; ARENA's course puts the batch first).
+        losses: ``(n_instances,)`` each fit's final loss on fresh evaluation batches (``eval_batches``), by which
+            best-of-K selects.
+        history: the snapshots (:class:`History`) if ``snapshot_every`` > 0, else None.
+        seeds: ``(n_instances,)`` which of the ``n_seeds`` fits each instance is (after halving, the survivors').
+
+    ``best()`` gives the best-of-K model, one instance per setting; ``best_index``, ``best_seed`` and
+    ``best_losses`` say which fits won and their losses.
+    """
+
     experiment: Experiment
     # Laid out as setting * k + j with k fits per setting: all n_seeds, or the survivors of successive halving.
     model: ToyModel
@@ -382,7 +407,12 @@ def default_workers(experiment: Experiment, callback: Callback | None = None) ->
     (this process: a large model's blocks train side by side on threads there, 1.1× faster than in processes
     at n=400, m=30)."""
     if os.environ.get("TOYMODELS_WORKERS"):
-        return max(1, int(os.environ["TOYMODELS_WORKERS"]))
+        value = os.environ["TOYMODELS_WORKERS"]
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError(
+                f"$TOYMODELS_WORKERS must be a positive integer (>= 1, or unset: automatic), got {value!r}"
+            )
+        return int(value)
     config = experiment.train
     work = experiment.n_instances * experiment.model.n_features * config.batch_size * config.steps
     if (
@@ -423,11 +453,31 @@ def train(
     :func:`default_workers`), or the workers of ``executor``, any ``concurrent.futures.Executor`` (a Dask
     cluster's ``client.get_executor()``, say). The same seed gives the same weights, bit for bit, either way.
     """
+    if not isinstance(experiment, Experiment):
+        hint = (
+            f" (a preset: tm.train(tm.preset({experiment!r})))"
+            if isinstance(experiment, str)
+            else " (wrap it: tm.Experiment(model_config, feature_probability=…))"
+            if isinstance(experiment, ModelConfig)
+            else ""
+        )
+        raise ConfigError(f"experiment must be a tm.Experiment{hint}, got {type(experiment).__name__}")
     check_device(torch.device(experiment.train.device))
     if executor is not None and callback is not None:
         raise ConfigError("callback needs training in this process: pass no executor with a callback")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers must be a positive integer (>= 1), got {workers!r}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ConfigError(
+            f"executor must be a concurrent.futures.Executor (one with submit(), such as Dask's "
+            f"client.get_executor()), got {type(executor).__name__}"
+        )
+    if executor is not None and workers is not None:
+        raise ConfigError(
+            f"workers={workers} applies to the local process pool; with executor=, the executor's own workers "
+            "train (pass one or the other)"
+        )
+    n_blocks = len(blocks(experiment))
     if executor is None:
         workers = workers or default_workers(experiment, callback)
         if workers == 1 or callback is not None:
@@ -435,31 +485,43 @@ def train(
             _run(trainer)
             return trainer.result()
         executor = local_pool()
+        # A share per block when every core of the pool may work (finer shares: the bar moves and the work
+        # balances); else ``workers`` shares, so that no more than that many processes train at once.
+        parts = n_blocks if workers >= _cores() else workers
     else:
-        workers = workers or len(blocks(experiment))
+        parts = n_blocks
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise ConfigError(
             "train was called while a spawned worker process was importing the main script: put the "
             "script's top level under `if __name__ == '__main__':`, or pass workers=1"
         )
-    shares = _shares(experiment, workers)
-    futures = [executor.submit(train_blocks, experiment, first, stop) for first, stop in shares]
-    parts = []
+    shares = _shares(experiment, parts)
+    ranges = blocks(experiment)
+    futures = {executor.submit(train_blocks, experiment, first, stop): (first, stop) for first, stop in shares}
+    done: dict[tuple[int, int], list[dict]] = {}
+    bar = tqdm(
+        total=experiment.n_instances,
+        disable=not _progress_enabled(experiment.train),
+        desc=f"{experiment.name} ({len(shares)} shares)",
+        unit="fit",
+    )
     try:
-        for future in tqdm(
-            futures, disable=not _progress_enabled(experiment.train), desc=experiment.name, unit="share"
-        ):
-            parts += future.result()
+        with bar:
+            for future in as_completed(futures):
+                first, stop = futures[future]
+                done[first, stop] = future.result()
+                bar.update(ranges[stop - 1][1] - ranges[first][0])
     except BrokenProcessPool as error:
         global _POOL
         if executor is _POOL:
             _POOL = None  # a broken pool takes no more work: the next call starts a new one
         lost = [
             share
-            for share, future in zip(shares, futures)
+            for future, share in futures.items()
             if future.cancelled() or not future.done() or future.exception() is not None
         ]
         raise WorkerLost(experiment, lost) from error
+    parts = [part for share in shares for part in done[share]]  # in block order, as they were cut
     return result_from_arrays(experiment, _joined(parts))
 
 

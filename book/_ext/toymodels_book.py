@@ -11,6 +11,10 @@ offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 d
   its configuration; this extension copies the package's dependency-free trainer ``toymodels-live.js`` into
   ``_static/`` and loads it (after plotly.js) on the pages with such a div. Nothing is inlined in the
   notebooks, and nothing is fetched at run time, so the widgets work offline and from a ``file://`` address.
+* The repository: its link and the chapters' launch buttons (Binder, Colab) come from the one setting of the
+  public repository's address, ``Repository`` under ``[project.urls]`` in ``pyproject.toml`` (which the package
+  also reads, to fetch the book's stored results in Colab). While it is unset, the book shows neither: a button
+  must not lead to a repository that does not exist.
 * MathJax: ``mathjax_path`` in ``_config.yml`` points at ``_static/mathjax``; this extension copies the npm
   package ``mathjax@3`` (installed into ``.venv/npm`` by ``make``) there. A missing copy is an error, not a
   silently broken page.
@@ -22,6 +26,7 @@ import shutil
 from pathlib import Path
 
 import plotly
+import tomllib
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
@@ -30,6 +35,44 @@ FIGURE_MARKER = 'class="plotly-graph-div"'
 # The book's copy of the package, found from here rather than imported (the book builds from its repository).
 LIVE_JS = Path(__file__).resolve().parents[2] / "toymodels" / "kit" / "static" / "toymodels-live.js"
 LIVE_MARKER = 'class="toymodels-live"'  # toymodels.kit.browser.LIVE_CLASS
+
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+LAUNCH_BUTTONS = {
+    "notebook_interface": "jupyterlab",
+    "binderhub_url": "https://mybinder.org",
+    "colab_url": "https://colab.research.google.com",
+}
+
+
+def repository_url(pyproject: Path = PYPROJECT) -> str | None:
+    """The public repository's address: ``[project.urls] Repository`` of ``pyproject.toml``, or None if unset."""
+    with open(pyproject, "rb") as file:
+        return tomllib.load(file).get("project", {}).get("urls", {}).get("Repository") or None
+
+
+def theme_options(options: dict, url: str | None) -> dict:
+    """The theme's options with the repository link and launch buttons set from ``url``, or turned off."""
+    options = dict(options)
+    if url:
+        options.update(
+            repository_url=url,
+            repository_branch="main",
+            path_to_docs="",
+            use_repository_button=True,
+            launch_buttons=dict(LAUNCH_BUTTONS),
+        )
+    else:
+        options.update(use_repository_button=False, use_issues_button=False, use_edit_page_button=False)
+        options["launch_buttons"] = {
+            name: "" for name in ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url")
+        }
+        options["launch_buttons"].update(notebook_interface="jupyterlab", thebe=False)
+    return options
+
+
+def _repository(app: Sphinx, config) -> None:
+    config.html_theme_options = theme_options(config.html_theme_options or {}, repository_url())
 
 
 def _mathjax_source(app: Sphinx) -> Path:
@@ -82,6 +125,7 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("toymodels_mathjax_dir", ".venv/npm/node_modules/mathjax/es5", "html")
+    app.connect("config-inited", _repository)
     app.connect("builder-inited", _check_sources)
     app.connect("html-page-context", _page_scripts)
     app.connect("build-finished", _copy_assets)
