@@ -532,7 +532,13 @@ class WorkerLost(RuntimeError):
 
     def __init__(self, experiment: Experiment, lost: list[tuple[int, int]]) -> None:
         ranges = blocks(experiment)
-        instances = [(ranges[first][0], ranges[stop - 1][1]) for first, stop in lost]
+        instances: list[tuple[int, int]] = []
+        for first, stop in sorted(lost):  # adjacent shares as one range of instances
+            start, end = ranges[first][0], ranges[stop - 1][1]
+            if instances and instances[-1][1] == start:
+                instances[-1] = (instances[-1][0], end)
+            else:
+                instances.append((start, end))
         settings = sorted({i // experiment.n_seeds for start, stop in instances for i in range(start, stop)})
         labels = [experiment.setting_labels[s] or f"setting {s}" for s in settings]
         super().__init__(
