@@ -85,6 +85,9 @@ class ToyModel(nn.Module):
 
     Parameters: ``W`` (instance, hidden, feature); ``b`` (instance, feature), the output bias; and for the
     untied model ``W_out`` (instance, feature, hidden), so that y' = ReLU(W_out h + b).
+
+    ``model(x)`` takes ``x`` of shape (instance, batch, feature), the instance axis first, and returns x' (or y')
+    of the same shape. (The ARENA course's models take (batch, instance, feature): ``x.transpose(0, 1)``.)
     """
 
     def __init__(
@@ -160,7 +163,7 @@ class ToyModel(nn.Module):
         return torch.bmm(self.hidden(x), self.decoder.transpose(1, 2)) + self.b.unsqueeze(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x' (or y'): (instance, batch, feature)."""
+        """x' (or y') for ``x`` of shape (instance, batch, feature): the instance axis first."""
         out = self.preactivation(x)
         return out if self.config.kind == "linear" else activate(out, self.config.activation)
 
