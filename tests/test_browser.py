@@ -136,6 +136,28 @@ def test_index_page_loads_cleanly(browser, site_url):
     page.close()
 
 
+# Neighbouring cells of a table whose texts are closer than this (px) read as one number ("0.00025165.24").
+MIN_CELL_GAP = 6
+TABLE_GAPS = f"""() => {{
+    const fused = [];
+    for (const table of document.querySelectorAll('table.toymodels-table')) {{
+        for (const row of table.rows) {{
+            let previous = null;
+            for (const cell of row.cells) {{
+                const range = document.createRange();
+                range.selectNodeContents(cell);
+                const box = range.getBoundingClientRect();
+                if (box.width === 0) {{ previous = null; continue; }}
+                if (previous && box.left - previous.box.right < {MIN_CELL_GAP})
+                    fused.push(previous.text + ' | ' + cell.textContent);
+                previous = {{box, text: cell.textContent}};
+            }}
+        }}
+    }}
+    return fused;
+}}"""
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[Path(chapter).stem for chapter in CHAPTERS])
 def test_chapter_draws_every_figure_and_equation_offline(browser, site_url, chapter):
     path = str(Path(chapter).with_suffix(".html"))
@@ -174,6 +196,10 @@ def test_chapter_draws_every_figure_and_equation_offline(browser, site_url, chap
         errors: document.querySelectorAll('mjx-merror').length})""")
     assert math["sources"] > 0 and math["rendered"] >= math["sources"], f"{chapter}: equations not rendered: {math}"
     assert math["errors"] == 0, f"{chapter}: MathJax reported {math['errors']} errors"
+
+    # Tables: a visible gap between the texts of neighbouring cells (the book's toymodels.css pads them).
+    fused = page.evaluate(TABLE_GAPS)
+    assert fused == [], f"{chapter}: table cells closer than {MIN_CELL_GAP} px read as one: {fused[:5]}"
 
     # The live-kernel widget is not shown in the static book.
     assert page.locator(".jupyter-widgets, .widget-area").count() == 0, f"{chapter}: a dead widget is on the page"
@@ -239,3 +265,12 @@ def test_live_fit_works_from_a_file_address(browser, chapter):
     assert state["tips"] and state["status"].startswith("Live fit")
     page.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_the_table_gap_rule_finds_fused_numbers(browser, site_url):
+    """The rule above on a page made to break it: the theme's own ~1 px of cell padding fuses numbers."""
+    page, _ = _open(browser, site_url, "book/08_computation.html")
+    assert page.evaluate(TABLE_GAPS) == []
+    page.add_style_tag(content="table.toymodels-table th, table.toymodels-table td { padding: 1px !important; }")
+    assert len(page.evaluate(TABLE_GAPS)) > 10
+    page.close()

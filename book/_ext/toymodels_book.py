@@ -15,6 +15,8 @@ offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 d
   public repository's address, ``Repository`` under ``[project.urls]`` in ``pyproject.toml`` (which the package
   also reads, to fetch the book's stored results in Colab). While it is unset, the book shows neither: a button
   must not lead to a repository that does not exist.
+* The chapters' tables: ``toymodels.css`` gives their cells padding (the theme gives output tables ~1 px, so
+  neighbouring numbers fused) and equal-width figures.
 * MathJax: ``mathjax_path`` in ``_config.yml`` points at ``_static/mathjax``; this extension copies the npm
   package ``mathjax@3`` (installed into ``.venv/npm`` by ``make``) there. A missing copy is an error, not a
   silently broken page.
@@ -35,6 +37,7 @@ FIGURE_MARKER = 'class="plotly-graph-div"'
 # The book's copy of the package, found from here rather than imported (the book builds from its repository).
 LIVE_JS = Path(__file__).resolve().parents[2] / "toymodels" / "kit" / "static" / "toymodels-live.js"
 LIVE_MARKER = 'class="toymodels-live"'  # toymodels.kit.browser.LIVE_CLASS
+TABLE_CSS = Path(__file__).with_name("toymodels.css")  # the chapters' tables: padding between numbers
 
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -93,6 +96,7 @@ def _check_sources(app: Sphinx) -> None:
     if not LIVE_JS.is_file():
         raise ExtensionError(f"the live fits' script is missing: {LIVE_JS}")
     _mathjax_source(app)
+    app.add_css_file(TABLE_CSS.name)
 
 
 def _page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -120,6 +124,7 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
     static.mkdir(parents=True, exist_ok=True)
     shutil.copy2(PLOTLY_JS, static / "plotly.min.js")
     shutil.copy2(LIVE_JS, static / LIVE_JS.name)
+    shutil.copy2(TABLE_CSS, static / TABLE_CSS.name)
     shutil.copytree(_mathjax_source(app), static / "mathjax", dirs_exist_ok=True)
 
 
