@@ -157,24 +157,34 @@ def training_slider(
 
 
 def regime_loss_figure(steps, loss, regimes: list[Regime], title: str | None = None) -> go.Figure:
-    """The loss against training step (log axes) with each named regime shaded and labelled."""
+    """The loss against training step (log axes) with each named regime shaded, its name in the legend (in the
+    order the run passes through them; a band's colour is its regime's)."""
     steps, loss = as_float64("steps", steps), as_float64("loss", loss)
     x = np.maximum(steps, 1)
     fig = go.Figure(go.Scatter(x=x, y=np.round(loss, 6), mode="lines", line=dict(color="black"), name="loss"))
     names = list(dict.fromkeys(r.name for r in regimes))
-    for regime in regimes:
+    colors = {name: REGIME_COLORS[k % len(REGIME_COLORS)] for k, name in enumerate(names)}
+    for regime in regimes:  # a shape's x is in data units on a log axis (an annotation's would be log10 units)
         fig.add_vrect(
-            x0=x[regime.start],
-            x1=x[regime.stop],
-            fillcolor=REGIME_COLORS[names.index(regime.name) % len(REGIME_COLORS)],
-            opacity=0.8,
-            layer="below",
-            line_width=0,
-            annotation_text=regime.name,
-            annotation_position="top left",
-            annotation=dict(textangle=-90, font_size=10),
+            x0=x[regime.start], x1=x[regime.stop], fillcolor=colors[regime.name], opacity=1, layer="below", line_width=0
         )
-    fig.update_xaxes(type="log", title="training step")
+    for name in names:  # the legend names the bands
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker=dict(symbol="square", size=14, color=colors[name], line=dict(color="#888", width=1)),
+                name=name,
+            )
+        )
+    fig.update_xaxes(type="log", title="training step", range=np.log10([x.min(), x.max()]).tolist())
     fig.update_yaxes(type="log", title="loss")
-    fig.update_layout(height=420, title=title, showlegend=False)
+    fig.update_layout(
+        height=460,
+        title=dict(text=title, font_size=15),
+        showlegend=True,
+        legend=dict(orientation="h", x=0, y=-0.25, yanchor="top", title_text="regime"),
+        margin=dict(t=70, b=40),
+    )
     return fig

@@ -148,4 +148,6 @@ def regime_loss(result: TrainResult, fit: int = 0) -> go.Figure:
     """Fit ``fit``'s training loss with its regimes shaded."""
     steps, W, loss = _history(result)
     regimes = regime_sequence(W[:, fit], result.experiment.data.set_size)
-    return regime_loss_figure(steps, loss[:, fit], regimes, title=f"seed {fit}: " + _path_name(regimes))
+    end = regimes[-1].name if regimes else "–"
+    title = f"seed {fit}: {len(regimes)} regimes,<br>ending as {end}"
+    return regime_loss_figure(steps, loss[:, fit], regimes, title=title)
