@@ -261,20 +261,20 @@ class TrainConfig:
         )
         _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _require(
-            isinstance(self.seed, (int, np.integer)) and self.seed >= 0,
+            self.seed >= 0,
             f"seed must be an integer >= 0, got {self.seed!r}",
         )
         _require(
-            isinstance(self.snapshot_every, (int, np.integer)) and self.snapshot_every >= 0,
+            self.snapshot_every >= 0,
             f"snapshot_every must be an integer >= 0 (0 = no snapshots), got {self.snapshot_every!r}",
         )
         _positive_int("eval_batches", self.eval_batches)
         _require(
-            isinstance(self.halving_steps, (int, np.integer)) and self.halving_steps >= 0,
+            self.halving_steps >= 0,
             f"halving_steps must be an integer >= 0 (0 = no successive halving), got {self.halving_steps!r}",
         )
         _require(
-            isinstance(self.halving_eta, (int, np.integer)) and self.halving_eta >= 2,
+            self.halving_eta >= 2,
             f"halving_eta must be an integer >= 2, got {self.halving_eta!r}",
         )
         _positive_int("halving_finalists", self.halving_finalists)
@@ -283,7 +283,7 @@ class TrainConfig:
             "snapshot_every must be 0 with successive halving (halving_steps > 0): instances change mid-run",
         )
         _require(
-            isinstance(self.threads, (int, np.integer)) and self.threads >= 0,
+            self.threads >= 0,
             f"threads must be an integer >= 0 (0 = automatic), got {self.threads!r}",
         )
         try:

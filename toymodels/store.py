@@ -422,7 +422,8 @@ def book_directory() -> Path | None:
 
 def repository_url() -> str | None:
     """The public repository, from the package's metadata (``[project.urls] Repository`` in ``pyproject.toml``,
-    the one setting; ``_config.yml`` must agree, a test checks): ``None`` while it is unset."""
+    the one setting, which the book's extension reads too; a test checks that they agree): ``None`` while it is
+    unset."""
     from importlib.metadata import PackageNotFoundError, metadata
 
     try:
@@ -458,11 +459,17 @@ def use_book_store() -> Path:
         warnings.warn(
             "the book's stored results are not here (no checkout of the repository) and no repository URL is set "
             f"($TOYMODELS_STORE_URL): the chapters will train their runs at paper fidelity into {directory}, "
-            "which can take hours on a laptop; pass fast=True to a chapter's presets for minutes",
+            "which can take hours on a laptop (a chapter's parameter fast = True takes minutes)",
             StoreWarning,
             stacklevel=2,
         )
     return directory
+
+
+def _fetches_into(directory: Path) -> bool:
+    """Whether missing entries of the store in ``directory`` may be fetched: it is the one :func:`use_book_store`
+    chose, and that found a remote."""
+    return _REMOTE is not None and directory == _DIRECTORY
 
 
 def _fetch(relative: str, path: Path) -> bool:
@@ -505,15 +512,11 @@ class ResultsStore:
     def entries(self) -> list[Path]:
         return sorted(self.directory.glob("*.npz"))
 
-    def _remote(self) -> bool:
-        """Whether missing entries may be fetched: this is the store :func:`use_book_store` chose, with a remote."""
-        return _REMOTE is not None and self.directory == _DIRECTORY
-
     def load(self, experiment: Experiment) -> TrainResult:
         """The stored result of ``experiment``; :class:`StoreError` (naming the experiment and how to regenerate
         it) if the entry is missing, stale or corrupt."""
         path = self.path(experiment)
-        if not path.exists() and self._remote():
+        if not path.exists() and _fetches_into(self.directory):
             _fetch(path.name, path)
         if not path.exists():
             others = [p.name for p in self.directory.glob(f"{_slug(experiment.name)}-*.npz")]
@@ -544,7 +547,7 @@ class ResultsStore:
             return _train(experiment, **options)
         if self.mode == "use":
             return self.load(experiment)
-        if self.mode == "update" and (self.path(experiment).exists() or self._remote()):
+        if self.mode == "update" and (self.path(experiment).exists() or _fetches_into(self.directory)):
             try:
                 return self.load(experiment)
             except StoreError:
@@ -792,7 +795,7 @@ def cached_arrays(kind: str, name: str, spec: dict, compute=None, mode: str | No
     if log:
         with open(log, "a") as file:
             file.write(f"{kind}/{path.name}\n")
-    if not path.exists() and _REMOTE is not None and path.parent.parent == _DIRECTORY:
+    if not path.exists() and _fetches_into(path.parent.parent):
         _fetch(f"{kind}/{path.name}", path)
     if mode in ("use", "update") and path.exists():
         try:
