@@ -136,6 +136,75 @@ def test_index_page_loads_cleanly(browser, site_url):
     page.close()
 
 
+# The layout rules of one drawn figure (tests/layout_check.js): overlapping or cut text, raw subscripts, a legend
+# that hides entries, axis ranges that do not fit their data. (A slider frame's own labels are the figure builders'
+# job: toymodels.kit.panels sets them in every step, tested in test_plots.py.)
+LAYOUT_CHECK = (ROOT / "tests" / "layout_check.js").read_text()
+WIDTHS = (1280, 400)  # a laptop, and a phone (figures keep 600 px there and scroll sideways: toymodels.css)
+MAX_FIGURE_HEIGHT = 1400  # px: about one and a half screens
+MAX_PAGE_HEIGHT = 13_000  # px at 1280 (the aim is ~12,000): long tables fold away (toymodels.kit.Table)
+# Pages still longer, with what they hold: the geometry chapter is the paper's longest section (uniform, non-uniform
+# and correlated superposition; ten figures), to be split into two pages. A listed page that gets short fails too,
+# so the list cannot go stale.
+LONG_PAGES = {"04_geometry": 15_000}
+TEXT_COLUMN = 688  # px: the book's text column at 1280
+
+
+def _layout_problems(page, gd_id: str) -> list[str]:
+    return page.evaluate(f"({LAYOUT_CHECK})(document.getElementById('{gd_id}'))")
+
+
+def _slider_ends(page, gd_id: str) -> list[tuple[int, int]]:
+    """(slider, step) of the first and last step of each of a figure's sliders."""
+    lengths = page.evaluate(f"(document.getElementById('{gd_id}').layout.sliders || []).map(s => s.steps.length)")
+    return [(slider, step) for slider, count in enumerate(lengths) for step in sorted({0, count - 1})]
+
+
+def _choose_step(page, gd_id: str, slider: int, step: int) -> None:
+    """What a reader's click on that step does: the step's own plotly call, and the slider moved there."""
+    page.evaluate(f"""async () => {{ const gd = document.getElementById('{gd_id}');
+        const chosen = gd.layout.sliders[{slider}].steps[{step}];
+        await Plotly[chosen.method](gd, ...chosen.args);
+        await Plotly.relayout(gd, {{'sliders[{slider}].active': {step}}}); }}""")
+
+
+def check_page_layout(page, width: int) -> list[str]:
+    """Every layout rule on every figure of the open page (at each end of each slider), its figures' heights,
+    and at 1280 px its tables' widths and the page's height."""
+    problems = []
+    for index, gd_id in enumerate(page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].map(g => g.id)")):
+        name = f"figure {index + 1} ({gd_id})"
+        height = page.evaluate(f"document.getElementById('{gd_id}').getBoundingClientRect().height")
+        if height > MAX_FIGURE_HEIGHT:
+            problems.append(f"{name} is {height:.0f} px tall (at most {MAX_FIGURE_HEIGHT})")
+        positions = [("as drawn", None)] + [
+            (f"slider {s + 1} at step {k + 1}", (s, k)) for s, k in _slider_ends(page, gd_id)
+        ]
+        for where, position in positions:
+            if position is not None:
+                _choose_step(page, gd_id, *position)
+            problems += [f"{name}, {where}: {problem}" for problem in _layout_problems(page, gd_id)]
+    if width == 1280:
+        for caption, table_width in page.evaluate(TABLE_WIDTHS):
+            if table_width > TEXT_COLUMN + 1:
+                problems.append(f'the table "{caption}" is {table_width:.0f} px wide (the column: {TEXT_COLUMN})')
+        page_height = page.evaluate("document.documentElement.scrollHeight")
+        stem = Path(urlparse(page.url).path).stem
+        allowed = LONG_PAGES.get(stem, MAX_PAGE_HEIGHT)
+        if page_height > allowed:
+            problems.append(f"the page is {page_height} px long (at most {allowed})")
+        if stem in LONG_PAGES and page_height <= MAX_PAGE_HEIGHT:
+            problems.append(f"the page is {page_height} px long now: take it off LONG_PAGES")
+    return list(dict.fromkeys(problems))
+
+
+# Tables as the reader sees them: a table folded away (a closed <details>) takes no width.
+TABLE_WIDTHS = """() => [...document.querySelectorAll('table.toymodels-table')]
+    .filter(t => t.getClientRects().length > 0)
+    .map(t => [[...t.rows[0].cells].map(c => c.textContent).join(' | ').slice(0, 60),
+               t.getBoundingClientRect().width])"""
+
+
 # Neighbouring cells of a table whose texts are closer than this (px) read as one number ("0.00025165.24").
 MIN_CELL_GAP = 6
 TABLE_GAPS = f"""() => {{
@@ -211,6 +280,28 @@ def test_chapter_draws_every_figure_and_equation_offline(browser, site_url, chap
     assert log.problems == [], f"{chapter}: " + "\n".join(log.problems)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[Path(chapter).stem for chapter in CHAPTERS])
+def test_chapter_layout_reads_right(browser, site_url, chapter, width):
+    """The layout rules on every figure at both ends of its sliders, figure and page heights, table widths."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{site_url}/{Path(chapter).with_suffix('.html')}", wait_until="load")
+    page.wait_for_function("window.Plotly !== undefined", timeout=10_000)
+    page.wait_for_timeout(300)
+    for widget in page.locator("div.toymodels-live").all():  # a live fit is checked after it has trained
+        widget.scroll_into_view_if_needed()
+        page.wait_for_function("[...document.querySelectorAll('div.toymodels-live')].every(w => w.dataset.state)")
+    page.wait_for_function(
+        "[...document.querySelectorAll('div.toymodels-live')].every(w => w.dataset.state === 'done')", timeout=30_000
+    )
+    problems = check_page_layout(page, width)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if width != 1280:  # the 1280 px screenshot is the drawing test's
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).stem}-{width}px.png"), full_page=True)
+    page.close()
+    assert problems == [], f"{chapter} at {width} px:\n" + "\n".join(problems)
+
+
 def _live_state(page) -> dict:
     return page.evaluate("""() => { const w = document.querySelector('div.toymodels-live');
         const gd = w.querySelector('.toymodels-live-figure');
@@ -273,4 +364,70 @@ def test_the_table_gap_rule_finds_fused_numbers(browser, site_url):
     assert page.evaluate(TABLE_GAPS) == []
     page.add_style_tag(content="table.toymodels-table th, table.toymodels-table td { padding: 1px !important; }")
     assert len(page.evaluate(TABLE_GAPS)) > 10
+    page.close()
+
+
+BROKEN_FIGURES = {  # rule → a figure made to break it (data, layout), and a phrase of the problem it must report
+    "overlap": (
+        [{"x": [0, 1], "y": [0, 1]}],
+        {
+            "annotations": [
+                {"text": "first label", "x": 0.5, "y": 0.5, "showarrow": False},
+                {"text": "second label", "x": 0.5, "y": 0.5, "showarrow": False},
+            ]
+        },
+        'annotation "first label" overlaps annotation "second label"',
+    ),
+    "cut": (
+        [{"x": [0, 1], "y": [0, 1]}],
+        {"title": {"text": "a title far too long for the figure it names " * 3}, "width": 400},
+        "is cut by the figure's bounds",
+    ),
+    "subscript": ([{"x": [0, 1], "y": [0, 1]}], {"yaxis": {"title": {"text": "D_i"}}}, "raw underscore subscript"),
+    "legend": (
+        [{"x": [0, 1], "y": [k, k], "name": f"trace {k}"} for k in range(30)],
+        {"height": 300},
+        "the legend shows",
+    ),
+    "data outside the range": (
+        [{"x": [0, 1, 2], "y": [0, 1, 5]}],
+        {"yaxis": {"range": [0, 2]}},
+        "but its data run",
+    ),
+    "absurd log range": (
+        [{"x": [1, 10, 1000], "y": [0, 1, 2]}],
+        {"xaxis": {"type": "log", "range": [0, 147]}},
+        "decades",
+    ),
+}
+
+
+def test_the_layout_rules_find_broken_figures(browser, site_url):
+    """Each rule of tests/layout_check.js on a figure made to break it (so the check can fail), and silent on a
+    plain figure; the page rules (figure height, table width) on a page made to break them."""
+    page, _ = _open(browser, site_url, "book/01_introduction.html")
+    page.wait_for_function("window.Plotly !== undefined", timeout=10_000)
+
+    def draw(gd_id, data, layout, height=450):
+        page.evaluate(
+            f"""async ([data, layout]) => {{ const div = document.createElement('div');
+            div.id = '{gd_id}'; div.className = 'plotly-graph-div'; div.style.height = '{height}px';
+            document.querySelector('main').prepend(div);
+            await Plotly.newPlot(div, data, layout); }}""",
+            [data, layout],
+        )
+
+    draw("plain", [{"x": [0, 1, 2], "y": [1, 3, 2], "name": "a line"}], {"title": {"text": "A plain figure"}})
+    assert _layout_problems(page, "plain") == []
+    for index, (rule, (data, layout, phrase)) in enumerate(BROKEN_FIGURES.items()):
+        draw(f"broken-{index}", data, layout)
+        problems = _layout_problems(page, f"broken-{index}")
+        assert any(phrase in problem for problem in problems), f"the {rule} rule missed its figure: {problems}"
+
+    draw("too-tall", [{"x": [0, 1], "y": [0, 1]}], {"height": MAX_FIGURE_HEIGHT + 200}, height=MAX_FIGURE_HEIGHT + 200)
+    page.evaluate("""() => { const t = document.createElement('table'); t.className = 'toymodels-table';
+        t.innerHTML = '<tr>' + Array.from({length: 40}, (_, k) => `<th>a wide column ${k}</th>`).join('') + '</tr>';
+        document.querySelector('main').prepend(t); }""")
+    problems = "\n".join(check_page_layout(page, 1280))
+    assert f"is {MAX_FIGURE_HEIGHT + 200} px tall" in problems and "px wide (the column" in problems
     page.close()

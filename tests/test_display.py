@@ -3,6 +3,7 @@ geometries right; the live sliders redraw one figure in place, and their short p
 three intro geometries."""
 
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -128,6 +129,27 @@ def test_table_prints_aligned_text_and_renders_html():
     table = Table(("a", "long name"), (("1", "x"), ("22", "-0.5")))
     assert str(table).splitlines() == ["a   long name", "1   x", "22  -0.5"]
     assert table._repr_html_().count("<tr>") == 3
+
+
+def test_a_wide_table_renders_as_parts_led_by_its_key_column():
+    from toymodels.kit.table import MAX_COLUMNS
+
+    columns = ("key", *(f"c{k}" for k in range(1, 15)))  # 15 columns: three parts of the key and 6, 6, 2 others
+    html = Table(columns, (tuple(str(k) for k in range(15)),))._repr_html_()
+    heads = [re.findall(r"<th>(.*?)</th>", part) for part in html.split("</table>")[:-1]]
+    assert heads == [["key", *(f"c{k}" for k in range(a, b))] for a, b in ((1, 7), (7, 13), (13, 15))]
+    assert all(len(head) <= MAX_COLUMNS for head in heads)
+    assert "<details" not in html, "a short table is not folded"
+
+
+def test_a_long_table_shows_its_first_rows_and_folds_the_whole():
+    from toymodels.kit.table import FOLD_ROWS, PREVIEW_ROWS
+
+    rows = tuple((str(k), f"v{k}") for k in range(FOLD_ROWS + 1))
+    html = Table(("k", "value"), rows)._repr_html_()
+    preview, folded = html.split("<details")
+    assert preview.count("<tr>") == PREVIEW_ROWS + 1 and f"show all {FOLD_ROWS + 1} rows" in folded
+    assert folded.count("<tr>") == FOLD_ROWS + 2, "the fold holds the whole table"
 
 
 def _result(W, b, experiment, losses) -> tm.TrainResult:

@@ -8,6 +8,7 @@ import torch
 
 from toymodels.config import ConfigError, Experiment, ModelConfig, importance_decay
 from toymodels.kit import feature_norms_bar, features_2d, instance_slider, summary_figure, sweep_figure, weights_heatmap
+from toymodels.kit.panels import menu_slider
 
 # Features 0 and 1 form an antipodal pair (superposition 1 each); feature 2 is orthogonal to both (0).
 ANTIPODAL_PLUS_ORTHOGONAL = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
@@ -126,7 +127,40 @@ def test_instance_slider_steps_show_exactly_one_instance():
 
 def test_instance_slider_without_title_leaves_titles_alone():
     fig, _ = _slider_example(title=None)
-    assert all(len(step.args) == 1 for step in fig.layout.sliders[0].steps)
+    assert all(step.args[1] == {} for step in fig.layout.sliders[0].steps)
+
+
+def test_instance_slider_steps_carry_each_frames_own_labels():
+    """A frame whose tick labels or annotations differ from the first's sets them when its step is chosen."""
+
+    def build(k):
+        fig = go.Figure(go.Bar(x=[0, 1], y=[k, 1]))
+        fig.add_annotation(text=f"frame {k}", x=0, y=0, showarrow=False)
+        return fig.update_xaxes(tickvals=[0, 1], ticktext=["a", "mono" if k else "dead"])
+
+    steps = instance_slider(build, 2, ["first", "second"]).layout.sliders[0].steps
+    assert steps[0].args[1] == {}, "the first frame's text is the layout's own"
+    assert steps[1].args[1]["xaxis.ticktext"] == ["a", "mono"]
+    assert [note["text"] for note in steps[1].args[1]["annotations"]] == ["frame 1"]
+
+
+def test_menu_slider_buttons_pick_a_choice_and_the_slider_a_step():
+    def build(i, k):
+        return go.Figure(go.Scatter(x=[0, 1], y=[i, k]))
+
+    fig = menu_slider(build, ["relu", "gelu"], ["dense", "sparse", "sparsest"], title="W")
+    assert len(fig.data) == 6 and [trace.visible for trace in fig.data] == [True] + [False] * 5
+    owner = [(trace.y[0], trace.y[1]) for trace in fig.data]  # (choice, step) of each trace
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [button.label for button in buttons] == ["relu", "gelu"]
+    visible, layout = buttons[1].args
+    assert visible["visible"] == [o == (1, 0) for o in owner], "a button shows its choice at the first step"
+    assert layout["title.text"] == "W — gelu, dense"
+    steps = layout["sliders[0].steps"]  # ... and gives the slider that choice's steps
+    assert [step["args"][0]["visible"] for step in steps] == [[o == (1, k) for o in owner] for k in range(3)]
+    assert [step.label for step in fig.layout.sliders[0].steps] == ["dense", "sparse", "sparsest"]
+    with pytest.raises(ConfigError, match="choices"):
+        menu_slider(build, [], ["a"])
 
 
 def test_instance_slider_checks_labels():

@@ -185,8 +185,8 @@ def test_sweep_reads_every_fit_and_keeps_the_lowest_precise_loss(short_run):
 
 def test_tables_quote_the_sweep(short_run):
     table = privileged.regime_table(short_run)
-    assert len(table.rows) == 2 and table.rows[0][8] == "dedicated neurons" and table.rows[1][8] == "neuron pairs"
-    assert table.rows[0][5] == short_run.regime[0, short_run.best[0]]
+    assert len(table.rows) == 2 and table.rows[0][2] == "dedicated neurons" and table.rows[1][2] == "neuron pairs"
+    assert table.rows[0][1] == short_run.regime[0, short_run.best[0]]
     assert len(privileged.best_of_k_table(short_run, ks=(1, 4, 1000)).rows) == 4
     counts = privileged.regime_counts_table(short_run)
     assert sum(int(row[2]) for row in counts.rows if row[0] == "0.6") == 4
@@ -202,9 +202,11 @@ def test_neuron_figure_stacks_weights_by_sign():
     assert isinstance(fig, go.Figure) and fig.layout.barmode == "relative"
     assert len(fig.data) == N + 1 and fig.data[0].type == "heatmap"
     bars = fig.data[1:]
-    assert [bar.name.split(" (")[0] for bar in bars] == [f"feature {i}" for i in range(N)]
+    assert [bar.name.split(" (")[0] for bar in bars] == [str(i) for i in range(N)]
     assert bars[9].y[0] == pytest.approx(-0.4)  # negative: drawn below the axis by the relative bar mode
-    assert "2 features" in fig.layout.xaxis2.ticktext[3]
+    assert "2 feats" in fig.layout.xaxis2.ticktext[3]
+    low, high = fig.layout.yaxis2.range  # every stack fits: the largest one-signed sum of a neuron's weights
+    assert high == -low >= np.clip(W, 0, None).sum(-1).max() and high >= -np.clip(W, None, 0).sum(-1).min()
 
 
 def test_density_slider_has_a_step_per_density(short_run):
@@ -212,6 +214,10 @@ def test_density_slider_has_a_step_per_density(short_run):
     steps = fig.layout.sliders[0].steps
     assert len(steps) == 2 and len(fig.data) == 2 * (N + 1)
     assert steps[1].args[0]["visible"] == [False] * (N + 1) + [True] * (N + 1)
+    for step, W in zip(steps, short_run.best_W):  # each step labels the neurons of its own fit
+        expected = privileged.neuron_figure(W).layout.xaxis2.ticktext
+        shown = step.args[1].get("xaxis2.ticktext", fig.layout.xaxis2.ticktext)
+        assert list(shown) == list(expected)
 
 
 def test_loss_distribution_and_regime_map(short_run):

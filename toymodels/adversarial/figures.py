@@ -72,7 +72,7 @@ def attack_surface(result: TrainResult, vulnerability: Vulnerability, settings=(
         vertical_spacing=0.08,
         horizontal_spacing=0.08,
         subplot_titles=[
-            f"{label}: {vulnerability.features_per_dimension[k]:.2f} features per dimension"
+            f"{label}:<br>{vulnerability.features_per_dimension[k]:.2f} features per dimension"
             for label, k in zip(labels, settings)
         ],
     )
@@ -87,7 +87,8 @@ def attack_surface(result: TrainResult, vulnerability: Vulnerability, settings=(
     fig.update_yaxes(title_text="δ / λ", row=2, col=1)
     fig.update_layout(
         title=f"{result.experiment.name}: the analytic attack is a row of WᵀW",
-        height=700,
+        height=740,
+        margin=dict(t=150),  # a two-line title over two-line panel titles
         legend=dict(orientation="h", y=-0.12),
     )
     return fig
@@ -253,7 +254,7 @@ def vulnerability_figure(vulnerability: Vulnerability) -> go.Figure:
         col=2,
     )
     fig.update_xaxes(ticks, title_text="1/(1−S)", row=1, col=1)
-    fig.update_xaxes(title_text="features per dimension ‖W‖²_F / m", row=1, col=2)
+    fig.update_xaxes(title_text="features per dimension ‖W‖²<sub>F</sub> / m", row=1, col=2)
     fig.update_yaxes(title_text="(L′ − L) / (L′₀ − L₀)", row=1, col=1)
     fig.update_layout(
         title=(
@@ -276,8 +277,8 @@ def adversarial_training_figure(training: AdversarialTraining) -> go.Figure:
     m = training.experiment.model.n_hidden
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12)
     panels = (
-        (training.features_per_dimension, "features per dimension ‖W‖²_F / m"),
-        (training.represented, "features represented (‖W_i‖ > 0.5)"),
+        (training.features_per_dimension, "features per dimension ‖W‖²<sub>F</sub> / m"),
+        (training.represented, "features represented (‖Wᵢ‖ > 0.5)"),
     )
     for column, (values, label) in enumerate(panels, start=1):
         fig.add_trace(
@@ -300,7 +301,9 @@ def adversarial_training_figure(training: AdversarialTraining) -> go.Figure:
             col=column,
         )
         fig.update_yaxes(title_text=label, rangemode="tozero", row=1, col=column)
-        fig.update_xaxes(title_text="attack size in training (% of the mean input norm)", row=1, col=column)
+        fig.update_xaxes(
+            title_text="training attack, % of the mean input norm" if column == 1 else "", row=1, col=column
+        )
     fig.update_layout(title=training.experiment.name, height=430, showlegend=False)
     return fig
 

@@ -120,7 +120,7 @@ def learned_function(W1, W2, b, title: str | None = None, t: Sequence[float] = G
     )
     fig.update_layout(
         title_text=title,
-        xaxis=dict(title_text="x_i (the other features 0)", range=[-1, 1]),
+        xaxis=dict(title_text="xᵢ (the other features 0)", range=[-1, 1]),
         yaxis=dict(title_text="output", range=[-0.05, 1.1]),
     )
     return fig

@@ -85,7 +85,7 @@ def dimensionality_figure(
         fig.add_trace(trace, row=2 if trace.yaxis == "y2" else 1, col=1)
     for value in POLYTOPE_FRACTIONS.values():
         fig.add_hline(y=value, line=dict(dash="dot", width=1, color="grey"), row=1, col=1)
-    fig.update_yaxes(title_text="D_i", range=[-0.02, 1.05], row=1, col=1)
+    fig.update_yaxes(title_text="Dᵢ", range=[-0.02, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="loss", type="log", row=2, col=1)
     fig.update_xaxes(title_text="training step", row=2, col=1)
     fig.update_layout(height=560, title=title, legend=dict(orientation="h", y=1.02, x=1, xanchor="right"))

@@ -27,16 +27,23 @@ POLYTOPE_COLORS = {
     "square antiprism": "#8c564b",
 }
 OTHER_COMPONENT_COLOR = "#7f7f7f"
+LABEL_GAP = 0.06  # polytope lines closer than this (in D) get their labels above and below the lines
 
 
 def _fraction_lines(fig: go.Figure, values: dict) -> None:
-    """Dotted horizontal lines at the polytopes' D = d/k, labelled on the right."""
-    for name, value in values.items():
+    """Dotted horizontal lines at the polytopes' D = d/k, labelled on the right; of two lines closer than
+    ``LABEL_GAP``, the upper label sits above its line and the lower one below (pentagon 0.4, antiprism 0.375)."""
+    ordered = sorted(values.items(), key=lambda item: -item[1])
+    positions = ["right"] * len(ordered)
+    for index in range(1, len(ordered)):
+        if ordered[index - 1][1] - ordered[index][1] < LABEL_GAP:
+            positions[index - 1], positions[index] = "top right", "bottom right"
+    for (name, value), position in zip(ordered, positions):
         fig.add_hline(
             y=value,
             line=dict(color=POLYTOPE_COLORS.get(name, "grey"), width=1, dash="dot"),
             annotation_text=f"{name} {value:.3g}",
-            annotation_position="right",
+            annotation_position=position,
             annotation_font=dict(size=10, color=POLYTOPE_COLORS.get(name, "grey")),
         )
 
@@ -102,7 +109,7 @@ def geometry_graph(
     if not parts:  # nothing learned (yet): an empty graph that says so
         fig = go.Figure(go.Scatter(x=[], y=[], mode="markers", showlegend=False))
         fig.add_annotation(
-            text=f"no feature with ‖W_i‖ > {represented}", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False
+            text=f"no feature with ‖Wᵢ‖ > {represented}", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False
         )
         return fig.update_layout(title_text=title, height=560, xaxis=hidden, yaxis=hidden)
     columns = int(np.ceil(np.sqrt(len(parts) * 1.6)))

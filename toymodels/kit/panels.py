@@ -35,6 +35,8 @@ IMPORTANCE_COLORS = "Viridis"
 OUTLINE = dict(width=1, color="grey")
 PANEL_GAP = 0.04  # horizontal space between side-by-side panels, as a fraction of the plot width
 SWEEP_KINDS = ("summary", "weights", "norms", "features_2d")
+SLIDER_PAD = 60  # px between the x axis and a slider
+LEGEND_ROW = 50  # px more when a horizontal legend sits under the x axis
 
 
 def as_array(name: str, value, shape: tuple[int | None, ...], expected: str) -> np.ndarray:
@@ -226,14 +228,30 @@ def _titled(title: str, label: str) -> str:
     return f"{title} — {label}" if label else title
 
 
+def _frame_text(frame: go.Figure, first: go.Figure) -> dict:
+    """The layout text of ``frame`` that differs from ``first``'s (axes' tick labels, annotations), as the
+    relayout a slider step applies: a frame shows its own labels, never the first frame's."""
+    changes = {}
+    mine, theirs = frame.layout.to_plotly_json(), first.layout.to_plotly_json()
+    for name in (key for key in mine if key.startswith(("xaxis", "yaxis"))):
+        for key in ("tickvals", "ticktext"):
+            value = mine[name].get(key)
+            if value is not None and list(value) != list(theirs.get(name, {}).get(key) or []):
+                changes[f"{name}.{key}"] = list(value)
+    if mine.get("annotations", []) != theirs.get("annotations", []):
+        changes["annotations"] = mine.get("annotations", [])
+    return changes
+
+
 def instance_slider(
     build: Callable[[int], go.Figure], n_instances: int, labels: Sequence[str], title: str | None = None
 ) -> go.Figure:
     """One figure holding ``build(k)``'s traces for every instance k, with a plotly slider that shows one
     instance at a time (pure plotly.js: works in static HTML without a kernel).
 
-    The layout (axes, colour bars, annotations) is ``build(0)``'s. With a ``title``, each step sets the title
-    to "title — label"; otherwise the title of ``build(0)`` stays."""
+    The layout (axes, colour bars, annotations) is ``build(0)``'s; a step that shows instance k also sets the
+    tick labels and annotations in which ``build(k)`` differs, so no frame keeps another's text. With a
+    ``title``, each step sets the title to "title — label"; otherwise the title of ``build(0)`` stays."""
     if isinstance(n_instances, bool) or not isinstance(n_instances, (int, np.integer)) or n_instances < 1:
         raise ConfigError(f"n_instances must be a positive integer, got {n_instances!r}")
     if len(labels) != n_instances:
@@ -244,14 +262,81 @@ def instance_slider(
     fig = go.Figure(data=traces, layout=figures[0].layout)
 
     def step(k: int) -> dict:
-        args = [{"visible": [owner == k for owner in owners]}]
+        layout = _frame_text(figures[k], figures[0])
         if title is not None:
-            args.append({"title.text": _titled(title, labels[k])})  # plotly.js ignores a plain "title" here
-        return dict(label=labels[k], method="update", args=args)
+            layout["title.text"] = _titled(title, labels[k])  # plotly.js ignores a plain "title" here
+        return dict(label=labels[k], method="update", args=[{"visible": [owner == k for owner in owners]}, layout])
 
-    fig.update_layout(sliders=[dict(active=0, pad=dict(t=60), steps=[step(k) for k in range(n_instances)])])
+    legend = fig.layout.legend
+    below = legend.orientation == "h" and legend.y is not None and legend.y < 0  # a legend under the x axis
+    pad = SLIDER_PAD + (LEGEND_ROW if below else 0)  # the slider's label under that legend, not beside it
+    fig.update_layout(sliders=[dict(active=0, pad=dict(t=pad), steps=[step(k) for k in range(n_instances)])])
     if title is not None:
         fig.update_layout(title_text=_titled(title, labels[0]))
+    return fig
+
+
+def menu_slider(
+    build: Callable[[int, int], go.Figure],
+    choices: Sequence[str],
+    labels: Sequence[str],
+    title: str | None = None,
+) -> go.Figure:
+    """One figure holding ``build(i, k)``'s traces for every choice i (buttons above the plot) and slider step k
+    (labels), showing one at a time (pure plotly.js, no kernel): a tall stack of rows becomes one row that the
+    reader picks. A button shows its choice at the first step and gives the slider that choice's steps. With a
+    ``title``, the title reads "title — choice, label". The layout is ``build(0, 0)``'s; each step also sets the
+    tick labels and annotations in which its figure differs (as :func:`instance_slider`)."""
+    if not choices:
+        raise ConfigError("choices must name at least one choice")
+    if not labels:
+        raise ConfigError("labels must name at least one slider step")
+    frames = {(i, k): build(i, k) for i in range(len(choices)) for k in range(len(labels))}
+    owners = [key for key, figure in frames.items() for _ in figure.data]
+    traces = [
+        dict(trace.to_plotly_json(), visible=key == (0, 0)) for key, figure in frames.items() for trace in figure.data
+    ]
+    fig = go.Figure(data=traces, layout=frames[0, 0].layout)
+
+    def shows(i: int, k: int) -> dict:
+        layout = _frame_text(frames[i, k], frames[0, 0])
+        if title is not None:
+            layout["title.text"] = _titled(title, f"{choices[i]}, {labels[k]}")
+        return layout
+
+    def steps(i: int) -> list[dict]:
+        return [
+            dict(label=labels[k], method="update", args=[{"visible": [o == (i, k) for o in owners]}, shows(i, k)])
+            for k in range(len(labels))
+        ]
+
+    buttons = [
+        dict(
+            label=choice,
+            method="update",
+            args=[{"visible": [o == (i, 0) for o in owners]}, dict(shows(i, 0), **{"sliders[0].steps": steps(i)})],
+        )
+        for i, choice in enumerate(choices)
+    ]
+    fig.update_layout(
+        sliders=[dict(active=0, pad=dict(t=SLIDER_PAD), steps=steps(0))],
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="right",
+                buttons=buttons,
+                active=0,
+                x=0,
+                xanchor="left",
+                y=1.02,
+                yanchor="bottom",
+                pad=dict(b=4),
+                font=dict(size=11),
+            )
+        ],
+    )
+    if title is not None:
+        fig.update_layout(title_text=_titled(title, f"{choices[0]}, {labels[0]}"))
     return fig
 
 

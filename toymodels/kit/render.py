@@ -8,6 +8,8 @@ works offline. Div ids count up from ``figure-1`` in each kernel, so re-executin
 outputs (the regression check, nbval, compares them exactly); numbers are stored to ``digits`` significant
 digits as float32, which is what a reader can see and keeps the notebooks small.
 
+Long titles are broken into lines (:func:`wrap_title`) so that they fit the figure's width on a phone too.
+
 Plotly 7's own default renderer emits only the plotly JSON, which Jupyter Book 1 drops: no figure at all.
 
 """
@@ -18,6 +20,7 @@ import base64
 import itertools
 import json
 import math
+import re
 import sys
 
 import numpy as np
@@ -32,6 +35,14 @@ RENDERER = "toymodels"
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 PLOT_CONFIG = {"responsive": True, "displaylogo": False}
 
+
+# Characters per line of a figure's title: a title of more is broken into lines, so that it fits the 600 px a figure
+# keeps at least in the book (book/_ext/toymodels.css) instead of running past the figure's edge.
+TITLE_LINE = 62
+TITLE_LINE_HEIGHT = 24  # px of top margin per title line
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_GLUE = re.compile(r" (?=[=%×])|(?<=[=×]) ")
 
 # In an array, values below this fraction of its largest are shown as 0: they are float64 rounding noise (~1e-16 of
 # the scale, from sums that cancel), whose digits depend on the CPU's summation order, and no figure can show them.
@@ -72,6 +83,59 @@ def _compact(value, digits: int):
     return value
 
 
+def wrap_title(text: str, width: int = TITLE_LINE) -> str:
+    """``text`` broken at spaces (``<br>``) into lines of at most ``width`` visible characters (markup such as
+    ``<sub>`` not counted; a single longer word keeps its own line); the breaks already in it are kept."""
+    lines = []
+    for line in _BREAK.split(text):
+        current = ""
+        glued = _GLUE.sub("\u00a0", line)  # "1−S = 0.3" and "99.9 %" stay on one line
+        for word in glued.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and len(_TAG.sub("", candidate)) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    return "<br>".join(lines).replace("\u00a0", " ")
+
+
+def _title_lines(text: str) -> int:
+    return len(_BREAK.split(text))
+
+
+def _wrap_titles(figure: dict) -> dict:
+    """The figure with its title, and the titles its sliders' steps set, wrapped by :func:`wrap_title`; the top
+    margin grows to hold the lines that wrapping added."""
+    layout = figure.get("layout", {})
+    texts = []  # (container, key) of every title text
+    title = layout.get("title")
+    if isinstance(title, dict) and isinstance(title.get("text"), str):
+        texts.append((title, "text"))
+
+    def titles_set_by(controls: list) -> None:  # slider steps and menu buttons, and the steps a button gives
+        for control in controls:
+            for entry in control.get("steps", []) + control.get("buttons", []):
+                for arg in entry.get("args", []):
+                    if isinstance(arg, dict) and isinstance(arg.get("title.text"), str):
+                        texts.append((arg, "title.text"))
+                    if isinstance(arg, dict) and isinstance(arg.get("sliders[0].steps"), list):
+                        titles_set_by([{"steps": arg["sliders[0].steps"]}])
+
+    titles_set_by(layout.get("sliders", []) + layout.get("updatemenus", []))
+    if not texts:
+        return figure
+    before = max(_title_lines(container[key]) for container, key in texts)
+    for container, key in texts:
+        container[key] = wrap_title(container[key])
+    after = max(_title_lines(container[key]) for container, key in texts)
+    if after > before:
+        margin = layout.setdefault("margin", {})
+        margin["t"] = max(margin.get("t", 100), 40 + TITLE_LINE_HEIGHT * after)
+    return figure
+
+
 class BookRenderer(MimetypeRenderer):
     """Figure → ``text/html`` (no plotly.js, deterministic div id) + the plotly JSON mimetype."""
 
@@ -83,7 +147,7 @@ class BookRenderer(MimetypeRenderer):
 
     def to_mimebundle(self, fig_dict):
         number = next(self.numbers)
-        figure = _compact(fig_dict, self.digits)
+        figure = _wrap_titles(_compact(fig_dict, self.digits))
         html = pio.to_html(
             figure,
             config=PLOT_CONFIG,

@@ -25,9 +25,40 @@ class Table:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{escape(column)}</th>" for column in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in self.rows)
-        return f'<table class="toymodels-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        """The book's HTML: a table of more than ``MAX_COLUMNS`` columns is drawn as several, each led by the first
+        (key) column, so that none is wider than the text column; one of more than ``FOLD_ROWS`` rows shows its
+        first ``PREVIEW_ROWS`` and folds the whole table behind a "show all rows" switch."""
+        parts = self._parts()
+        if len(self.rows) <= FOLD_ROWS:
+            return "".join(_html_table(columns, rows) for columns, rows in parts)
+        preview = "".join(_html_table(columns, rows[:PREVIEW_ROWS]) for columns, rows in parts)
+        full = "".join(_html_table(columns, rows) for columns, rows in parts)
+        return (
+            f'{preview}<details class="toymodels-fold"><summary>show all {len(self.rows)} rows</summary>'
+            f"{full}</details>"
+        )
+
+    def _parts(self) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+        """(columns, rows) of each part: the key column, then the next ``MAX_COLUMNS`` − 1 of the others in order
+        (so the columns a table puts first stay together, in the first part)."""
+        others = list(range(1, len(self.columns)))
+        size = MAX_COLUMNS - 1
+        chunks = [[0, *others[k : k + size]] for k in range(0, len(others), size)] or [[0]]
+        return [
+            (tuple(self.columns[k] for k in chunk), tuple(tuple(row[k] for k in chunk) for row in self.rows))
+            for chunk in chunks
+        ]
+
+
+MAX_COLUMNS = 7  # columns of one HTML table: more do not fit the book's 688 px text column
+FOLD_ROWS = 8  # a table of more rows shows PREVIEW_ROWS and folds the rest away
+PREVIEW_ROWS = 5
+
+
+def _html_table(columns, rows) -> str:
+    head = "".join(f"<th>{escape(column)}</th>" for column in columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="toymodels-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def fixed(value: float, decimals: int = 2) -> str:

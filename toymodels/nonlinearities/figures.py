@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import ConfigError
-from ..kit.panels import OUTLINE, features_2d, instance_slider, stacked, summary_figure
+from ..kit.panels import OUTLINE, features_2d, instance_slider, menu_slider, summary_figure
 from ..phase.figures import PHASE_COLORS  # chapter 3's colours for the same phases
 from ..train import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, PHASES, PhaseGrid, SweepCounts
@@ -61,9 +61,9 @@ def counts_figure(counts: dict[str, SweepCounts], title: str | None = None) -> g
     return fig.update_layout(title_text=title, height=440, legend=dict(orientation="h", y=-0.3))
 
 
-def weights_slider(results: dict[str, TrainResult], title: str | None = None, row_height: int = 300) -> go.Figure:
-    """Each named sweep's best fits as the paper draws them (WᵀW, b and the ‖W_i‖ bars coloured by
-    superposition), one row per nonlinearity, with one slider over the sparsities (the sweeps must share them)."""
+def weights_slider(results: dict[str, TrainResult], title: str | None = None) -> go.Figure:
+    """Each named sweep's best fits as the paper draws them (WᵀW, b and the ‖Wᵢ‖ bars coloured by
+    superposition): buttons pick the nonlinearity, a slider the sparsity (the sweeps must share them)."""
     if not results:
         raise ConfigError("results must hold at least one TrainResult")
     first = next(iter(results.values())).experiment
@@ -76,12 +76,14 @@ def weights_slider(results: dict[str, TrainResult], title: str | None = None, ro
     best = {name: (r.best().W.detach().numpy(), r.best().b.detach().numpy()) for name, r in results.items()}
     importance = first.importance_tensor(per="setting").numpy()
 
-    def build(k: int) -> go.Figure:
-        rows = [summary_figure(W[k], b[k], importance[k]) for W, b in best.values()]
-        return stacked(rows, list(best))
+    weights = list(best.values())
 
-    fig = instance_slider(build, first.n_settings, first.setting_labels, title=title)
-    return fig.update_layout(height=row_height * len(results) + 160, showlegend=False)
+    def build(i: int, k: int) -> go.Figure:
+        W, b = weights[i]
+        return summary_figure(W[k], b[k], importance[k])
+
+    fig = menu_slider(build, list(best), first.setting_labels, title=title)
+    return fig.update_layout(height=520, showlegend=False, margin=dict(t=150))
 
 
 def phase_grids_figure(grids: Sequence[PhaseGrid], title: str | None = None, columns: int = 4) -> go.Figure:

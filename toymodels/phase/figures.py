@@ -133,15 +133,20 @@ def phase_diagrams(empirical, theory, title: str | None = None) -> go.Figure:
     )
     fig = go.Figure()
     panels = [
-        ("trained (the paper's colours)", [image]),
-        ("trained: most common phase", [_phase_heatmap(empirical.phase, r, s, names, text), crosses]),
+        ("trained, paper's colours", [image]),
+        ("trained: most common", [_phase_heatmap(empirical.phase, r, s, names, text), crosses]),
         ("theory", [_phase_heatmap(theory_phase, theory_r, theory_s, names)]),
     ]
+    r_axis, s_axis = _log_axis(r, ""), _log_axis(s, "")
     for curve_name, (curve_s, curve_r) in boundaries.items():
+        # the theory's boundaries drawn over the trained grid's range only (the panels share their axes)
+        curve_x, curve_y = np.log10(curve_s), np.log10(curve_r)
+        outside = (curve_y < min(r_axis["range"])) | (curve_y > max(r_axis["range"]))
+        outside |= (curve_x < min(s_axis["range"])) | (curve_x > max(s_axis["range"]))
         panels[2][1].append(
             go.Scatter(
-                x=np.log10(curve_s),
-                y=np.log10(curve_r),
+                x=np.where(outside, np.nan, curve_x),
+                y=np.where(outside, np.nan, curve_y),
                 mode="lines",
                 line=dict(color="black", width=2, dash="dot"),
                 name="closed-form boundaries",
@@ -167,6 +172,7 @@ def phase_diagrams(empirical, theory, title: str | None = None) -> go.Figure:
         )
         fig.add_annotation(
             text=f"<b>{panel_title}</b>",
+            font=dict(size=12),
             x=sum(domain) / 2,
             y=1.0,
             xref="paper",

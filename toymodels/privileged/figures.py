@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ..config import ConfigError
-from ..kit.panels import DIVERGING, OUTLINE, PANEL_GAP, as_array, instance_slider, log_ticks, single_W
+from ..kit.panels import DIVERGING, OUTLINE, as_array, instance_slider, log_ticks, single_W
 from .analysis import PAPER_REGIMES, neurons
 
 FEATURE_COLORS = "Viridis"  # feature i coloured by its place in the importance order (0: most important)
@@ -40,21 +40,33 @@ def regime_color(regime: str) -> str:
     return REGIME_COLORS.get(regime, OTHER_COLOR)
 
 
-def neuron_figure(W, importance=None, title: str | None = None, zmax: float = 1.5, bar_range: float = 2.5) -> go.Figure:
+def stack_range(W) -> float:
+    """The half-height that holds every neuron's stacks in :func:`neuron_figure`: the largest sum of one sign of
+    a neuron's weights, over every fit in ``W`` ((m, n) or (fits, m, n)), with 5 % of room."""
+    W = np.asarray(W, dtype=np.float64)
+    return 1.05 * float(max(np.clip(W, 0, None).sum(-1).max(), -np.clip(W, None, 0).sum(-1).min(), 1e-9))
+
+
+def _neuron_label(j: int, k: int) -> str:
+    return f"{j}<br>{'dead' if k == 0 else 'mono' if k == 1 else f'{k} feats'}"
+
+
+def neuron_figure(
+    W, importance=None, title: str | None = None, zmax: float = 1.5, bar_range: float | None = None
+) -> go.Figure:
     """One fit (W of shape (m, n)): W as a matrix (neurons × features, diverging colours on ±zmax) beside the
     paper's per-neuron stacked bars: one bar per neuron, a segment per feature of height |W_ji| coloured by the
-    feature, positive weights stacked above the axis and negative ones below (fixed range ±bar_range). Always
-    n + 1 traces (the heatmap, then one bar trace per feature), so sliders and live figures can swap them."""
+    feature, positive weights stacked above the axis and negative ones below, on ±``bar_range`` (default
+    :func:`stack_range` of W, so no stack is cut). Each neuron is labelled with the features it carries ("mono",
+    "dead", "k feats"). Always n + 1 traces (the heatmap, then one bar trace per feature), so sliders and live
+    figures can swap them."""
     W = single_W(W)
     m, n = W.shape
     if importance is not None:
         importance = as_array("importance", importance, (n,), f"(n_features,) = ({n},)")
+    bar_range = stack_range(W) if bar_range is None else bar_range
     reading = neurons(W)
-    neuron_labels = [
-        f"neuron {j} ({'dead' if k == 0 else 'mono' if k == 1 else f'{k} features'})"
-        for j, k in enumerate(reading.on.sum(-1))
-    ]
-    split = 0.42
+    split = 0.34
     heatmap = go.Heatmap(
         z=W,
         x=np.arange(n),
@@ -62,7 +74,17 @@ def neuron_figure(W, importance=None, title: str | None = None, zmax: float = 1.
         zmin=-zmax,
         zmax=zmax,
         colorscale=DIVERGING,
-        colorbar=dict(title=dict(text="W<sub>ji</sub>", side="right"), x=split - 0.02, len=0.9, thickness=12),
+        # above the matrix, clear of the bars' axis and of a slider below
+        colorbar=dict(
+            title=dict(text="W<sub>ji</sub>", side="right"),
+            orientation="h",
+            x=(split - 0.06) / 2,
+            xanchor="center",
+            y=1.02,
+            yanchor="bottom",
+            len=split - 0.06,
+            thickness=10,
+        ),
         hovertemplate="neuron %{y}, feature %{x}: W = %{z:.3f}<extra></extra>",
         xaxis="x",
         yaxis="y",
@@ -70,7 +92,7 @@ def neuron_figure(W, importance=None, title: str | None = None, zmax: float = 1.
     colors = feature_colors(n)
     bars = []
     for i in range(n):
-        label = f"feature {i}" + ("" if importance is None else f" (I = {importance[i]:.3g})")
+        label = f"{i}" + ("" if importance is None else f" (I = {importance[i]:.2g})")
         bars.append(
             go.Bar(
                 x=np.arange(m),
@@ -86,35 +108,47 @@ def neuron_figure(W, importance=None, title: str | None = None, zmax: float = 1.
     layout = dict(
         title_text=title,
         barmode="relative",
-        xaxis=dict(domain=[0, split - 0.1], title_text="feature", dtick=1, constrain="domain", scaleanchor="y"),
-        yaxis=dict(domain=[0, 1], title_text="neuron", dtick=1, autorange="reversed", constrain="domain"),
+        xaxis=dict(
+            domain=[0, split - 0.06],
+            title_text="feature",
+            dtick=1,
+            constrain="domain",
+            scaleanchor="y",
+            tickfont_size=10,
+        ),
+        yaxis=dict(
+            domain=[0, 1], title_text="neuron", dtick=1, autorange="reversed", constrain="domain", tickfont_size=10
+        ),
         xaxis2=dict(
-            domain=[split + PANEL_GAP, 1],
-            title_text="neuron",
+            domain=[split + 0.12, 1],  # room for the bars' y-axis title beside the matrix
+            title_text="neuron: the features it carries",
             tickvals=list(range(m)),
-            ticktext=neuron_labels,
+            ticktext=[_neuron_label(j, k) for j, k in enumerate(reading.on.sum(-1))],
+            tickfont=dict(size=11),
             anchor="y2",
         ),
-        yaxis2=dict(
-            domain=[0, 1], title_text="weight (negative below the axis)", range=[-bar_range, bar_range], anchor="x2"
-        ),
-        legend=dict(title_text="feature (by importance)", traceorder="normal"),
+        yaxis2=dict(domain=[0, 1], title_text="weight (negative below 0)", range=[-bar_range, bar_range], anchor="x2"),
+        legend=dict(title_text="feature", traceorder="normal", font=dict(size=10)),
         bargap=0.35,
-        height=420,
+        height=500,
+        margin=dict(t=130),
     )
     return go.Figure([heatmap, *bars], layout=layout)
 
 
 def density_slider(W, densities, importance=None, title: str | None = None, labels: Sequence[str] = ()) -> go.Figure:
-    """:func:`neuron_figure` for each density with a plotly slider over them (no kernel needed). W is
-    (n_densities, m, n), one fit per density; ``labels`` (one per density) name the steps and are appended to
-    the title, by default "1 − S = p: regime"."""
+    """:func:`neuron_figure` for each density with a plotly slider over them (no kernel needed), on one bar range
+    that holds every fit's stacks. W is (n_densities, m, n), one fit per density; ``labels`` (one per density)
+    name the steps and are appended to the title, by default "1 − S = p: regime"."""
     W = as_array("W", W, (None, None, None), "(n_densities, n_hidden, n_features)")
     densities = as_array("densities", densities, (len(W),), f"(n_densities,) = ({len(W)},)")
     if labels and len(labels) != len(W):
         raise ConfigError(f"labels must have one label per density ({len(W)}), got {len(labels)}")
     labels = list(labels) or [f"1 − S = {p:.3g}: {neurons(w).regime}" for p, w in zip(densities, W)]
-    return instance_slider(lambda k: neuron_figure(W[k], importance), len(W), labels, title=title or "")
+    bar_range = stack_range(W)
+    return instance_slider(
+        lambda k: neuron_figure(W[k], importance, bar_range=bar_range), len(W), labels, title=title or ""
+    )
 
 
 def loss_distribution(
@@ -144,11 +178,19 @@ def loss_distribution(
             )
         )
     shapes, annotations = [], []
-    for k, (label, value) in enumerate((marks or {}).items()):
+    # labels in three rows, by loss, so that neighbouring marks' labels do not overlap
+    for k, (label, value) in enumerate(sorted((marks or {}).items(), key=lambda item: item[1])):
         shapes.append(dict(type="line", x0=value, x1=value, y0=0, y1=1, yref="paper", line=dict(dash="dot", width=1)))
         annotations.append(
             dict(
-                x=np.log10(value), y=1.0 + 0.06 * (k % 2), yref="paper", text=label, showarrow=False, font=dict(size=10)
+                x=np.log10(value),
+                y=1.0,
+                yshift=16 * (k % 3),
+                yref="paper",
+                yanchor="bottom",
+                text=label,
+                showarrow=False,
+                font=dict(size=10),
             )
         )
     return go.Figure(
@@ -159,8 +201,8 @@ def loss_distribution(
             yaxis=dict(tickvals=list(range(len(names))), ticktext=names, title_text="regime", autorange="reversed"),
             shapes=shapes,
             annotations=annotations,
-            height=120 + 45 * len(names),
-            margin=dict(t=90),
+            height=140 + 45 * len(names),
+            margin=dict(t=110),
         ),
     )
 

@@ -31,31 +31,31 @@ def regime_table(sweep: PrivilegedSweep) -> Table:
         rows.append(
             (
                 f"{p:.3g}",
+                reading.regime,
+                paper[0],
                 str(reading.monosemantic),
+                paper[1],
+                str(reading.n_represented),
+                paper[2],
                 str(reading.polysemantic),
                 str(reading.dead),
-                str(reading.n_represented),
-                reading.regime,
                 " ".join(map(str, separator_neurons(sweep.best_W[s], sweep.importance))) or "–",
                 f"{sweep.best_loss[s]:.5f}",
-                paper[0],
-                paper[1],
-                paper[2],
             )
         )
-    return Table(
+    return Table(  # ours beside the paper's first: the book shows the first seven columns as one table
         (
             "1 − S",
+            "regime",
+            "paper: regime",
             "monosemantic",
+            "paper: monosemantic",
+            "features represented",
+            "paper: features",
             "polysemantic",
             "dead",
-            "features represented",
-            "regime",
             "separator neurons",
             "loss",
-            "paper: regime",
-            "paper: monosemantic",
-            "paper: features",
         ),
         tuple(rows),
     )

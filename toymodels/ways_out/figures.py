@@ -31,7 +31,7 @@ def l1_figure(measures: Sequence[L1Measures], title: str | None = None) -> go.Fi
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("features represented / in superposition", "reconstruction loss ÷ no-superposition loss"),
+        subplot_titles=("features represented /<br>in superposition", "reconstruction loss ÷<br>no-superposition loss"),
         horizontal_spacing=0.12,
     )
     for k, m in enumerate(measures):
@@ -85,9 +85,9 @@ def l1_weights_slider(results: Sequence[TrainResult], title: str | None = None) 
 
 
 SCORE_PANELS = (
-    ("mmcs", "mean max<br>cosine", (0.0, 1.0)),  # two-line titles: five panels share the page's width
-    ("recovered", f"share recovered<br>(cos > {RECOVERED})", (0.0, 1.0)),
-    ("l0", "L0<br>(active latents)", None),
+    ("mmcs", "mean max<br>cosine", (0.0, 1.0)),  # short lines: five panels share the figure's width
+    ("recovered", f"share<br>recovered<br>(cos > {RECOVERED})", (0.0, 1.0)),
+    ("l0", "L0 (active<br>latents)", None),
     ("dead", "dead latents<br>(share)", (0.0, 1.0)),
     ("fvu", "variance<br>unexplained", None),
 )
@@ -123,7 +123,8 @@ def sae_heatmaps(sweep: SaeSweep, title: str | None = None) -> go.Figure:
         fig.update_xaxes(type="category", title_text="λ", row=1, col=col)
         fig.update_yaxes(type="category", showticklabels=col == 1, row=1, col=col)
     fig.update_yaxes(title_text="latents", row=1, col=1)
-    fig.update_layout(title_text=title, height=380, margin=dict(l=60, r=20, t=110, b=50))
+    fig.update_annotations(font_size=12)  # the panels' titles
+    fig.update_layout(title_text=title, height=400, margin=dict(l=60, r=20, t=130, b=50))
     return fig
 
 
@@ -146,7 +147,7 @@ def dictionary_figure(true, decoder, title: str | None = None) -> go.Figure:
         shared_xaxes=True,
         row_heights=[0.4, 0.4, 0.2],
         vertical_spacing=0.07,
-        subplot_titles=("true directions Ŵ_i", "best-matching decoder direction", "its cosine"),
+        subplot_titles=("true directions Ŵᵢ", "best-matching decoder direction", "its cosine"),
     )
     for row, z in ((1, _unit(true)), (2, matched)):
         fig.add_trace(
@@ -213,7 +214,10 @@ def absorption_figure(sweeps: Sequence[AbsorptionSweep], names: Sequence[str], t
         rows=1,
         cols=2,
         horizontal_spacing=0.12,
-        subplot_titles=("absorption: parent latent silent beside a child", "child latents' cosine with the parent"),
+        subplot_titles=(
+            "absorption: parent latent<br>silent beside a child",
+            "child latents' cosine<br>with the parent",
+        ),
     )
     k = 0
     for sweep, name in zip(sweeps, names):
