@@ -200,8 +200,15 @@ def test_search_covers_every_fit_of_every_setting():
     assert search.counts.tolist() == [[1, 0, 1]] and search.densities == (1.0,)
     assert [(s, j) for s, j, _ in search.instances()] == [(0, 0), (0, 2)]
     table = C.motif_table(search)
-    assert table.rows == (("0 %", "1 0 1", "2 of 3", "2"),)
-    assert len(C.motif_list(search).rows) == 2
+    assert table.rows == (("1", "1 0 1", "2 of 3", "2"),)
+    assert [row[:3] for row in C.motif_list(search).rows] == [("1", "0", "0"), ("1", "2", "0")]
+
+
+def test_motif_list_of_one_model_names_its_motifs_or_none():
+    (motif,) = C.find_motifs(*_motif_model()[:2])
+    (row,) = C.motif_list([motif]).rows
+    assert row[0] == str(motif.neuron) and row[-1] == f"{motif.interference:.2f} → {motif.net:.2f}"
+    assert C.motif_list(C.find_motifs(*_motif_model(inhibition=0.0)[:2])).rows[0][0] == "none found"
 
 
 def test_bad_input_names_the_parameter():
@@ -243,7 +250,7 @@ def test_sweep_slider_has_one_step_per_density_with_counts_in_the_title():
     fig = C.neuron_weights_slider(result, title="sweep")
     steps = fig.layout.sliders[0].steps
     assert [s.label for s in steps] == ["1−S = 1", "1−S = 0.1"]
-    assert steps[1].args[1]["title.text"] == "sweep — 90 % sparse: 3 mono, 1 poly"
+    assert steps[1].args[1]["title.text"] == "sweep — 1−S = 0.1: 3 mono, 1 poly"
 
 
 def test_learned_function_and_motif_graph_draw_the_weights():
@@ -307,7 +314,7 @@ def test_live_widget_redraws_the_same_figure_in_place():
     traces = figure.data
     slider.value = 0.1
     assert all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
-    assert "sparsity 90 %" in figure.layout.title.text
+    assert "1−S = 0.1" in figure.layout.title.text
 
 
 def test_monosemantic_baseline_is_the_loss_of_the_model_it_describes():

@@ -14,7 +14,7 @@ import torch
 import toymodels as tm
 from toymodels import basic, intro, kit, theory
 from toymodels.intro import describe, geometry
-from toymodels.kit import PLOTLY_MIMETYPE, BookRenderer, Table, sparsity_label
+from toymodels.kit import PLOTLY_MIMETYPE, BookRenderer, Table, density_label
 
 
 @pytest.fixture
@@ -119,10 +119,10 @@ def test_describe_lists_unnamed_features_with_their_dimensionality():
 
 @pytest.mark.parametrize(
     "p, label",
-    [(1.0, "0 %"), (0.2, "80 %"), (0.001, "99.9 %"), (0.003, "99.7 %"), (0.652, "34.8 %"), (np.float32(0.1), "90 %")],
+    [(1.0, "1"), (0.2, "0.2"), (0.001, "0.001"), (0.003, "0.003"), (0.65249, "0.652"), (np.float32(0.1), "0.1")],
 )
-def test_sparsity_label(p, label):
-    assert sparsity_label(p) == label
+def test_density_label(p, label):
+    assert density_label(p) == label
 
 
 def test_table_prints_aligned_text_and_renders_html():
@@ -173,7 +173,7 @@ def _intro_like_result():
 
 def test_geometry_table_rows_follow_the_settings():
     table = intro.geometry_table(_intro_like_result())
-    assert [row[0] for row in table.rows] == ["0 %", "80 %", "90 %"]
+    assert [row[0] for row in table.rows] == ["1", "0.2", "0.1"]
     assert [row[-1] for row in table.rows] == ["2 dedicated, 3 not learned", "4 antipodal, 1 not learned", "5 pentagon"]
     assert table.rows[0][2] == "1.00 1.00 0.00 0.00 0.00" and table.rows[1][1] == "0.01"
 
@@ -184,13 +184,13 @@ def test_geometry_phases_groups_neighbouring_settings():
     pentagon = theory.ideal_polytope("pentagon")
     result = _result(np.stack([dense, dense, pentagon, pentagon]), np.zeros((4, 5)), exp, [0.1] * 4)
     rows = intro.geometry_phases(result).rows
-    assert rows == (("0 % – 50 %", "2 dedicated, 3 not learned"), ("80 % – 90 %", "5 pentagon"))
+    assert rows == (("1 – 0.5", "2 dedicated, 3 not learned"), ("0.2 – 0.1", "5 pentagon"))
 
 
 def test_sweep_table_counts_represented_and_superposed_features():
     result = _intro_like_result()
     table = basic.sweep_table({"ReLU": result})
-    assert table.columns == ("sparsity", "ReLU: represented", "ReLU: in superposition", "ReLU: min b_i")
+    assert table.columns == ("1−S", "ReLU: represented", "ReLU: in superposition", "ReLU: min bᵢ")
     assert [row[1:] for row in table.rows] == [("2", "0", "0.000"), ("4", "4", "0.000"), ("5", "5", "-0.100")]
 
 
@@ -226,7 +226,7 @@ def test_live_intro_redraws_the_same_figure_in_place():
     density.value = 1.0
     assert figure.data == traces and all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
     assert any(not np.allclose(old, np.array(trace.x)) for old, trace in zip(before, figure.data))
-    assert "sparsity 0 %" in figure.layout.title.text
+    assert "1−S = 1," in figure.layout.title.text
     decay.value = 0.5
     assert "0.50" in figure.layout.title.text
 

@@ -206,6 +206,6 @@ def test_live_widget_retrains_with_the_chosen_nonlinearity_and_redraws_in_place(
     assert figure.data == traces and all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
     assert "softmax output" in figure.layout.title.text and "named when alone" in figure.layout.title.text
     density.value = 1.0
-    assert "sparsity 0 %" in figure.layout.title.text
+    assert "1−S = 1," in figure.layout.title.text
     with pytest.raises(tm.ConfigError, match="activation must be one of relu, gelu"):
         tm.nonlinearities.widgets.fit(tm.preset("nonlinearity_live", fast=True), "swish", 0.1)

@@ -8,7 +8,7 @@ import toymodels as tm
 
 @pytest.fixture(scope="module")
 def intro_models():
-    """n=5, m=2, I = 0.9^i at sparsity 0 %, 80 % and 90 %: the best of 5 fits of 10,000 steps each."""
+    """n=5, m=2, I = 0.9^i at 1−S = 1, 0.2 and 0.1: the best of 5 fits of 10,000 steps each."""
     exp = tm.preset("intro").replace(n_seeds=5, progress=False)
     assert exp.feature_probability == ((1.0,) * 5, (0.2,) * 5, (0.1,) * 5)
     best = tm.train(exp).best()

@@ -98,9 +98,11 @@ test("geometry names as toymodels.intro.describe", () => {
   assert.deepEqual(Array.from(live.featureDimensionality([1, -1, 0, 0, 0, 0, 0, 0, 1, 0], 2, 5)), [0.5, 0.5, 0, 1, 0]);
 });
 
-test("sparsity labels as toymodels.kit.sparsity_label", () => {
-  assert.equal(live.sparsityLabel(1), "0 %");
-  assert.equal(live.sparsityLabel(0.1), "90 %");
-  assert.equal(live.sparsityLabel(0.001), "99.9 %");
-  assert.equal(live.sparsityLabel(0.652), "34.8 %");
+test("density labels as toymodels.kit.density_label", () => {
+  assert.equal(live.densityLabel(1), "1");
+  assert.equal(live.densityLabel(0.1), "0.1");
+  assert.equal(live.densityLabel(Math.fround(0.1)), "0.1");
+  assert.equal(live.densityLabel(0.001), "0.001");
+  assert.equal(live.densityLabel(0.652), "0.652");
+  assert.equal(live.densityLabel(0.65249), "0.652");
 });

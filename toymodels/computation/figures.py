@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from ..config import ConfigError
 from ..kit.panels import DIVERGING, GROUP_COLORS, IMPORTANCE_COLORS, OUTLINE, instance_slider
-from ..kit.table import sparsity_label
+from ..kit.table import density_label
 from .analysis import (
     GRID,
     Motif,
@@ -85,7 +85,7 @@ def neuron_weights_slider(result, title: str | None = None, shown: float = SHOWN
     density = result.experiment.density_per_setting().tolist()
     counts = classify_neurons(W1).counts()
     labels = [
-        f"{sparsity_label(p)} sparse: {counts['monosemantic'][s]} mono, {counts['polysemantic'][s]} poly"
+        f"1−S = {density_label(p)}: {counts['monosemantic'][s]} mono, {counts['polysemantic'][s]} poly"
         for s, p in enumerate(density)
     ]
     short = [f"1−S = {p:g}" for p in density]
@@ -313,7 +313,7 @@ def motif_counts_figure(search: MotifSearch, title: str | None = None) -> go.Fig
     fig.add_trace(go.Scatter(x=labels, y=counts.mean(1), mode="lines+markers", name="mean", line=dict(color="black")))
     fig.update_layout(
         title_text=title,
-        xaxis=dict(title_text="density 1 − S", type="category"),
+        xaxis=dict(title_text="density 1−S", type="category"),
         yaxis=dict(title_text="motifs per model", rangemode="tozero"),
     )
     return fig

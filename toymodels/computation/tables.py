@@ -3,13 +3,16 @@ neuron and feature counts of the sparsity sweep, and the asymmetric superpositio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
-from ..kit.table import Table, fixed, setting_densities, sparsity_label
+from ..kit.table import Table, density_label, fixed, setting_densities
 from ..train import TrainResult, evaluate
 from .analysis import (
     FEATURE_CLASSES,
+    Motif,
     MotifSearch,
     classify_features,
     classify_neurons,
@@ -38,14 +41,14 @@ def absolute_value_table(result: TrainResult) -> Table:
         zero_cost = p / 3 * importance[s].mean()  # E[x²] = p/3 for x ~ U[−1, 1] w.p. p
         rows.append(
             (
-                sparsity_label(p),
+                density_label(p),
                 f"{error[s]:.2e}",
                 f"{np.sqrt(error[s] / importance[s].mean()):.4f}",
                 f"{error[s] / zero_cost:.2e}",
                 " ".join(f"{e:.1e}" for e in per_feature[s]),
             )
         )
-    return Table(("sparsity", "test MSE", "RMS error", "MSE / E[x²]", "1-sparse error per feature"), tuple(rows))
+    return Table(("1−S", "test MSE", "RMS error", "MSE / E[x²]", "1-sparse error per feature"), tuple(rows))
 
 
 def neuron_table(result: TrainResult, setting: int = 0) -> Table:
@@ -88,7 +91,7 @@ def census_table(result: TrainResult) -> Table:
         shared = np.flatnonzero(classes.responds[s][classes.kind[s] == 1].any(0))
         rows.append(
             (
-                sparsity_label(p),
+                density_label(p),
                 f"{result.best_losses[s].item():.4g}",
                 f"{result.best_losses[s].item() / baseline[s]:.2f}" if baseline[s] > 0 else "–",
                 str(counts["monosemantic"][s]),
@@ -101,7 +104,7 @@ def census_table(result: TrainResult) -> Table:
         )
     return Table(
         (
-            "sparsity",
+            "1−S",
             "loss",
             "loss / monosemantic baseline",
             "monosemantic",
@@ -123,40 +126,40 @@ def motif_table(search: MotifSearch) -> Table:
     counts = search.counts
     rows = tuple(
         (
-            sparsity_label(p),
+            density_label(p),
             " ".join(str(c) for c in counts[s]),
             f"{(counts[s] > 0).sum()} of {counts.shape[1]}",
             str(counts[s].sum()),
         )
         for s, p in enumerate(search.densities)
     )
-    return Table(("sparsity", "motifs per fit (seed)", "fits with a motif", "total"), rows)
+    return Table(("1−S", "motifs per fit (seed)", "fits with a motif", "total"), rows)
 
 
-def motif_list(search: MotifSearch, limit: int = 12) -> Table:
+def motif_list(motifs: MotifSearch | Sequence[Motif], limit: int = 12) -> Table:
     """The first ``limit`` motifs found, described: the neuron, its two features' weights, the inhibitor and the
-    leak of the strong feature into the weak one's output before and after it."""
+    leak of the strong feature into the weak one's output before and after it. ``motifs``: a search over a
+    sweep's fits (each row then names its density and fit) or one model's :func:`find_motifs`."""
+    search = isinstance(motifs, MotifSearch)
+    found = motifs.instances() if search else [(None, None, m) for m in motifs]
+    where = ("1−S", "fit") if search else ()
+    columns = (
+        *where,
+        "neuron",
+        "strong feature: W₁ / W₂",
+        "weak feature: W₁ / W₂",
+        "inhibitor: W₁ / W₂",
+        "leak into weak output",
+    )
     rows = tuple(
         (
-            f"{search.densities[s]:g}",
-            str(j),
+            *((density_label(motifs.densities[s]), str(j)) if search else ()),
             str(m.neuron),
             f"{m.strong}: {m.W1[0]:.2f} / {m.W2[0]:.2f}",
             f"{m.weak}: {m.W1[1]:.2f} / {m.W2[1]:.2f}",
             f"{m.inhibitor}: {m.inhibitor_W1:.2f} / {m.inhibitor_W2:.2f}",
             f"{m.interference:.2f} → {m.net:.2f}",
         )
-        for s, j, m in search.instances()[:limit]
+        for s, j, m in found[:limit]
     )
-    return Table(
-        (
-            "1−S",
-            "fit",
-            "neuron",
-            "strong feature: W₁ / W₂",
-            "weak feature: W₁ / W₂",
-            "inhibitor: W₁ / W₂",
-            "leak into weak output",
-        ),
-        rows,
-    )
+    return Table(columns, rows or (("none found",) + ("–",) * (len(columns) - 1),))

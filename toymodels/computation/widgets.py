@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..config import Experiment
 from ..kit.live import live_figure, log_slider
-from ..kit.table import sparsity_label
+from ..kit.table import density_label
 from ..train import train
 from .analysis import classify_features, classify_neurons, weights_of
 from .figures import function_and_weights
@@ -23,7 +23,7 @@ def live_absolute_value(experiment: Experiment, density: float = 1.0):
         counts = classify_neurons(W1).counts()
         computed = int((classify_features(W1, W2, b) == 0).sum())
         title = (
-            f"{experiment.name}, sparsity {sparsity_label(density)}: loss {result.best_losses[0].item():.2e}<br>"
+            f"{experiment.name}, 1−S = {density_label(density)}: loss {result.best_losses[0].item():.2e}<br>"
             f"{counts['monosemantic']} monosemantic, {counts['polysemantic']} polysemantic, {counts['dead']} dead "
             f"neurons; {computed} of {W1.shape[1]} features computed"
         )

@@ -238,7 +238,7 @@ def collapse_figure(sweep, title: str | None = None) -> go.Figure:
     )
     n_sets = sweep.arrangement.shape[-1]
     fig.update_xaxes(log_ticks(p), row=1, col=1)
-    fig.update_xaxes(log_ticks(p), title_text="density 1 − S of each correlated set", row=2, col=1)
+    fig.update_xaxes(log_ticks(p), title_text="density 1−S of each correlated set", row=2, col=1)
     fig.update_yaxes(title_text="collapsed sets", range=[-0.3, n_sets + 0.3], dtick=1, row=1, col=1)
     fig.update_yaxes(title_text="PCA-likeness", range=[0, 1.05], row=2, col=1)
     return fig.update_layout(title_text=title, height=600, legend=dict(orientation="h", y=-0.15))

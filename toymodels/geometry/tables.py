@@ -162,10 +162,10 @@ def block_overlap_table(sweeps: dict) -> Table:
         (
             "setup",
             "1−S per set",
-            "mean |W_i·W_j| within sets",
+            "mean |Wᵢ·Wⱼ| within sets",
             "across sets",
             "across / within",
-            "share of Σ(W_i·W_j)² across sets",
+            "share of Σ(Wᵢ·Wⱼ)² across sets",
             "cos with the most opposed feature of another set",
         ),
         tuple(rows),
@@ -209,8 +209,8 @@ def uniform_table(
             "1/(1−S)",
             "D*",
             "learned features",
-            f"Σ D_i (m = {m})",
-            f"D_i within {tolerance} of a line",
+            f"Σ Dᵢ (m = {m})",
+            f"Dᵢ within {tolerance} of a line",
             "features by component",
         ),
         tuple(rows),
@@ -232,7 +232,7 @@ def uniform_training_table(result: TrainResult, represented: float = 0.5, tolera
         share = float(near_line(D, tolerance).mean()) if len(D) else 0.0
         rows.append((f"{step:,}", str(int(learned.sum())), f"{share:.0%}", f"{float(loss.sum()):.4g}"))
     return Table(
-        ("step", "learned features (all densities)", f"D_i within {tolerance} of a polytope line", "loss"), tuple(rows)
+        ("step", "learned features (all densities)", f"Dᵢ within {tolerance} of a polytope line", "loss"), tuple(rows)
     )
 
 
@@ -274,5 +274,5 @@ def dimensionality_clusters_table(result: TrainResult, represented: float = 0.5,
         for name, (count, mean) in dimensionality_clusters(D, tolerance).items()
     )
     return Table(
-        ("polytope", "d/k", f"features within {tolerance} (nearest line)", "their mean D_i", "share of learned"), rows
+        ("polytope", "d/k", f"features within {tolerance} (nearest line)", "their mean Dᵢ", "share of learned"), rows
     )

@@ -69,7 +69,7 @@ def feature_dimensionality_figure(density, W, title: str | None = None, represen
             mode="markers",
             name="D<sub>i</sub> of a learned feature",
             marker=dict(size=4, color="rgba(31,119,180,0.35)"),
-            hovertemplate="1/(1−S) = %{x:.3g}<br>D_i = %{y:.3f}<extra></extra>",
+            hovertemplate="1/(1−S) = %{x:.3g}<br>Dᵢ = %{y:.3f}<extra></extra>",
         )
     )
     fig.add_trace(
@@ -142,7 +142,7 @@ def geometry_graph(
                 mode="lines",
                 hoverinfo="skip",
                 showlegend=False,
-                name=f"|W_i·W_j| in ({low:g}, {high:g}]",
+                name=f"|Wᵢ·Wⱼ| in ({low:g}, {high:g}]",
                 line=dict(width=width, color="rgba(120,120,120,0.6)"),
             )
         )

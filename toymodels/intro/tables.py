@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..kit.table import Table, setting_densities, sparsity_label, vector_text
+from ..kit.table import Table, density_label, setting_densities, vector_text
 from ..metrics import feature_dimensionality, feature_norms, runs
 from ..train import TrainResult
 from .analysis import describe
@@ -14,7 +14,7 @@ def geometry_table(result: TrainResult) -> Table:
     best = result.best()
     norms, D = feature_norms(best.W), feature_dimensionality(best.W)
     rows = tuple(
-        (sparsity_label(p), f"{loss:.4g}", vector_text(norm), vector_text(d), text)
+        (density_label(p), f"{loss:.4g}", vector_text(norm), vector_text(d), text)
         for p, loss, norm, d, text in zip(
             setting_densities(result.experiment),
             result.best_losses.tolist(),
@@ -23,7 +23,7 @@ def geometry_table(result: TrainResult) -> Table:
             describe(best.W),
         )
     )
-    return Table(("sparsity", "loss", "‖W_i‖ (feature 0 → n−1)", "D_i", "geometry"), rows)
+    return Table(("1−S", "loss", "‖Wᵢ‖ (feature 0 → n−1)", "Dᵢ", "geometry"), rows)
 
 
 def geometry_phases(result: TrainResult) -> Table:
@@ -32,11 +32,11 @@ def geometry_phases(result: TrainResult) -> Table:
     density = setting_densities(result.experiment)
     rows = tuple(
         (
-            sparsity_label(density[first])
+            density_label(density[first])
             if first == last
-            else f"{sparsity_label(density[first])} – {sparsity_label(density[last])}",
+            else f"{density_label(density[first])} – {density_label(density[last])}",
             text,
         )
         for first, last, text in runs(describe(result.best().W))
     )
-    return Table(("sparsity", "geometry"), rows)
+    return Table(("1−S", "geometry"), rows)

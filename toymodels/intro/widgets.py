@@ -10,7 +10,7 @@ from ..config import ConfigError, Experiment, importance_decay
 from ..kit.browser import LIVE_LABEL, NOTE, BrowserLive, Slider, colorscale, plain_figure, protocol, trace_groups
 from ..kit.live import live_figure, log_slider, slider
 from ..kit.panels import features_2d
-from ..kit.table import sparsity_label
+from ..kit.table import density_label
 from ..train import train
 from .analysis import GEOMETRIES, describe
 
@@ -24,7 +24,7 @@ def live_intro(experiment: Experiment, density: float = 0.1, decay: float = 0.9)
     def draw(density: float, decay: float) -> go.Figure:
         importance = importance_decay(n, decay)
         best = train(experiment.replace(feature_probability=density, importance=importance, progress=False)).best()
-        title = f"{experiment.name}: sparsity {sparsity_label(density)}, I<sub>i</sub> = {decay:.2f}<sup>i</sup>"
+        title = f"{experiment.name}: 1−S = {density_label(density)}, I<sub>i</sub> = {decay:.2f}<sup>i</sup>"
         return features_2d(best.W[0], importance, title=f"{title}<br>{describe(best.W)[0]}")
 
     return live_figure(

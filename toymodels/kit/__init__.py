@@ -24,7 +24,7 @@ from .panels import (
     weights_heatmap,
 )
 from .render import PLOT_CONFIG, PLOTLY_MIMETYPE, RENDERER, BookRenderer, in_colab, setup
-from .table import Table, sparsity_label
+from .table import Table, density_label
 
 __all__ = [
     "RENDERER",
@@ -34,7 +34,7 @@ __all__ = [
     "in_colab",
     "setup",
     "Table",
-    "sparsity_label",
+    "density_label",
     "DIVERGING",
     "SUPERPOSITION_COLORS",
     "IMPORTANCE_COLORS",

@@ -71,14 +71,10 @@ def vector_text(values, decimals: int = 2) -> str:
     return " ".join(fixed(v, decimals) for v in values)
 
 
-def sparsity_label(p: float) -> str:
-    """Sparsity S = 1 − p as a percentage: "0 %", "80 %", "99.9 %", or one decimal ("34.8 %")."""
-    percent = 100 * (1 - float(p))
-    for decimals in range(3):
-        text = f"{percent:.{decimals}f}"
-        if abs(float(text) - percent) < 1e-4:  # densities may come through float32
-            return f"{text} %"
-    return f"{percent:.1f} %"
+def density_label(p: float) -> str:
+    """The density 1 − S, the book's one notation for sparsity, as a decimal of at most 3 significant digits:
+    "1", "0.2", "0.001", "0.652" (a float32 density such as 0.1000000015 reads "0.1")."""
+    return f"{float(f'{float(p):.3g}'):g}"
 
 
 def setting_densities(experiment: Experiment) -> list[float]:

@@ -158,7 +158,7 @@ def phase_grids_figure(grids: Sequence[PhaseGrid], title: str | None = None, col
     fig.update_xaxes(
         autorange="reversed", tickvals=np.log10(ticks_s).tolist(), ticktext=[f"{t:g}" for t in ticks_s], showgrid=False
     )
-    fig.update_xaxes(title_text="1 − S", row=rows)
+    fig.update_xaxes(title_text="1−S", row=rows)
     fig.update_yaxes(tickvals=[-1, 0, 1], ticktext=["0.1", "1", "10"], showgrid=False)
     fig.update_yaxes(title_text="r (extra feature)", col=1)
     return fig.update_layout(

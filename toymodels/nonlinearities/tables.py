@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..config import ConfigError
-from ..kit.table import Table, fixed, sparsity_label
+from ..kit.table import Table, density_label, fixed
 from .analysis import PhaseGrid, Shape, SweepCounts
 
 FLOOR_TOLERANCE = 0.01  # act(−20) within this of 0: large negative interference is (nearly) free
 
 
 def _sparsity(density: float | None) -> str:
-    return "never" if density is None else sparsity_label(density)
+    return "never" if density is None else density_label(density)
 
 
 def counts_table(counts: dict[str, SweepCounts]) -> Table:
@@ -21,7 +21,7 @@ def counts_table(counts: dict[str, SweepCounts]) -> Table:
     if not counts:
         raise ConfigError("counts must hold at least one nonlinearity's SweepCounts")
     first = next(iter(counts.values()))
-    columns = ("nonlinearity",) + tuple(f"S = {sparsity_label(p)}" for p in first.density)
+    columns = ("nonlinearity",) + tuple(f"1−S = {density_label(p)}" for p in first.density)
     rows = tuple(
         (name,) + tuple(f"{k} / {s}" for k, s in zip(c.represented.tolist(), c.superposed.tolist()))
         for name, c in counts.items()
@@ -107,7 +107,7 @@ def softmax_table(counts: SweepCounts) -> Table:
     if counts.decodable is None:
         raise ConfigError("counts must come from a softmax sweep (decodable features are counted only there)")
     rows = tuple(
-        (sparsity_label(p), str(k), str(s), str(d), fixed(D, 2), fixed(loss, 4))
+        (density_label(p), str(k), str(s), str(d), fixed(D, 2), fixed(loss, 4))
         for p, k, s, d, D, loss in zip(
             counts.density.tolist(),
             counts.represented.tolist(),
@@ -118,7 +118,7 @@ def softmax_table(counts: SweepCounts) -> Table:
         )
     )
     return Table(
-        ("sparsity", "represented", "in superposition", "named when alone", "mean D_i (represented)", "cross-entropy"),
+        ("1−S", "represented", "in superposition", "named when alone", "mean Dᵢ (represented)", "cross-entropy"),
         rows,
     )
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from ..config import ConfigError, Experiment
 from ..kit.live import dropdown, live_figure, log_slider
 from ..kit.panels import summary_figure
-from ..kit.table import sparsity_label
+from ..kit.table import density_label
 from ..train import train
 from .analysis import decodable, in_superposition, represented
 from .experiments import NONLINEARITIES
@@ -48,7 +48,7 @@ def live_nonlinearity(experiment: Experiment, activation: str = "gelu", density:
         if activation == "softmax":
             counts += f", {int(decodable(W1, b1).sum())} named when alone"
         gram = (W.T @ W).abs().max().item()
-        title = f"{activation} output, sparsity {sparsity_label(density)}, best of {experiment.n_seeds}: {counts}"
+        title = f"{activation} output, 1−S = {density_label(density)}, best of {experiment.n_seeds}: {counts}"
         return summary_figure(W.numpy(), b.numpy(), importance, title=title, zmax=max(1.0, math.ceil(gram)))
 
     return live_figure(

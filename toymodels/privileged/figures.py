@@ -196,7 +196,7 @@ def loss_distribution(
     return go.Figure(
         traces,
         layout=dict(
-            title_text=title or f"1 − S = {density:.3g}: every fit",
+            title_text=title or f"1−S = {density:.3g}: every fit",
             xaxis=dict(type="log", title_text="loss (precise, per sample, summed over features)"),
             yaxis=dict(tickvals=list(range(len(names))), ticktext=names, title_text="regime", autorange="reversed"),
             shapes=shapes,
@@ -274,9 +274,7 @@ def regime_map(densities, monosemantic, represented, regimes, title: str | None 
         traces,
         layout=dict(
             title_text=title,
-            xaxis=dict(
-                log_ticks(densities), title_text="density 1 − S (shaded: the paper's bands, dashed: its counts)"
-            ),
+            xaxis=dict(log_ticks(densities), title_text="density 1−S (shaded: the paper's bands, dashed: its counts)"),
             yaxis=dict(title_text="count", range=[-0.5, 10.5], dtick=1),
             shapes=shapes,
             height=420,

@@ -124,13 +124,12 @@ def best_sae_table(sweep: SaeSweep) -> Table:
 
 def absorption_table(sweep: AbsorptionSweep) -> Table:
     """Every SAE on hierarchical features: the parent latent's firing rate alone and beside a child, absorption,
-    the children's latents' cosine with the parent, and the SAE's mean max cosine, L0 and FVU."""
+    the children's latents' cosine with the parent, and the SAE's mean max cosine, L0 and FVU (seven columns,
+    so that it fits the text column in one piece)."""
     rows = tuple(
         (
-            str(setting.n_latents),
-            f"{setting.l1:g}",
-            fixed(r["parent_alone"], 2),
-            fixed(r["parent_with_child"], 2),
+            f"{setting.n_latents}, {setting.l1:g}",
+            f"{fixed(r['parent_alone'], 2)} / {fixed(r['parent_with_child'], 2)}",
             fixed(r["absorption"], 2),
             fixed(r["child_parent_cosine"], 2),
             fixed(r["mmcs"], 3),
@@ -140,10 +139,8 @@ def absorption_table(sweep: AbsorptionSweep) -> Table:
         for setting, r in zip(sweep.result.settings, sweep.scores)
     )
     columns = (
-        "latents",
-        "λ",
-        "parent fires: alone",
-        "beside a child",
+        "latents, λ",
+        "parent fires: alone / with a child",
         "absorption",
         "child·parent cos",
         "MMCS",

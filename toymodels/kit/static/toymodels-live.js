@@ -401,14 +401,9 @@
     return { phase: bestPhase, distance: bestDistance };
   }
 
-  /** Sparsity S = 1 − p as a percentage, as toymodels.kit.sparsity_label. */
-  function sparsityLabel(p) {
-    const percent = 100 * (1 - p);
-    for (let decimals = 0; decimals < 3; decimals++) {
-      const text = percent.toFixed(decimals);
-      if (Math.abs(Number(text) - percent) < 1e-4) return `${text} %`;
-    }
-    return `${percent.toFixed(1)} %`;
+  /** The density 1 − S as a decimal of at most 3 significant digits, as toymodels.kit.density_label. */
+  function densityLabel(p) {
+    return String(Number(p.toPrecision(3)));
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -642,7 +637,7 @@
       const { names, text } = describe(D, this.config.geometries);
       const table = element("table", { class: "toymodels-table" });
       const head = element("tr");
-      for (const column of ["feature", "importance I_i", "\u2016W_i\u2016", "D_i", "geometry"]) head.append(element("th", {}, column));
+      for (const column of ["feature", "importance Iᵢ", "‖Wᵢ‖", "Dᵢ", "geometry"]) head.append(element("th", {}, column));
       table.append(element("thead"), element("tbody"));
       table.tHead.append(head);
       for (let i = 0; i < n; i++) {
@@ -659,7 +654,7 @@
   }
 
   const TITLES = {
-    intro: (v) => `Live fit in your browser: sparsity ${sparsityLabel(v.density)}, I<sub>i</sub> = ${v.decay.toFixed(2)}<sup>i</sup>`,
+    intro: (v) => `Live fit in your browser: 1−S = ${densityLabel(v.density)}, I<sub>i</sub> = ${v.decay.toFixed(2)}<sup>i</sup>`,
     phase: (v) => `Live fit in your browser: r = ${v.relative_importance.toPrecision(3)}, 1\u2212S = ${v.density.toPrecision(3)}`,
   };
 
@@ -681,6 +676,6 @@
 
   return {
     uniforms, normal, sampleBatch, lossAndGrads, adamState, adamwStep, Fits, trainBest,
-    featureNorms, featureDimensionality, geometryName, describe, classify, sparsityLabel, sampleColorscale, startAll,
+    featureNorms, featureDimensionality, geometryName, describe, classify, densityLabel, sampleColorscale, startAll,
   };
 });
