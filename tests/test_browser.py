@@ -142,7 +142,7 @@ def test_index_page_loads_cleanly(browser, site_url):
 LAYOUT_CHECK = (ROOT / "tests" / "layout_check.js").read_text()
 WIDTHS = (1280, 400)  # a laptop, and a phone (figures keep 600 px there and scroll sideways: toymodels.css)
 MAX_FIGURE_HEIGHT = 1400  # px: about one and a half screens
-MAX_PAGE_HEIGHT = 12_600  # px at 1280 (the aim: ~12,000): long tables fold away (toymodels.kit.Table), long chapters split
+MAX_PAGE_HEIGHT = 12_600  # px at 1280 (aim ~12,000): long tables fold (toymodels.kit.Table), long chapters split
 TEXT_COLUMN = 688  # px: the book's text column at 1280
 
 
@@ -424,7 +424,8 @@ def test_the_layout_rules_find_broken_figures(browser, site_url):
 
     draw("too-tall", [{"x": [0, 1], "y": [0, 1]}], {"height": MAX_FIGURE_HEIGHT + 200}, height=MAX_FIGURE_HEIGHT + 200)
     page.evaluate("""() => { const t = document.createElement('table'); t.className = 'toymodels-table';
-        t.innerHTML = '<tr>' + Array.from({length: 40}, (_, k) => `<th>a wide column ${k}</th>`).join('') + '<th>D_i</th></tr>';
+        const wide = Array.from({length: 40}, (_, k) => `<th>a wide column ${k}</th>`).join('');
+        t.innerHTML = '<tr>' + wide + '<th>D_i</th></tr>';
         document.querySelector('main').prepend(t); }""")
     problems = "\n".join(check_page_layout(page, 1280))
     assert f"is {MAX_FIGURE_HEIGHT + 200} px tall" in problems and "px wide (the column" in problems
