@@ -31,6 +31,7 @@
   add('.xaxislayer-above text, .yaxislayer-above text', 'tick label');
   add('.legend .legendtext, .legend .legendtitletext', 'legend entry');
   add('.annotation text', 'annotation');
+  add('.textpoint text', 'data label');
   add('.colorbar text', 'colourbar');
   add('.slider-container text', 'slider label');
   add('.updatemenu-container text', 'menu label');
@@ -45,6 +46,11 @@
   for (const text of texts)
     if (/[\p{L}\p{N}‖)²]_[\p{L}\p{N}{]/u.test(text.element.textContent))
       problems.push(`${text.kind} "${text.content}" shows a raw underscore subscript`);
+
+  // Ticks with SI prefixes ("10μ", "500m"): a science reader expects powers of ten (exponentformat "power").
+  for (const text of texts)
+    if ((text.kind === 'tick label' || text.kind === 'colourbar') && /[0-9][μµmnpf]$/.test(text.content))
+      problems.push(`tick "${text.content}" uses an SI prefix (set the axis's exponentformat to "power")`);
 
   // A text element cut by the figure's bounds (legend entries scrolled out of a legend are counted below).
   for (const text of texts) {
@@ -113,8 +119,11 @@
       problems.push(`${axis._name} ("${title}") shows ${rangeLow.toPrecision(3)}…${rangeHigh.toPrecision(3)} `
         + `but its data run ${low.toPrecision(3)}…${high.toPrecision(3)}`);
     const dataSpan = high - low;
+    // A quantity on its natural unit scale (a norm or share on [0, 1], a cosine on [−1, 1]) may be tiny: a model
+    // that learned nothing shows short bars there, which is the right reading, not a range to shrink.
+    const unitScale = axis.type !== 'log' && span >= 1 && rangeLow >= -1.5 && rangeHigh <= 1.5;
     if (axis.type === 'log' ? span > dataSpan + MAX_DECADES_OVER_DATA
-        : dataSpan > 0 && span > MAX_SPAN_OVER_DATA * Math.max(dataSpan, Math.abs(high), Math.abs(low)))
+        : !unitScale && dataSpan > 0 && span > MAX_SPAN_OVER_DATA * Math.max(dataSpan, Math.abs(high), Math.abs(low)))
       problems.push(`${axis._name} ("${title}") spans ${span.toPrecision(3)}${axis.type === 'log' ? ' decades' : ''}`
         + ` for data spanning ${dataSpan.toPrecision(3)}`);
   }

@@ -382,6 +382,7 @@ BROKEN_FIGURES = {  # rule → a figure made to break it (data, layout), and a p
         "is cut by the figure's bounds",
     ),
     "subscript": ([{"x": [0, 1], "y": [0, 1]}], {"yaxis": {"title": {"text": "D_i"}}}, "raw underscore subscript"),
+    "si prefix": ([{"x": [0, 1], "y": [1e-5, 1e-3]}], {"yaxis": {"type": "log"}}, "uses an SI prefix"),
     "legend": (
         [{"x": [0, 1], "y": [k, k], "name": f"trace {k}"} for k in range(30)],
         {"height": 300},
@@ -392,6 +393,7 @@ BROKEN_FIGURES = {  # rule → a figure made to break it (data, layout), and a p
         {"yaxis": {"range": [0, 2]}},
         "but its data run",
     ),
+    "absurd linear range": ([{"x": [0, 1, 2], "y": [3, 4, 5]}], {"yaxis": {"range": [0, 500]}}, "for data spanning"),
     "absurd log range": (
         [{"x": [1, 10, 1000], "y": [0, 1, 2]}],
         {"xaxis": {"type": "log", "range": [0, 147]}},
@@ -417,6 +419,9 @@ def test_the_layout_rules_find_broken_figures(browser, site_url):
 
     draw("plain", [{"x": [0, 1, 2], "y": [1, 3, 2], "name": "a line"}], {"title": {"text": "A plain figure"}})
     assert _layout_problems(page, "plain") == []
+    unit = [{"type": "bar", "orientation": "h", "x": [1e-4, 2e-4], "y": ["feature 0", "feature 1"]}]
+    draw("unit-scale", unit, {"xaxis": {"range": [0, 1.05]}})
+    assert _layout_problems(page, "unit-scale") == [], "a model that learned nothing: short bars on [0, 1]"
     for index, (rule, (data, layout, phrase)) in enumerate(BROKEN_FIGURES.items()):
         draw(f"broken-{index}", data, layout)
         problems = _layout_problems(page, f"broken-{index}")

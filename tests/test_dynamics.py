@@ -129,7 +129,8 @@ def test_figures_draw_jumps_loss_and_the_3d_slider():
     regimes = regime_sequence(path)
     slider = figures.training_slider(np.arange(30) * 50, path, regimes, frames=10)
     assert len(slider.layout.sliders[0].steps) == len(slider.data) // 2
-    assert "octahedron" in slider.layout.sliders[0].steps[-1].label
+    last = slider.layout.sliders[0].steps[-1]
+    assert last.label.startswith("step ") and "octahedron" in last.args[1]["title.text"]
     assert len(figures.regime_loss_figure(np.arange(30), np.ones(30), regimes).layout.shapes) == 1
     with pytest.raises(tm.ConfigError, match="W must"):
         figures.features_3d(np.zeros((2, 6)))

@@ -353,7 +353,10 @@ def test_non_uniform_slider_shows_the_lowest_loss_fit_with_the_varied_feature_ap
     sweep = geometry.non_uniform_sweep(result, losses=losses)
     fig = geometry.non_uniform_slider(sweep, title="slider")
     steps = fig.layout.sliders[0].steps
-    assert len(steps) == len(p) and steps[0].label.endswith("two digons") and steps[-1].label.endswith("pentagon")
+    assert len(steps) == len(p) and steps[0].label == "1−S = 0.005"
+    assert steps[0].args[1]["title.text"].endswith("two digons") and steps[-1].args[1]["title.text"].endswith(
+        "pentagon"
+    )
     per_step = len(fig.data) // len(p)
     assert per_step == 5 + 2, "five feature lines and two marker groups (varied feature, the others)"
     varied, others = fig.data[5], fig.data[6]

@@ -131,17 +131,30 @@ def test_instance_slider_without_title_leaves_titles_alone():
 
 
 def test_instance_slider_steps_carry_each_frames_own_labels():
-    """A frame whose tick labels or annotations differ from the first's sets them when its step is chosen."""
+    """A frame whose title, tick labels or annotations differ from the first's sets them when its step is chosen."""
 
     def build(k):
-        fig = go.Figure(go.Bar(x=[0, 1], y=[k, 1]))
+        fig = go.Figure(go.Bar(x=[0, 1], y=[k, 1]), layout=dict(title_text=f"r = {k}: {'pair' if k else 'dropped'}"))
         fig.add_annotation(text=f"frame {k}", x=0, y=0, showarrow=False)
         return fig.update_xaxes(tickvals=[0, 1], ticktext=["a", "mono" if k else "dead"])
 
     steps = instance_slider(build, 2, ["first", "second"]).layout.sliders[0].steps
     assert steps[0].args[1] == {}, "the first frame's text is the layout's own"
+    assert steps[1].args[1]["title.text"] == "r = 1: pair"
     assert steps[1].args[1]["xaxis.ticktext"] == ["a", "mono"]
     assert [note["text"] for note in steps[1].args[1]["annotations"]] == ["frame 1"]
+
+
+def test_instance_slider_keeps_labels_short_and_titles_long():
+    """plotly writes every label under the slider, so a step's longer text goes to its title as a heading."""
+    fig = instance_slider(lambda k: go.Figure(go.Scatter(y=[k])), 2, ["a", "b"], "T", headings=["a: long", "b: long"])
+    assert [step.label for step in fig.layout.sliders[0].steps] == ["a", "b"]
+    assert (
+        fig.layout.title.text == "T — a: long" and fig.layout.sliders[0].steps[1].args[1]["title.text"] == "T — b: long"
+    )
+    assert instance_slider(lambda k: go.Figure(), 1, ["a"], "", headings=["only"]).layout.title.text == "only"
+    with pytest.raises(ConfigError, match="headings must have one heading per instance"):
+        instance_slider(lambda k: go.Figure(), 2, ["a", "b"], "T", headings=["one"])
 
 
 def test_menu_slider_buttons_pick_a_choice_and_the_slider_a_step():
@@ -184,6 +197,18 @@ def test_sweep_figure_takes_title_and_labels_from_the_experiment():
     assert fig.layout.title.text == f"{experiment.name} — {experiment.setting_labels[0]}"
     np.testing.assert_allclose(fig.data[2].customdata, experiment.importance[0], rtol=1e-6)
     assert len(sweep_figure(W, b, experiment, kind="features_2d").data) == 3 * 6
+
+
+def test_norm_axis_ends_at_one_or_the_largest_norm_for_every_frame():
+    """A model that learned nothing keeps short bars (no autoscaling of 10⁻⁴ norms across the panel), and every
+    frame of a sweep shares one end, that of its largest norm."""
+    assert feature_norms_bar(1e-4 * torch.ones(2, 5)).layout.xaxis.range == (0, 1.05)
+    assert feature_norms_bar(torch.tensor([[1.3, 0.0]])).layout.xaxis.range == pytest.approx((0, 1.365))
+    experiment = _example_experiment()
+    W = torch.zeros(3, 2, 5)
+    W[2, 0, 0] = 2.0  # the last setting's norm sets the end for all three
+    fig = sweep_figure(W, torch.zeros(3, 5), experiment, kind="norms")
+    assert fig.layout.xaxis.range == pytest.approx((0, 2.1))
 
 
 def test_plotting_leaves_plotly_global_state_alone():

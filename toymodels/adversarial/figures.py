@@ -147,11 +147,12 @@ def attack_surface_slider(result: TrainResult, vulnerability: Vulnerability) -> 
         fig.update_layout(height=720, showlegend=False)
         return fig
 
-    labels = [  # short, since plotly writes them under the slider too
-        f"{label} · {vulnerability.features_per_dimension[k]:.1f} features/dim · {vulnerability.vulnerability[k]:.1f}×"
+    headings = [
+        f"{label}: {vulnerability.features_per_dimension[k]:.1f} features per dimension, "
+        f"{vulnerability.vulnerability[k]:.1f}× the damage without superposition"
         for k, label in enumerate(experiment.setting_labels)
     ]
-    return instance_slider(build, experiment.n_settings, labels, title=experiment.name)
+    return instance_slider(build, experiment.n_settings, experiment.setting_labels, experiment.name, headings)
 
 
 def _inverse_density(vulnerability: Vulnerability) -> np.ndarray:
@@ -204,7 +205,7 @@ def attacks_compared(vulnerability: Vulnerability) -> go.Figure:
     ticks = log_ticks(x)
     fig.update_xaxes(ticks, row=1, col=1)
     fig.update_xaxes(ticks, title_text="1/(1−S)", row=2, col=1)
-    fig.update_yaxes(type="log", title_text="loss increase L′ − L", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="loss increase L′ − L", exponentformat="power", row=1, col=1)
     fig.update_yaxes(title_text="share (%)", range=[0, 100], row=2, col=1)
     fig.update_layout(
         title=f"Attacks of norm {vulnerability.fraction:g} × the mean input norm: analytic against gradient",

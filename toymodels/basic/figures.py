@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from ..config import ConfigError
-from ..kit.panels import OUTLINE, as_array, instance_slider, stacked, summary_figure
+from ..kit.panels import OUTLINE, as_array, instance_slider, norm_axis_end, stacked, summary_figure
 
 
 def compare_sweeps(
@@ -37,9 +37,13 @@ def compare_sweeps(
             )
         )
     importance = first.importance_tensor(per="setting").numpy()
+    end = max(norm_axis_end(W) for W, _, _ in checked)  # one norm axis for every row and step
 
     def build(k: int) -> go.Figure:
-        rows = [summary_figure(W[k], b[k], importance[k], sqrt_superposition=sqrt_superposition) for W, b, _ in checked]
+        rows = [
+            summary_figure(W[k], b[k], importance[k], sqrt_superposition=sqrt_superposition, norm_end=end)
+            for W, b, _ in checked
+        ]
         return stacked(rows, [experiment.name for _, _, experiment in checked])
 
     fig = instance_slider(build, first.n_settings, first.setting_labels, title=title)

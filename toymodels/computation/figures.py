@@ -5,6 +5,7 @@ asymmetric superposition motif as a small graph. Each function returns a plotly 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -112,7 +113,7 @@ def learned_function(W1, W2, b, title: str | None = None, t: Sequence[float] = G
                 x=t,
                 y=np.round(answers[i], 4),
                 mode="lines",
-                name=f"y′{i} (x{i} alone)",
+                name=f"y′<sub>{i}</sub> (x<sub>{i}</sub> alone)",
                 line=dict(color=GROUP_COLORS[i % len(GROUP_COLORS)], width=2),
             )
             for i in range(W1.shape[1])
@@ -236,7 +237,7 @@ def motif_graph(motif: Motif, title: str | None = None) -> go.Figure:
             x=[at(name)[0] for name in nodes],
             y=[at(name)[1] for name in nodes],
             mode="markers+text",
-            text=list(nodes),
+            text=[re.sub(r"^([xy])(\d+)$", r"\1<sub>\2</sub>", name) for name in nodes],
             textposition=["middle left"] * 2 + ["top center"] * 2 + ["middle right"] * 2,
             marker=dict(size=18, color="white", line=OUTLINE),
             hoverinfo="skip",
@@ -250,12 +251,12 @@ def motif_graph(motif: Motif, title: str | None = None) -> go.Figure:
         title_text=title,
         xaxis=dict(hidden, range=[-0.6, 2.6]),
         yaxis=dict(hidden, range=[-1.35, 0.35]),
-        height=360,
+        height=460,
         margin=dict(t=110),
         annotations=[
             dict(
                 text=(
-                    f"leak of x{a} into y{b}: {motif.interference:.2f} through neuron {k}, "
+                    f"leak of x<sub>{a}</sub> into y<sub>{b}</sub>: {motif.interference:.2f} through neuron {k}, "
                     f"{motif.net:.2f} with every neuron that fires"
                 ),
                 x=0.5,

@@ -63,7 +63,7 @@ def dimensionality_traces(steps, D, loss, jumps: list[Jump], changes=None, shown
     traces.append(
         go.Scatter(
             x=x,
-            y=np.round(loss, 6),
+            y=loss,
             mode="lines",
             line=dict(color="black", width=1.5),
             name="loss",
@@ -130,8 +130,9 @@ def features_3d(W, set_size: int = 3, title: str | None = None, axis_range: floa
     fig = go.Figure(_vectors(W, set_size))
     axis = dict(range=[-axis_range, axis_range], zeroline=True, showticklabels=False, title="")
     fig.update_layout(
-        scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"),
+        scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube", camera_eye=dict(x=1.0, y=1.0, z=0.8)),
         height=520,
+        margin=dict(l=20, r=20, b=20),
         title=title,
         legend=dict(orientation="h", y=-0.05),
         uirevision="keep",
@@ -152,8 +153,11 @@ def training_slider(
     name_at[:] = "transient"
     for regime in regimes:
         name_at[regime.start : regime.stop + 1] = regime.name
-    labels = [f"step {int(steps[k])}: {name_at[k]}" for k in picks]
-    return instance_slider(lambda q: features_3d(W_path[picks[q]], set_size), len(picks), labels, title=title)
+    labels = [f"step {int(steps[k])}" for k in picks]
+    headings = [f"step {int(steps[k])}: {name_at[k]}" for k in picks]
+    return instance_slider(
+        lambda q: features_3d(W_path[picks[q]], set_size), len(picks), labels, title=title or "", headings=headings
+    )
 
 
 def regime_loss_figure(steps, loss, regimes: list[Regime], title: str | None = None) -> go.Figure:
@@ -161,7 +165,7 @@ def regime_loss_figure(steps, loss, regimes: list[Regime], title: str | None = N
     order the run passes through them; a band's colour is its regime's)."""
     steps, loss = as_float64("steps", steps), as_float64("loss", loss)
     x = np.maximum(steps, 1)
-    fig = go.Figure(go.Scatter(x=x, y=np.round(loss, 6), mode="lines", line=dict(color="black"), name="loss"))
+    fig = go.Figure(go.Scatter(x=x, y=loss, mode="lines", line=dict(color="black"), name="loss"))
     names = list(dict.fromkeys(r.name for r in regimes))
     colors = {name: REGIME_COLORS[k % len(REGIME_COLORS)] for k, name in enumerate(names)}
     for regime in regimes:  # a shape's x is in data units on a log axis (an annotation's would be log10 units)
@@ -179,7 +183,7 @@ def regime_loss_figure(steps, loss, regimes: list[Regime], title: str | None = N
             )
         )
     fig.update_xaxes(type="log", title="training step", range=np.log10([x.min(), x.max()]).tolist())
-    fig.update_yaxes(type="log", title="loss")
+    fig.update_yaxes(type="log", title="loss", exponentformat="power")
     fig.update_layout(
         height=460,
         title=dict(text=title, font_size=15),

@@ -82,7 +82,7 @@ def non_uniform_losses(sweep, title: str | None = None) -> go.Figure:
                     legendgroup=name,
                     showlegend=row == 1,
                     marker=dict(size=6, color=CLASS_COLORS[name], opacity=0.6, line=dict(width=0.5, color="grey")),
-                    hovertemplate="p = %{x:.4g}<br>%{y:.5g}<extra>" + name + "</extra>",
+                    hovertemplate="1−S = %{x:.4g}<br>%{y:.5g}<extra>" + name + "</extra>",
                 ),
                 row=row,
                 col=1,
@@ -101,7 +101,7 @@ def non_uniform_losses(sweep, title: str | None = None) -> go.Figure:
                     legendgroup=label,
                     showlegend=row == 1,
                     line=dict(color=color, dash=dash, width=2),
-                    hovertemplate="p = %{x:.4g}<br>%{y:.5g}<extra>" + label + "</extra>",
+                    hovertemplate="1−S = %{x:.4g}<br>%{y:.5g}<extra>" + label + "</extra>",
                 ),
                 row=row,
                 col=1,
@@ -146,12 +146,17 @@ def non_uniform_slider(sweep, title: str | None = None, axis_range: float = 1.5)
     n = sweep.best_W.shape[-1]
     groups = np.where(np.arange(n) == sweep.varied, 0, 1)
     names = [f"feature {sweep.varied} (density varied)", f"the others (density {sweep.base_density:g})"]
-    labels = [f"p = {p:.3g}: {NON_UNIFORM_CLASSES[c]}" for p, c in zip(sweep.varied_density, sweep.best_class)]
+    labels = [f"1−S = {p:.3g}" for p in sweep.varied_density]
+    headings = [
+        f"feature {sweep.varied} at 1−S = {p:.3g}: {NON_UNIFORM_CLASSES[c]}"
+        for p, c in zip(sweep.varied_density, sweep.best_class)
+    ]
     return instance_slider(
         lambda k: features_2d_groups(sweep.best_W[k], groups, names, axis_range=axis_range),
         len(labels),
         labels,
-        title=title,
+        title=title or "",
+        headings=headings,
     )
 
 

@@ -134,7 +134,15 @@ def _weight_panels(W: np.ndarray, b, zmax: float) -> list[_Panel]:
     ]
 
 
-def _norms_panel(W: np.ndarray, importance, sqrt_superposition: bool) -> _Panel:
+def norm_axis_end(W) -> float:
+    """Where the ‖Wᵢ‖ axis ends for weights W of any leading shape (..., m, n): at 1 or the largest norm, with a
+    5 % margin. A fixed end keeps a model that learned nothing at short bars (an autoscaled axis would stretch
+    norms of 10⁻⁴ across the panel), and one end for every frame of a slider keeps them comparable."""
+    norms = np.linalg.norm(np.asarray(W, dtype=np.float64), axis=-2)
+    return 1.05 * max(1.0, float(norms.max(initial=0.0)))
+
+
+def _norms_panel(W: np.ndarray, importance, sqrt_superposition: bool, norm_end: float | None = None) -> _Panel:
     n = W.shape[1]
     label = ("√" if sqrt_superposition else "") + "Σ<sub>j≠i</sub>(Ŵ<sub>i</sub>·W<sub>j</sub>)²"
     hover = "feature %{y}<br>‖W<sub>i</sub>‖ = %{x:.3f}<br>" + label + " = %{marker.color:.3f}"
@@ -150,7 +158,8 @@ def _norms_panel(W: np.ndarray, importance, sqrt_superposition: bool) -> _Panel:
         hovertemplate=hover + "<extra></extra>",
     )
     scale = _Scale("coloraxis2", SUPERPOSITION_COLORS, 0.0, 1.0, "superposition<br>" + label)
-    return _Panel("‖W<sub>i</sub>‖", max(n / 2, 3), [bars], dict(rangemode="tozero", showgrid=True), scale)
+    end = norm_axis_end(W) if norm_end is None else norm_end
+    return _Panel("‖W<sub>i</sub>‖", max(n / 2, 3), [bars], dict(range=[0, end], showgrid=True), scale)
 
 
 def weights_heatmap(W, b, title: str | None = None, zmax: float = 1.0) -> go.Figure:
@@ -159,20 +168,30 @@ def weights_heatmap(W, b, title: str | None = None, zmax: float = 1.0) -> go.Fig
     return _panels_figure(_weight_panels(W, b, zmax), W.shape[1], title)
 
 
-def feature_norms_bar(W, title: str | None = None, importance=None, sqrt_superposition: bool = False) -> go.Figure:
+def feature_norms_bar(
+    W, title: str | None = None, importance=None, sqrt_superposition: bool = False, norm_end: float | None = None
+) -> go.Figure:
     """Horizontal bars of ‖W_i‖ per feature, coloured by the paper's superposition Σ_{j≠i}(Ŵ_i·W_j)² on [0, 1]
     (or its square root, as the authors' notebook and ARENA plot, with ``sqrt_superposition=True``).
-    ``importance`` (n_features,), if given, is shown on hover."""
+    ``importance`` (n_features,), if given, is shown on hover; the norm axis ends at ``norm_end`` (default
+    :func:`norm_axis_end` of W)."""
     W = single_W(W)
-    return _panels_figure([_norms_panel(W, importance, sqrt_superposition)], W.shape[1], title)
+    return _panels_figure([_norms_panel(W, importance, sqrt_superposition, norm_end)], W.shape[1], title)
 
 
 def summary_figure(
-    W, b, importance=None, title: str | None = None, sqrt_superposition: bool = False, zmax: float = 1.0
+    W,
+    b,
+    importance=None,
+    title: str | None = None,
+    sqrt_superposition: bool = False,
+    zmax: float = 1.0,
+    norm_end: float | None = None,
 ) -> go.Figure:
-    """The paper's per-model picture: WᵀW, b and the ‖W_i‖ bars side by side, rows aligned by feature."""
+    """The paper's per-model picture: WᵀW, b and the ‖W_i‖ bars side by side, rows aligned by feature (the norm
+    axis ending at ``norm_end``, by default :func:`norm_axis_end` of W)."""
     W = single_W(W)
-    panels = _weight_panels(W, b, zmax) + [_norms_panel(W, importance, sqrt_superposition)]
+    panels = _weight_panels(W, b, zmax) + [_norms_panel(W, importance, sqrt_superposition, norm_end)]
     return _panels_figure(panels, W.shape[1], title)
 
 
@@ -225,14 +244,16 @@ def features_2d(W, importance=None, title: str | None = None, axis_range: float 
 
 
 def _titled(title: str, label: str) -> str:
-    return f"{title} — {label}" if label else title
+    return f"{title} — {label}" if title and label else title or label
 
 
 def _frame_text(frame: go.Figure, first: go.Figure) -> dict:
-    """The layout text of ``frame`` that differs from ``first``'s (axes' tick labels, annotations), as the
+    """The layout text of ``frame`` that differs from ``first``'s (title, axes' tick labels, annotations), as the
     relayout a slider step applies: a frame shows its own labels, never the first frame's."""
     changes = {}
     mine, theirs = frame.layout.to_plotly_json(), first.layout.to_plotly_json()
+    if mine.get("title", {}).get("text") != theirs.get("title", {}).get("text"):
+        changes["title.text"] = mine.get("title", {}).get("text") or ""
     for name in (key for key in mine if key.startswith(("xaxis", "yaxis"))):
         for key in ("tickvals", "ticktext"):
             value = mine[name].get(key)
@@ -244,18 +265,26 @@ def _frame_text(frame: go.Figure, first: go.Figure) -> dict:
 
 
 def instance_slider(
-    build: Callable[[int], go.Figure], n_instances: int, labels: Sequence[str], title: str | None = None
+    build: Callable[[int], go.Figure],
+    n_instances: int,
+    labels: Sequence[str],
+    title: str | None = None,
+    headings: Sequence[str] = (),
 ) -> go.Figure:
     """One figure holding ``build(k)``'s traces for every instance k, with a plotly slider that shows one
     instance at a time (pure plotly.js: works in static HTML without a kernel).
 
     The layout (axes, colour bars, annotations) is ``build(0)``'s; a step that shows instance k also sets the
-    tick labels and annotations in which ``build(k)`` differs, so no frame keeps another's text. With a
-    ``title``, each step sets the title to "title — label"; otherwise the title of ``build(0)`` stays."""
+    title, tick labels and annotations in which ``build(k)`` differs, so no frame keeps another's text. With a
+    ``title``, each step sets the title to "title — heading", the heading being the step's label or, given
+    ``headings``, its own (longer) text: plotly writes every label under the slider, so labels stay short."""
     if isinstance(n_instances, bool) or not isinstance(n_instances, (int, np.integer)) or n_instances < 1:
         raise ConfigError(f"n_instances must be a positive integer, got {n_instances!r}")
     if len(labels) != n_instances:
         raise ConfigError(f"labels must have one label per instance ({n_instances}), got {len(labels)}")
+    if headings and len(headings) != n_instances:
+        raise ConfigError(f"headings must have one heading per instance ({n_instances}), got {len(headings)}")
+    headings = list(headings) or list(labels)
     figures = [build(k) for k in range(n_instances)]
     owners = [k for k, figure in enumerate(figures) for _ in figure.data]
     traces = [dict(trace.to_plotly_json(), visible=k == 0) for k, figure in enumerate(figures) for trace in figure.data]
@@ -264,7 +293,7 @@ def instance_slider(
     def step(k: int) -> dict:
         layout = _frame_text(figures[k], figures[0])
         if title is not None:
-            layout["title.text"] = _titled(title, labels[k])  # plotly.js ignores a plain "title" here
+            layout["title.text"] = _titled(title, headings[k])  # plotly.js ignores a plain "title" here
         return dict(label=labels[k], method="update", args=[{"visible": [owner == k for owner in owners]}, layout])
 
     legend = fig.layout.legend
@@ -272,7 +301,7 @@ def instance_slider(
     pad = SLIDER_PAD + (LEGEND_ROW if below else 0)  # the slider's label under that legend, not beside it
     fig.update_layout(sliders=[dict(active=0, pad=dict(t=pad), steps=[step(k) for k in range(n_instances)])])
     if title is not None:
-        fig.update_layout(title_text=_titled(title, labels[0]))
+        fig.update_layout(title_text=_titled(title, headings[0]))
     return fig
 
 
@@ -352,10 +381,15 @@ def sweep_figure(W, b, experiment: Experiment, kind: str = "summary", sqrt_super
     W = as_array("W", W, (s, m, n), f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n}), one instance per setting")
     b = as_array("b", b, (s, n), f"(n_settings, n_features) = ({s}, {n})")
     importance = experiment.importance_tensor(per="setting").numpy()
+    end = norm_axis_end(W)  # one norm axis for every setting
     builders = {
-        "summary": lambda k: summary_figure(W[k], b[k], importance[k], sqrt_superposition=sqrt_superposition),
+        "summary": lambda k: summary_figure(
+            W[k], b[k], importance[k], sqrt_superposition=sqrt_superposition, norm_end=end
+        ),
         "weights": lambda k: weights_heatmap(W[k], b[k]),
-        "norms": lambda k: feature_norms_bar(W[k], importance=importance[k], sqrt_superposition=sqrt_superposition),
+        "norms": lambda k: feature_norms_bar(
+            W[k], importance=importance[k], sqrt_superposition=sqrt_superposition, norm_end=end
+        ),
         "features_2d": lambda k: features_2d(W[k], importance[k]),
     }
     return instance_slider(builders[kind], s, experiment.setting_labels, title=experiment.name)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import ConfigError
-from ..kit.panels import OUTLINE, features_2d, instance_slider, menu_slider, summary_figure
+from ..kit.panels import OUTLINE, features_2d, instance_slider, menu_slider, norm_axis_end, summary_figure
 from ..phase.figures import PHASE_COLORS  # chapter 3's colours for the same phases
 from ..train import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, PHASES, PhaseGrid, SweepCounts
@@ -77,10 +77,11 @@ def weights_slider(results: dict[str, TrainResult], title: str | None = None) ->
     importance = first.importance_tensor(per="setting").numpy()
 
     weights = list(best.values())
+    end = norm_axis_end(np.stack([W for W, _ in weights]))  # one norm axis for every choice and step
 
     def build(i: int, k: int) -> go.Figure:
         W, b = weights[i]
-        return summary_figure(W[k], b[k], importance[k])
+        return summary_figure(W[k], b[k], importance[k], norm_end=end)
 
     fig = menu_slider(build, list(best), first.setting_labels, title=title)
     return fig.update_layout(height=520, showlegend=False, margin=dict(t=150))

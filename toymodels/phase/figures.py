@@ -162,7 +162,7 @@ def phase_diagrams(empirical, theory, title: str | None = None) -> go.Figure:
         fig.add_traces([trace.update(xaxis="x" + suffix, yaxis="y" + suffix) for trace in traces])
         fig.update_layout(
             {
-                f"xaxis{suffix}": dict(_log_axis(s, "density 1 − S", reverse=True), domain=domain, anchor="y" + suffix),
+                f"xaxis{suffix}": dict(_log_axis(s, "density 1−S", reverse=True), domain=domain, anchor="y" + suffix),
                 f"yaxis{suffix}": dict(
                     _log_axis(r, "relative importance r of the extra feature" if index == 0 else ""),
                     anchor="x" + suffix,

@@ -139,15 +139,21 @@ def neuron_figure(
 def density_slider(W, densities, importance=None, title: str | None = None, labels: Sequence[str] = ()) -> go.Figure:
     """:func:`neuron_figure` for each density with a plotly slider over them (no kernel needed), on one bar range
     that holds every fit's stacks. W is (n_densities, m, n), one fit per density; ``labels`` (one per density)
-    name the steps and are appended to the title, by default "1 − S = p: regime"."""
+    name the steps and are appended to the title. By default the steps read "1−S = p" and the title
+    "title — 1−S = p: regime"."""
     W = as_array("W", W, (None, None, None), "(n_densities, n_hidden, n_features)")
     densities = as_array("densities", densities, (len(W),), f"(n_densities,) = ({len(W)},)")
     if labels and len(labels) != len(W):
         raise ConfigError(f"labels must have one label per density ({len(W)}), got {len(labels)}")
-    labels = list(labels) or [f"1 − S = {p:.3g}: {neurons(w).regime}" for p, w in zip(densities, W)]
     bar_range = stack_range(W)
+    short = [f"1−S = {p:.3g}" for p in densities]
+    headings = () if labels else [f"{label}: {neurons(w).regime}" for label, w in zip(short, W)]
     return instance_slider(
-        lambda k: neuron_figure(W[k], importance, bar_range=bar_range), len(W), labels, title=title or ""
+        lambda k: neuron_figure(W[k], importance, bar_range=bar_range),
+        len(W),
+        list(labels) or short,
+        title=title or "",
+        headings=headings,
     )
 
 
@@ -227,7 +233,7 @@ def regime_map(densities, monosemantic, represented, regimes, title: str | None 
             line=dict(color="black", width=1),
             marker=dict(size=10, color=colors, line=OUTLINE, symbol="circle"),
             text=regimes,
-            hovertemplate="1 − S = %{x:.3g}: %{y} features represented (%{text})<extra></extra>",
+            hovertemplate="1−S = %{x:.3g}: %{y} features represented (%{text})<extra></extra>",
         ),
         go.Scatter(
             x=densities,
@@ -237,7 +243,7 @@ def regime_map(densities, monosemantic, represented, regimes, title: str | None 
             line=dict(color="grey", width=1, dash="dot"),
             marker=dict(size=9, color=colors, line=OUTLINE, symbol="diamond"),
             text=regimes,
-            hovertemplate="1 − S = %{x:.3g}: %{y} monosemantic neurons (%{text})<extra></extra>",
+            hovertemplate="1−S = %{x:.3g}: %{y} monosemantic neurons (%{text})<extra></extra>",
         ),
     ]
     for regime in dict.fromkeys(regimes):  # one legend entry per regime found, in order of density
@@ -293,7 +299,7 @@ def fits_figure(sweep, density: float, ks=(1, 10, 100), halved=None, title: str 
         marks[f"{'halving, ' if halved.halving else ''}best of {halved.n_seeds}"] = float(halved.best_loss[h])
     p = float(sweep.density[s])
     return loss_distribution(
-        sweep.loss[s], sweep.regime[s], p, marks, title=title or f"1 − S = {p:.3g}: all {sweep.loss.shape[1]} fits"
+        sweep.loss[s], sweep.regime[s], p, marks, title=title or f"1−S = {p:.3g}: all {sweep.loss.shape[1]} fits"
     )
 
 

@@ -45,7 +45,7 @@ def regime_table(sweep: PrivilegedSweep) -> Table:
         )
     return Table(  # ours beside the paper's first: the book shows the first seven columns as one table
         (
-            "1 − S",
+            "1−S",
             "regime",
             "paper: regime",
             "monosemantic",
@@ -87,7 +87,7 @@ def best_of_k_table(sweep: PrivilegedSweep, ks=(1, 10, 100, 1000), halved: Privi
                     _paper(p)[0],
                 )
             )
-    return Table(("1 − S", "K", "loss", "regime", "features", "monosemantic", "paper"), tuple(rows))
+    return Table(("1−S", "K", "loss", "regime", "features", "monosemantic", "paper"), tuple(rows))
 
 
 def regime_counts_table(sweep: PrivilegedSweep, top: int = 6) -> Table:
@@ -112,7 +112,7 @@ def regime_counts_table(sweep: PrivilegedSweep, top: int = 6) -> Table:
                     "yes" if regime == sweep.regime[s, sweep.best[s]] else "",
                 )
             )
-    return Table(("1 − S", "regime", "fits", "share", "lowest loss", "the winner's"), tuple(rows))
+    return Table(("1−S", "regime", "fits", "share", "lowest loss", "the winner's"), tuple(rows))
 
 
 def halving_table(halved: PrivilegedSweep, full: PrivilegedSweep) -> Table:
@@ -140,7 +140,7 @@ def halving_table(halved: PrivilegedSweep, full: PrivilegedSweep) -> Table:
         )
     return Table(
         (
-            "1 − S",
+            "1−S",
             "fits (all trained / halving)",
             "all trained: loss",
             "regime",
@@ -176,6 +176,6 @@ def ranking_table(sweep: PrivilegedSweep, ks=(10, 100, 1000)) -> Table:
                 )
             )
     return Table(
-        ("1 − S", "K", "ranked on 4 batches: regime", "its precise loss", "ranked precisely: regime", "its loss"),
+        ("1−S", "K", "ranked on 4 batches: regime", "its precise loss", "ranked precisely: regime", "its loss"),
         tuple(rows),
     )

@@ -31,9 +31,9 @@ def live_privileged(experiment: Experiment, density: float = 0.1):
         W, _, loss = best_fit(experiment, density)
         reading = neurons(W)
         title = (
-            f"1 − S = {density:.3g}, best of {experiment.n_seeds}: {reading.regime}; {reading.monosemantic} "
+            f"1−S = {density:.3g}, best of {experiment.n_seeds}: {reading.regime}; {reading.monosemantic} "
             f"monosemantic neurons, {reading.n_represented} features represented (loss {loss:.5f})"
         )
         return neuron_figure(W, importance, title=title)
 
-    return live_figure(draw, density=log_slider(density, 0.01, 1.0, "density 1 − S", step=0.02))
+    return live_figure(draw, density=log_slider(density, 0.01, 1.0, "density 1−S", step=0.02))

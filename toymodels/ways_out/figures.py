@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import ConfigError
-from ..kit.panels import DIVERGING, instance_slider, log_ticks, summary_figure
+from ..kit.panels import DIVERGING, instance_slider, log_ticks, norm_axis_end, summary_figure
 from ..train import TrainResult
 from .analysis import AbsorptionSweep, L1Measures, SaeSweep
 from .scores import RECOVERED, best_latents, cosines, max_cosines
@@ -77,9 +77,10 @@ def l1_weights_slider(results: Sequence[TrainResult], title: str | None = None) 
     importance = results[0].experiment.importance_tensor(per="setting")[0].numpy()
     best = [r.best() for r in results]
     labels = [f"λ = {r.experiment.model.l1_penalty:g}" for r in results]
+    end = norm_axis_end(np.stack([fit.W[0].detach().numpy() for fit in best]))  # one norm axis for every λ
 
     def build(k: int) -> go.Figure:
-        return summary_figure(best[k].W[0].detach(), best[k].b[0].detach(), importance)
+        return summary_figure(best[k].W[0].detach(), best[k].b[0].detach(), importance, norm_end=end)
 
     return instance_slider(build, len(results), labels, title=title or results[0].experiment.name.split(", L1")[0])
 
