@@ -130,11 +130,11 @@ def features_3d(W, set_size: int = 3, title: str | None = None, axis_range: floa
     fig = go.Figure(_vectors(W, set_size))
     axis = dict(range=[-axis_range, axis_range], zeroline=True, showticklabels=False, title="")
     fig.update_layout(
-        scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube", camera_eye=dict(x=1.0, y=1.0, z=0.8)),
+        scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"),
         height=520,
-        margin=dict(l=20, r=20, b=20),
+        margin=dict(l=20, r=20, b=10),
         title=title,
-        legend=dict(orientation="h", y=-0.05),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"),
         uirevision="keep",
     )
     return fig
