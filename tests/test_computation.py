@@ -282,34 +282,6 @@ def test_neuron_table_names_what_each_neuron_computes():
     assert all(row[2] == "monosemantic" and row[5] == "1.00" for row in table.rows)
 
 
-def test_protocol_table_checks_convergence_against_the_no_superposition_circuit():
-    """Dense, 3 features, 4 neurons: the circuit computes 2 features and leaves one at its best constant, a loss of
-    (1/3 − 1/4) / 3 = 1/36. A fit computing both matches it; one computing a single feature does not."""
-    both = np.zeros((4, 3))
-    both[:, :2] = _abs_model(2)[0]
-    W2 = np.zeros((3, 4))
-    W2[:2] = _abs_model(2)[1]
-    one = both.copy()
-    one[2:] = 0.0
-    results = {
-        "converged": _result(both[None], W2[None], np.zeros((1, 3)), losses=[1 / 36]),
-        "stuck": _result(one[None], W2[None], np.zeros((1, 3)), losses=[2 / 36]),
-    }
-    table = C.protocol_table(results)
-    assert table.columns == (
-        "1−S",
-        "converged: loss ÷ circuit",
-        "converged: computed",
-        "stuck: loss ÷ circuit",
-        "stuck: computed",
-    )
-    assert table.rows == (("1", "1.00", "2", "2.00", "1"),)
-    with pytest.raises(tm.ConfigError, match="share the densities"):
-        C.protocol_table(
-            {"a": results["converged"], "b": _result(both[None], W2[None], np.zeros((1, 3)), density=(0.5,))}
-        )
-
-
 def test_census_counts_neurons_and_features():
     W1 = np.array([[1.0, 0.6], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     W2 = _abs_model(2)[1]

@@ -377,20 +377,6 @@ def asymmetric_motif_search(fast: bool = False) -> Experiment:
     )
 
 
-def computation_sweep_notebook(fast: bool = False) -> Experiment:
-    """§10: |x| for 100 features with 40 neurons, I_i = 0.8^i, over the seven densities, trained with the authors'
-    notebook's protocol (10,000 steps at a constant learning rate 10⁻³): its dense models compute only about 13
-    of the 20 features their neurons can serve (chapter 8 shows it beside :func:`computation_sweep`)."""
-    return absolute_value(100, 40, BASIC_SWEEP, 0.8, fast=fast)
-
-
-def computation_sweep(fast: bool = False) -> Experiment:
-    """§10: |x| for 100 features with 40 neurons, I_i = 0.8^i, over the seven densities, trained until the dense
-    models reach the no-superposition circuit's loss (book's choice: 30,000 steps, learning rate 3·10⁻² with a
-    cosine decay; measured on 2 cores, 1e-3 and 3e-3 left the dense model at 5–6× that loss, 1e-2 at 1.4×)."""
-    return computation_sweep_notebook(fast).replace(steps=2_000 if fast else 30_000, lr=3e-2, lr_schedule="cosine")
-
-
 def absolute_value_live(fast: bool = False) -> Experiment:
     """§10's live slider: the n = 3, m = 6 model, best of 3 fits of 3,000 steps at lr 1e-2 (a second or two)."""
     return absolute_value(fast=fast).replace(steps=3000, lr=1e-2, n_seeds=3, progress=False)
@@ -649,8 +635,14 @@ PRESETS: Presets = Presets(
         "absolute_value": _variant(
             absolute_value, "§10: compute |x| for 3 signed features with 6 neurons, h = ReLU(W x), dense."
         ),
-        "computation_sweep": computation_sweep,
-        "computation_sweep_notebook": computation_sweep_notebook,
+        "computation_sweep": _variant(
+            absolute_value,
+            "§10: |x| for 100 features with 40 neurons, I_i = 0.8^i, over the seven densities.",
+            n_features=100,
+            n_hidden=40,
+            density=BASIC_SWEEP,
+            decay=0.8,
+        ),
         "asymmetric_motif": _variant(
             absolute_value,
             "§10: |x| for 10 features with 10 neurons at 1−S = 0.35 (ARENA's motif setting).",

@@ -8,10 +8,7 @@ y' = ReLU(W₂ h + b), with W₁ the package's ``W`` (m, n) and W₂ its ``W_out
   a ReLU(−x) neuron, whose outputs add up to |x|.
 * ``computation_sweep``: n = 100, m = 40, I_i = 0.8^i, p ∈ {1, .3, .1, .03, .01, .003, .001}. The paper:
   monosemantic at p ≥ 0.3, a few slightly polysemantic neurons at 0.1, more polysemantic neurons as sparsity
-  grows (the least important features first), all highly polysemantic at 0.001. Trained 30,000 steps at
-  learning rate 3·10⁻² (cosine), so that its dense models reach the no-superposition circuit's loss;
-  ``computation_sweep_notebook`` is the same sweep with the authors' notebook's protocol, which does not
-  (``protocol_table`` sets the two side by side).
+  grows (the least important features first), all highly polysemantic at 0.001.
 * ``asymmetric_motif_search``: ARENA's n = 10, m = 10, importance 1, at p = 0.35 and around it, 10 fits each,
   for the asymmetric superposition motif (``absolute_value_live``: the live slider's smaller run).
 
@@ -56,15 +53,7 @@ from .figures import (
     neuron_weights_slider,
     weight_matrices,
 )
-from .tables import (
-    absolute_value_table,
-    census_table,
-    motif_list,
-    motif_table,
-    neuron_table,
-    protocol_table,
-    test_error,
-)
+from .tables import absolute_value_table, census_table, motif_list, motif_table, neuron_table, test_error
 from .widgets import live_absolute_value
 
 __all__ = [
@@ -104,7 +93,6 @@ __all__ = [
     "neuron_table",
     "census_table",
     "motif_table",
-    "protocol_table",
     "motif_list",
     "live_absolute_value",
 ]

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ..config import ConfigError
 from ..kit.table import Table, density_label, fixed, setting_densities
 from ..train import TrainResult, evaluate
 from .analysis import (
@@ -119,32 +118,6 @@ def census_table(result: TrainResult) -> Table:
         ),
         tuple(rows),
     )
-
-
-def protocol_table(results: dict[str, TrainResult]) -> Table:
-    """One sweep trained by several protocols (name → result, the same settings), the best fit of each density:
-    its loss over the best model without superposition's and the features it computes on both sides. Where
-    superposition cannot help (dense inputs) a converged model matches that circuit, computing m/2 features, so
-    this is the convergence check of the training protocol."""
-    if not results:
-        raise ConfigError("results must name at least one trained sweep")
-    first = next(iter(results.values())).experiment
-    columns, cells = ["1−S"], []
-    for name, result in results.items():
-        if result.experiment.n_settings != first.n_settings or setting_densities(
-            result.experiment
-        ) != setting_densities(first):
-            raise ConfigError(f"every result must share the densities of the first; {name!r} differs")
-        W1, W2, b = weights_of(result)
-        computed = (classify_features(W1, W2, b) == 0).sum(1)
-        ratio = result.best_losses.double().numpy() / monosemantic_baseline(result.experiment)
-        cells.append(zip(ratio, computed))
-        columns += [f"{name}: loss ÷ circuit", f"{name}: computed"]
-    rows = tuple(
-        (density_label(p),) + tuple(text for ratio, count in pairs for text in (f"{ratio:.2f}", str(int(count))))
-        for p, *pairs in zip(setting_densities(first), *cells)
-    )
-    return Table(tuple(columns), rows)
 
 
 def motif_table(search: MotifSearch) -> Table:
