@@ -183,6 +183,16 @@ def test_exit_index_is_the_first_lambda_with_features_but_no_superposition():
     assert measures([10, 4, 0], [10, 2, 0]).fewer_than_m_index == 1
 
 
+def test_mean_dimensionality_is_scale_free_where_d_star_is_not():
+    pair_and_one = torch.tensor([[[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]])  # an antipodal pair and a dedicated feature
+    shrunk = 0.6 * pair_and_one  # what an L1 penalty does to the weights: every feature still above 0.5
+    represented = torch.ones(1, 3, dtype=torch.bool)
+    for w in (pair_and_one, shrunk):
+        assert W.mean_dimensionality(w, represented) == pytest.approx([(0.5 + 0.5 + 1) / 3])
+    assert tm.dimensions_per_feature(shrunk).item() == pytest.approx(2 / (3 * 0.36)), "D* reads shrinking as room"
+    assert np.isnan(W.mean_dimensionality(pair_and_one, torch.zeros(1, 3, dtype=torch.bool))[0])
+
+
 def test_l1_sweep_measures_a_tiny_model():
     exp = tm.Experiment(tm.ModelConfig(4, 2), feature_probability=0.1, train=tm.TrainConfig(steps=50, progress=False))
     results = tuple(tm.train(exp.replace(l1_penalty=lam), workers=1) for lam in (0.0, 0.5))

@@ -1,20 +1,22 @@
-"""§9 (chapter 9): the two ways out of superposition, measured on toy models where the answer is known.
+"""§9 (chapter 9): two of the paper's three ways out of superposition, measured on toy models where the answer is
+known.
 
-**L1 on the hidden layer** (the paper's first road): the toy model trained with λ·E‖h‖₁ added to its loss
-(``ModelConfig(l1_penalty=λ)``, a core option, 0 by default) over a sweep of λ, one store entry per λ. Measured
-for each λ (best fit of its seeds): the represented features (‖W_i‖ > ``REPRESENTED``; for the models with a
-hidden ReLU the norm of W_i's positive part, the only part that reaches the hidden layer), those of them in
-superposition (the paper's Σ_{j≠i}(Ŵ_i·W_j)² > ``SUPERPOSED``), the dimensions per feature D* = m/‖W‖_F², the
-monosemantic neurons (for the privileged-basis model) and the *reconstruction* loss on fresh batches, the
-penalty left out: its rise over λ = 0 is what removing superposition costs. The reference: the loss of the model
-without superposition, the m most important features each on a dimension of its own and the others dropped
-(each dropped feature costs I_i (p/3 − p²/4) with its bias at p/2, summed and averaged over the features as the
-trainer's loss is).
+**L1 on the hidden layer** (the paper's first approach, a model without superposition): the toy model trained with
+λ·E‖h‖₁ added to its loss (``ModelConfig(l1_penalty=λ)``, a core option, 0 by default) over a sweep of λ, one store
+entry per λ. Measured for each λ (best fit of its seeds): the represented features (‖W_i‖ > ``REPRESENTED``; for the
+models with a hidden ReLU the norm of W_i's positive part, the only part that reaches the hidden layer), those of
+them in superposition (the paper's Σ_{j≠i}(Ŵ_i·W_j)² > ``SUPERPOSED``), their mean feature dimensionality D_i
+(chapter 4: 1 for a dimension of one's own, 1/2 for an antipodal pair; unchanged when the penalty shrinks every
+weight, unlike D* = m/‖W‖_F², which reads shrunken features as extra dimensions per feature), the monosemantic
+neurons (for the privileged-basis model) and the *reconstruction* loss on fresh batches, the penalty left out: its
+rise over λ = 0 is what removing superposition costs. The reference: the loss of the model without superposition,
+the m most important features each on a dimension of its own and the others dropped (each dropped feature costs I_i
+(p/3 − p²/4) with its bias at p/2, summed and averaged over the features as the trainer's loss is).
 
-**Sparse autoencoders** (the second road, which the field took): SAEs (:mod:`.sae`) trained on the hidden
-activations h = W x of a model in superposition, over a grid of L1 coefficient × dictionary size, and scored
-against the truth, the columns of W (:mod:`.scores`). **Feature absorption**, one way SAEs fail, measured on
-hierarchical features whose directions are known.
+**Sparse autoencoders** (the second, finding an overcomplete basis afterwards, which the field took): SAEs
+(:mod:`.sae`) trained on the hidden activations h = W x of a model in superposition, over a grid of L1 coefficient ×
+dictionary size, and scored against the truth, the columns of W (:mod:`.scores`). **Feature absorption**, one way
+SAEs fail, measured on hierarchical features whose directions are known.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import torch
 
 from .. import store
 from ..config import ConfigError, Experiment
-from ..metrics import dimensions_per_feature, feature_norms, neuron_counts, superposition
+from ..metrics import feature_dimensionality, feature_norms, neuron_counts, superposition
 from ..models import ToyModel
 from ..train import TrainResult, evaluate
 from .sae import SAE_VERSION, SaeResult, sae_grid, toy_activations, train_saes
@@ -87,7 +89,7 @@ class L1Measures:
     penalty: np.ndarray
     represented: np.ndarray
     superposed: np.ndarray
-    dims_per_feature: np.ndarray
+    mean_dimensionality: np.ndarray  # mean D_i of the represented features (NaN where none is)
     monosemantic: np.ndarray  # neurons responding to exactly one feature (tm.neuron_counts)
     loss: np.ndarray  # reconstruction loss, penalty excluded
     reference: float  # no_superposition_loss
@@ -108,6 +110,14 @@ class L1Measures:
         return int(fewer[0]) if len(fewer) else None
 
 
+def mean_dimensionality(W: torch.Tensor, represented: torch.Tensor) -> np.ndarray:
+    """Per instance, the mean feature dimensionality D_i of the ``represented`` features (W: (instances, m, n),
+    represented: (instances, n) booleans); NaN where none is represented. Scale-free: W and c·W give the same."""
+    D = feature_dimensionality(W).double()
+    count = represented.sum(-1)
+    return torch.where(count > 0, (D * represented).sum(-1) / count.clamp_min(1), torch.nan).numpy()
+
+
 def l1_measures(results: tuple[TrainResult, ...]) -> L1Measures:
     """What :func:`l1_sweep` trained, measured λ by λ (see the module's text)."""
     if not results:
@@ -123,7 +133,7 @@ def l1_measures(results: tuple[TrainResult, ...]) -> L1Measures:
         penalty=np.array([r.experiment.model.l1_penalty for r in results]),
         represented=represented.sum(-1).numpy(),
         superposed=superposed.sum(-1).numpy(),
-        dims_per_feature=dimensions_per_feature(W).numpy(),
+        mean_dimensionality=mean_dimensionality(W, represented),
         monosemantic=neuron_counts(W)["monosemantic"].numpy(),
         loss=np.array([reconstruction_loss(r) for r in results]),
         reference=no_superposition_loss(first),

@@ -9,28 +9,28 @@ from .analysis import AbsorptionSweep, L1Measures, SaeSweep
 
 
 def l1_table(measures: L1Measures) -> Table:
-    """One row per λ: represented features, those in superposition, D*, monosemantic neurons, and the
+    """One row per λ: represented features, those in superposition, their mean Dᵢ, monosemantic neurons, and the
     reconstruction loss (penalty excluded) absolute and relative to the loss without superposition."""
     rows = tuple(
         (
             f"{m_lambda:g}",
             str(int(rep)),
             str(int(sup)),
-            fixed(dstar, 3) if rep else "–",
+            fixed(mean_D, 3) if rep else "–",
             str(int(mono)),
             f"{loss:.3e}",
             fixed(loss / measures.reference, 2),
         )
-        for m_lambda, rep, sup, dstar, mono, loss in zip(
+        for m_lambda, rep, sup, mean_D, mono, loss in zip(
             measures.penalty,
             measures.represented,
             measures.superposed,
-            measures.dims_per_feature,
+            measures.mean_dimensionality,
             measures.monosemantic,
             measures.loss,
         )
     )
-    columns = ("λ", "represented", "in superposition", "D*", "monosemantic neurons", "loss", "÷ no-superposition")
+    columns = ("λ", "represented", "in superposition", "mean Dᵢ", "monosemantic neurons", "loss", "÷ no-superposition")
     return Table(columns, rows)
 
 
