@@ -147,6 +147,18 @@ def test_adversarial_training_reduces_superposition():
     assert plain > 1.5, f"without attack the model should be in superposition, got {plain:.2f} features/dim"
     assert defended < 0.75 * plain, f"training under attack should reduce it: {plain:.2f} → {defended:.2f}"
     assert training.vulnerability[1] < training.vulnerability[0]
+    # The anatomy of the damage: the shares of all outputs add up to the damage itself.
+    model = tm.train(exp).best().double()
+    x, target = (t.double() for t in tm.adversarial.analysis.evaluation_batch(exp))
+    attack = tm.adversarial.analytic_attack(model, x, target, exp.importance_tensor(per="setting").double(), 0.1)
+    with torch.no_grad():
+        change = (model(x + attack.delta[:, None, :]) - target) ** 2 - (model(x) - target) ** 2
+    per_output = change.mean(1) / exp.model.n_features
+    assert per_output.sum(1).numpy() == pytest.approx(attack.damage.numpy(), rel=1e-9)
+    own = per_output[torch.arange(2), attack.feature] / attack.damage
+    assert training.own_share == pytest.approx(own.numpy(), rel=1e-6)
+    assert training.top_other_share.shape == training.attacked_norm.shape == (2,)
+    assert len(tm.adversarial.attack_anatomy_table(training).rows) == 2
 
 
 def test_vulnerability_rises_with_superposition_on_a_small_sweep():

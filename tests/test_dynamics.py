@@ -206,3 +206,90 @@ def test_live_widget_trains_once_and_scrubs_the_snapshots():
     snapshot.value = snapshot.max
     assert [list(trace.x) for trace in figure.data] != first
     assert "step 200" in figure.layout.title.text
+
+
+def _two_jump_run():
+    """Four features in 2-D: 0 and 1 dedicated, then (snapshot 20) 0 and 1 an antipodal pair and 2 dedicated,
+    then (snapshot 60) 2 and 3 a second pair: jumps at 19 → 20 and 59 → 60, every feature learned."""
+    e1, e2, zero = *np.eye(2), np.zeros(2)
+    shapes = [np.stack([e1, e2, zero, zero], 1), np.stack([e1, -e1, e2, zero], 1), np.stack([e1, -e1, e2, -e2], 1)]
+    W = np.array([shapes[0]] * 20 + [shapes[1]] * 40 + [shapes[2]] * 40)[:, None]
+    D = tm.feature_dimensionality(W[:, 0]).numpy()[:, None]
+    return D, np.ones((1, 4), dtype=bool)
+
+
+def test_the_control_windows_tell_drops_at_jumps_from_drops_anywhere():
+    from toymodels.dynamics import levels_from_paths
+
+    D, learned = _two_jump_run()
+    t, wiggle = np.arange(100), 1e-3 * np.sin(np.arange(100))
+    at_jumps = (np.where(t < 20, 1.0, np.where(t < 60, 0.8, 0.6)) + wiggle)[:, None]
+    levels = levels_from_paths(t * 50, D, at_jumps, learned)
+    assert [j.stop for j in levels.jumps[0]] == [20, 20, 20, 60, 60] and levels.dropped[0].all()
+    # the control: windows of the jumps' length at every snapshot from 10 before the first jump to 10 after the last
+    assert levels.control_windows[0] == 61 and levels.control_drops[0] < 0.5 * 61, "drops at jumps, not everywhere"
+    elsewhere = (np.where(t < 40, 1.0, 0.8) + wiggle)[:, None]  # one drop, between the jumps
+    levels = levels_from_paths(t * 50, D, elsewhere, learned)
+    assert not levels.dropped[0].any() and levels.control_drops[0] >= 1, "the control sees the drop the jumps miss"
+    table = tm.dynamics.jump_table(levels)
+    assert table.rows[0][3] == "5 (3)" and table.rows[0][4] == "1.00 → 0.50" and table.rows[0][8] == "0 of 5"
+    with pytest.raises(tm.ConfigError, match="learned"):
+        levels_from_paths(t, D, elsewhere, learned[:, :2])
+
+
+def test_energy_level_runs_keep_paths_not_weights_and_verify(tmp_path, monkeypatch):
+    """A run through the store's energy-levels kind gives what the weights' snapshots give (to float32), keeps no
+    weights, and its reproduce-check sample (to the first snapshot) passes on this machine."""
+    from toymodels import store
+    from toymodels.dynamics import paths
+
+    monkeypatch.setenv("TOYMODELS_STORE_DIR", str(tmp_path))
+    experiment = tm.preset("energy_levels", fast=True).replace(
+        n_features=12,
+        n_hidden=4,
+        feature_probability=0.3,
+        importance=1.0,
+        steps=300,
+        n_seeds=2,
+        progress=False,
+        name="tiny energy levels",
+    )
+    stored = tm.dynamics.energy_level_run(experiment)
+    direct = tm.dynamics.levels_of(tm.train(experiment))
+    assert np.allclose(stored.D, np.where(direct.learned[None], direct.D, 0.0), atol=1e-6)
+    assert np.array_equal(stored.loss, direct.loss) and np.array_equal(stored.learned, direct.learned)
+    path = store.cached_path(paths.KIND, experiment.name, store.key_fields(experiment))
+    _, arrays = store.read_entry(path)
+    assert not any(name.startswith("W") for name in arrays) and arrays["D0"].dtype == np.float32
+    check = store.recompute_cached(path, sample=True)
+    assert check.failed == [] and "first 50" in check.what
+    with pytest.raises(tm.ConfigError, match="snapshot"):
+        tm.dynamics.energy_level_run(experiment.replace(snapshot_every=0))
+
+
+def test_the_grid_varies_one_thing_at_a_time_around_the_papers_setting():
+    paper, *others = tm.dynamics.energy_level_grid()
+    assert (paper.model.n_features, paper.model.n_hidden, paper.model.init, paper.train.batch_size) == (
+        400,
+        30,
+        "xavier",
+        1024,
+    )
+    assert paper.density_per_setting()[0] == pytest.approx(1 / 3, abs=1e-4)
+    changed = [
+        {
+            k
+            for k in ("feature_probability", "init", "batch_size")
+            if str(getattr_any(e, k)) != str(getattr_any(paper, k))
+        }
+        for e in others[:-1]
+    ]
+    assert changed == [{"feature_probability"}] * 2 + [{"batch_size"}, {"init"}, {"init", "batch_size"}]
+    assert len({e.name for e in (paper, *others)}) == 7
+
+
+def getattr_any(experiment, name):
+    for owner in (experiment, experiment.model, experiment.train):
+        if hasattr(owner, name):
+            return getattr(owner, name)
+    raise AttributeError(name)

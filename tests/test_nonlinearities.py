@@ -86,10 +86,10 @@ def test_activation_is_validated_and_names_the_known_ones():
         ModelConfig(5, 2, activation="swish")
     with pytest.raises(tm.ConfigError, match="kind='linear' has none"):
         ModelConfig(5, 2, kind="linear", activation="gelu")
-    with pytest.raises(tm.ConfigError, match="go together"):
+    with pytest.raises(tm.ConfigError, match="softmax.*needs target 'argmax'"):
         tm.Experiment(ModelConfig(5, 2, activation="softmax"))
-    with pytest.raises(tm.ConfigError, match="go together"):
-        tm.Experiment(ModelConfig(5, 2), data=DataConfig(target="argmax"))
+    # The softmax's control: a ReLU output trained on the same one-hot target, by squared error.
+    assert tm.Experiment(ModelConfig(5, 2), data=DataConfig(target="argmax")).data.target == "argmax"
 
 
 def test_default_activation_keeps_the_store_keys_and_other_activations_change_them():
@@ -135,6 +135,9 @@ def test_decodable_names_the_feature_with_the_largest_logit():
     # A bias that favours feature 0 by more than the gap makes its neighbours read as feature 0.
     b = torch.tensor([[5.0, 0, 0, 0, 0, 0]])
     assert nl.decodable(W, b).tolist() == [[True, False, True, True, True, False]]
+    # A ReLU output names a feature only if its logit is also positive (else every output is 0).
+    shifted = torch.full((1, 6), -10.0)
+    assert nl.decodable(W, shifted).all() and not nl.decodable(W, shifted, softmax=False).any()
 
 
 def test_shape_phase_names_the_four_shapes_up_to_sign_and_scale():
@@ -173,6 +176,24 @@ def test_phase_grid_follows_the_protocol_and_finds_the_onset():
     # Two of five kept fits antipodal is the most common phase but no majority: not counted as superposition.
     split = nl.PhaseGrid("split", grid.relative_importance, grid.density, grid.phase, np.full((R, S), 0.4))
     assert split.superposition_onset is None and split.superposed_share == 0
+    # The phase table counts majority phases and places the densest antipodal points (none here: dense is ignored).
+    row = nl.phase_table([grid, split]).rows
+    assert row[0][1:6] == ("8", "0", "8", "0", "0") and row[0][6] == "–" and row[1][5] == "16"
+
+
+def test_task_control_table_sets_the_three_sweeps_side_by_side():
+    def counts(name, represented, named=None):
+        k = len(represented)
+        z = np.zeros(k)
+        return nl.SweepCounts(name, np.array([1.0, 0.1]), np.array(represented), np.array(represented), z, z, z,
+                              None if named is None else np.array(named))  # fmt: skip
+
+    table = nl.task_control_table(
+        counts("relu", [5, 9]), counts("one-hot", [4, 10], [4, 9]), counts("sm", [5, 13], [6, 14])
+    )
+    assert table.rows[1] == ("0.1", "9 / 9", "10 / 10", "9", "13 / 13", "14")
+    with pytest.raises(tm.ConfigError, match="one-hot"):
+        nl.task_control_table(counts("relu", [5, 9]), counts("relu", [5, 9]), counts("sm", [5, 13], [6, 14]))
 
 
 def test_sweep_counts_and_onset_on_hand_made_fits():

@@ -71,7 +71,7 @@ def test_weak_weights_of_unrepresented_features_do_not_make_a_neuron_polysemanti
 def test_features_sharing_one_code_cannot_be_decoded_and_read_other():
     W = _codes({0: (0,), 1: (0,), 2: (1,)})
     reading = privileged.neurons(W)
-    assert reading.regime == "other" and not reading.distinct_codes
+    assert reading.regime == "no distinct codes" and not reading.distinct_codes
 
 
 def test_other_blocks_are_named_by_their_size_and_a_dead_neuron_counts():
@@ -246,3 +246,17 @@ def test_ranking_table_compares_four_batches_with_the_precise_loss(short_run):
     for row, (s, k) in zip(table.rows, [(0, 2), (0, 4), (1, 2), (1, 4)]):
         assert row[5] == f"{short_run.loss[s, short_run.best_of(k)[s]]:.5f}"
         assert float(row[3]) >= float(row[5])  # the precise ranking's pick is never worse by the precise loss
+
+
+def test_independent_draws_rerun_the_protocol_with_other_seeds_and_the_table_counts_the_papers_regime():
+    base = tm.preset("privileged_basis", fast=True)
+    draws = tm.privileged.independent_draws(base, densities=(0.15, 0.12), draws=3)
+    assert [e.train.seed for e in draws] == [1, 2, 3] and len({e.name for e in draws}) == 3
+    assert all(e.density_per_setting().tolist() == pytest.approx([0.15, 0.12]) for e in draws)
+    with pytest.raises(tm.ConfigError, match="draws"):
+        tm.privileged.independent_draws(base, draws=0)
+    tiny = [tm.privileged.privileged_sweep(tm.train(e.replace(steps=30, n_seeds=2, progress=False))) for e in draws]
+    table = tm.privileged.draws_table(tiny)
+    assert [row[0] for row in table.rows] == ["0.15", "0.12"] and all(row[-1].endswith("of 3") for row in table.rows)
+    with pytest.raises(tm.ConfigError, match="density 0.06"):
+        tm.privileged.draws_table(tiny, densities=(0.06,))

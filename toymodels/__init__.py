@@ -43,6 +43,7 @@ from .metrics import (
     feature_norms,
     neuron_counts,
     neuron_features,
+    represented_features,
     superposition,
 )
 from .models import ToyModel, loss_and_grads
@@ -117,6 +118,7 @@ __all__ = [  # the documented public API
     "load",
     # metrics and the adversarial attack
     "count_represented",
+    "represented_features",
     "dimensions_per_feature",
     "feature_dimensionality",
     "feature_norms",

@@ -175,7 +175,7 @@ class DataConfig:
         signed: values uniform on [−1, 1] instead of [0, 1] (the absolute-value task of §10).
         target: what the model is trained to output: ``"identity"`` (x itself; the default), ``"abs"`` (|x|,
             with ``signed``) or ``"argmax"`` (the one-hot of the largest active feature, all zeros when none is
-            active; with the softmax output).
+            active: the softmax output's class, by cross-entropy; another output learns it by squared error).
     """
 
     # "none": independent features; "correlated": each set of `set_size` features is zero or non-zero
@@ -421,9 +421,9 @@ class Experiment:
         if self.data.target == "abs":
             _require(self.data.signed, "target 'abs' needs signed data (DataConfig(signed=True))")
         _require(
-            (self.model.activation == "softmax") == (self.data.target == "argmax"),
-            f"activation 'softmax' (cross-entropy) and target 'argmax' (a class) go together; got activation="
-            f"{self.model.activation!r} with target {self.data.target!r}",
+            self.model.activation != "softmax" or self.data.target == "argmax",
+            f"activation 'softmax' (cross-entropy) needs target 'argmax' (a class); got target {self.data.target!r} "
+            "(another output may also be trained on 'argmax', by squared error against the one-hot target)",
         )
         # Store normalised matrices, (1 or n_settings, n_features), so equal experiments compare (and hash)
         # equal; a single row stays single, so `replace` can change the other one's number of settings.

@@ -87,9 +87,14 @@ def dimensions_per_feature(W) -> torch.Tensor:
     return _unbatch(W.shape[-2] / frobenius, single)
 
 
+def represented_features(W, threshold: float = 0.5) -> torch.Tensor:
+    """Which features have ‖W_i‖ > threshold (a learned feature has norm ≈ 1): booleans, (n_instances, n)."""
+    return feature_norms(W) > threshold
+
+
 def count_represented(W, threshold: float = 0.5) -> torch.Tensor:
-    """Number of features with ‖W_i‖ > threshold, per instance (a learned feature has norm ≈ 1)."""
-    return (feature_norms(W) > threshold).sum(-1)
+    """Number of features with ‖W_i‖ > threshold, per instance (:func:`represented_features`)."""
+    return represented_features(W, threshold).sum(-1)
 
 
 def neuron_features(W, relative_threshold: float = 0.25, dead_threshold: float = 0.1) -> torch.Tensor:

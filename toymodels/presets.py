@@ -212,18 +212,19 @@ def pca_sweep(fast: bool = False) -> Experiment:
 
 
 def energy_levels(fast: bool = False) -> Experiment:
-    """§5: per-feature dimensionality jumping during training. Book's choice of setting (n ≫ m, features ending
-    as digons): n=100, m=20, 1−S = 0.3 (at 0.2 they end near D = 1/3, past the digons), 4 seeds. As in the public
-    replications that see the jumps: the small initialisation (Xavier × 0.1) and small batches (64); from Xavier
-    with batches of 1024 the D_i climb to 1/2 together and smoothly. The jumps happen within the first ~6k steps
-    (40k-step probes found none later), so 10k steps, snapshots every 50 (1.6 MB of W per seed)."""
+    """§5: per-feature dimensionality jumping during training, in the paper's setting: "the problem setup we
+    studied when investigating the geometry of uniform superposition" (n=400, m=30, importance 1), at a density
+    where "all the features converge into digons" (book's choice 1/(1−S) = 3, the middle of chapter 4's digon
+    plateau, 2.29–3.46); the notebook's training (Xavier, batches of 1024, AdamW at 10⁻³), 10k steps with
+    snapshots every 50, 4 seeds. The jumps happen within the first ~3k steps. ``tm.dynamics.energy_level_grid``
+    varies it."""
     return Experiment(
-        ModelConfig(n_features=100, n_hidden=20, init="small"),
-        feature_probability=0.3,
+        ModelConfig(n_features=400, n_hidden=30),
+        feature_probability=round(1 / 3, 4),
         importance=1.0,
         n_seeds=2 if fast else 4,
-        train=_train(fast, steps=10_000, batch_size=64, snapshot_every=50),
-        name="Learning dynamics: n=100, m=20, 1−S = 0.3",
+        train=_train(fast, steps=10_000, snapshot_every=50),
+        name="Learning dynamics: n=400, m=30, 1−S = 0.333",
     )
 
 
@@ -475,6 +476,13 @@ def softmax_sweep(fast: bool = False) -> Experiment:
     )
 
 
+def argmax_relu(fast: bool = False) -> Experiment:
+    """The softmax task's control (chapter 10): the same one-hot target of the largest active feature, learnt by
+    the ReLU output with the book's squared error, everything else as ``softmax_sweep``; it separates what the
+    task does from what the softmax does."""
+    return softmax_sweep(fast).replace(activation="relu", name="relu output, one-hot target, n=20, m=5")
+
+
 def nonlinearity_live(fast: bool = False) -> Experiment:
     """Chapter 10's live widget: the §2 model at one density, the best of 4 fits of 2,000 steps at learning rate
     5e-3 (book's choice: about a second a redraw on 2 cores; at 1 − S = 0.01 it finds the full protocol's counts
@@ -669,6 +677,7 @@ PRESETS: Presets = Presets(
         "softmax_sweep": softmax_sweep,
         "softmax_geometry": softmax_geometry,
         "nonlinearity_live": nonlinearity_live,
+        "argmax_relu": argmax_relu,
     }
 )
 

@@ -29,6 +29,7 @@ from .figures import (
 from .tables import (
     adversarial_training_summary,
     adversarial_training_table,
+    attack_anatomy_table,
     vulnerability_summary,
     vulnerability_table,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "adversarial_training_figure",
     "adversarial_training_summary",
     "adversarial_training_table",
+    "attack_anatomy_table",
     "analytic_attack",
     "attack_norm",
     "attack_surface",

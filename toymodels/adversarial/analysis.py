@@ -20,7 +20,7 @@ import torch
 
 from ..config import ConfigError, Experiment
 from ..data import FeatureSampler, Uniforms, target_of
-from ..metrics import count_represented
+from ..metrics import count_represented, represented_features
 from ..models import ToyModel, activate, interference_directions
 from ..train import TrainResult
 
@@ -346,6 +346,11 @@ class AdversarialTraining:
     clean_loss: np.ndarray  # on clean inputs
     vulnerability: np.ndarray  # under the evaluation attack (``fraction``), relative to no superposition
     fraction: float
+    # Where the evaluation attack's damage lands (chapter 6's anatomy table):
+    represented_norm: np.ndarray  # mean ‖W_i‖ of the represented features
+    attacked_norm: np.ndarray  # ‖W_i‖ of the feature the most damaging attack aims at
+    own_share: np.ndarray  # share of the damage on that feature's own output (negative: the attack helps it)
+    top_other_share: np.ndarray  # the largest share on any one other output
 
     @property
     def removed_at(self) -> float | None:
@@ -368,13 +373,28 @@ def adversarial_training(result: TrainResult, fraction: float = 0.1) -> Adversar
     importance = experiment.importance_tensor(per="setting").double()
     W = model.W.detach()
     baseline = no_superposition_model(experiment).double()
-    relative = relative_vulnerability(model, baseline, x, target, importance, fraction)
+    attack = analytic_attack(model, x, target, importance, fraction)
+    relative = attack.damage / analytic_attack(baseline, x, target, importance, fraction).damage
+    with torch.no_grad():  # each output's part of the damage L′ − L (the loss is a mean over the features)
+        change = (model(x + attack.delta[:, None, :]) - target) ** 2 - (model(x) - target) ** 2
+        per_output = (importance[:, None, :] * change).mean(1) / experiment.model.n_features
+    share = (per_output / attack.damage[:, None]).numpy()
+    norms = W.norm(dim=1).numpy()
+    represented = represented_features(W).numpy()
+    rows = np.arange(len(norms))
+    attacked = attack.feature.numpy()
+    others = share.copy()
+    others[rows, attacked] = -np.inf
     return AdversarialTraining(
         experiment=experiment,
         attack=experiment.attack_tensor(per="setting").numpy().astype(np.float64),
         features_per_dimension=(W.square().sum((1, 2)) / experiment.model.n_hidden).numpy().astype(np.float64),
-        represented=count_represented(W).numpy(),
+        represented=represented.sum(1),
         clean_loss=result.best_losses.numpy().astype(np.float64),
         vulnerability=relative.numpy().astype(np.float64),
         fraction=fraction,
+        represented_norm=np.array([n[r].mean() if r.any() else np.nan for n, r in zip(norms, represented)]),
+        attacked_norm=norms[rows, attacked],
+        own_share=share[rows, attacked],
+        top_other_share=others.max(1),
     )

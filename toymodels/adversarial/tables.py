@@ -118,6 +118,33 @@ def adversarial_training_table(training: AdversarialTraining) -> Table:
     )
 
 
+def attack_anatomy_table(training: AdversarialTraining) -> Table:
+    """Per attack size trained under: the vulnerability, how long the represented features are, which feature the
+    most damaging evaluation attack aims at (its norm), and where its damage lands: the share on that feature's
+    own output (negative when the attack helps it) and the largest share on any one other output."""
+    t = training
+    rows = tuple(
+        (
+            f"{100 * t.attack[k]:.0f} %",
+            fixed(t.vulnerability[k]),
+            fixed(t.represented_norm[k]),
+            fixed(t.attacked_norm[k]),
+            f"{round(100 * t.own_share[k]) + 0:+d} %",
+            f"{100 * t.top_other_share[k]:.0f} %",
+        )
+        for k in range(len(t.attack))
+    )
+    columns = (
+        "attack in training",
+        "vulnerability",
+        "mean ‖Wᵢ‖, represented",
+        "‖Wᵢ‖ of the attacked feature",
+        "damage on its own output",
+        "largest share on another",
+    )
+    return Table(columns, rows)
+
+
 def adversarial_training_summary(training: AdversarialTraining) -> Table:
     """Where adversarial training removes superposition, beside the paper's statement."""
     t = training
@@ -134,7 +161,7 @@ def adversarial_training_summary(training: AdversarialTraining) -> Table:
             (
                 "smallest attack leaving ≤ 1 feature per dimension",
                 "none up to " + f"{100 * t.attack[-1]:.0f} %" if removed is None else f"{100 * removed:.0f} %",
-                "≈ 80 % of the input norm",
+                "“80% input L2 norm” to fully eliminate it",
             ),
         ),
     )

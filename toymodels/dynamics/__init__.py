@@ -1,5 +1,6 @@
 """§5, chapter 5 (learning dynamics): energy-level jumps of the per-feature dimensionalities and the named
-regimes of the 6 → 3 correlated model along training (:mod:`.analysis`), and their figures (:mod:`.figures`)."""
+regimes of the 6 → 3 correlated model along training (:mod:`.analysis`), their figures (:mod:`.figures`), and
+the energy-level runs kept in the results store as dimensionality paths (:mod:`.paths`)."""
 
 from .analysis import (
     ANTIPODAL_COS,
@@ -15,13 +16,24 @@ from .analysis import (
     Regime,
     detect_jumps,
     energy_levels,
+    levels_from_paths,
     loss_changes,
     name_regime,
     plateaus,
     regime_sequence,
 )
 from .figures import dimensionality_figure, features_3d, regime_loss_figure, training_slider
-from .tables import geometry_table, jump_slider, jump_table, levels_of, regime_loss, regimes_of, transformation_slider
+from .paths import DIGON_PLATEAU, energy_level_grid, energy_level_run
+from .tables import (
+    geometry_table,
+    grid_table,
+    jump_slider,
+    jump_table,
+    levels_of,
+    regime_loss,
+    regimes_of,
+    transformation_slider,
+)
 from .widgets import live_transformations
 
 __all__ = [
@@ -30,6 +42,11 @@ __all__ = [
     "regimes_of",
     "regime_loss",
     "levels_of",
+    "energy_level_run",
+    "energy_level_grid",
+    "grid_table",
+    "DIGON_PLATEAU",
+    "levels_from_paths",
     "jump_table",
     "jump_slider",
     "geometry_table",

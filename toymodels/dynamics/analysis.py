@@ -247,17 +247,22 @@ DROP_FACTOR = 2.0
 @dataclass(frozen=True)
 class EnergyLevels:
     """The jumps of every fit of a run with snapshots: (n_snapshots,) steps, per fit its D paths, the features
-    it learned, its jumps and the relative loss change at each, and whether that change is a drop."""
+    it learned, its jumps and the relative loss change at each, and whether that change is a drop; and, as a
+    control, how often the same test finds a drop at windows of the same length anywhere in the jumps' stretch."""
 
     steps: np.ndarray  # (T,)
-    D: np.ndarray  # (T, n_fits, n) per-feature dimensionality at every snapshot
-    loss: np.ndarray  # (T, n_fits) training loss at every snapshot
+    D: np.ndarray  # (T, n_fits, n) per-feature dimensionality at every snapshot (0 for features not learned)
+    loss: np.ndarray  # (T, n_fits) loss at every snapshot, on common samples
     learned: np.ndarray  # (n_fits, n) final ‖W_i‖ ≥ LEVEL_NORM
     jumps: tuple[tuple[Jump, ...], ...]  # per fit, jumps of its learned features (feature = index into n)
     changes: tuple[np.ndarray, ...]  # per fit, the relative loss change at each jump
     trends: tuple[np.ndarray, ...]  # per fit, the loss change over the same windows just before each jump
     typical: np.ndarray  # (n_fits,) median |loss change| over such windows in the second half: the noise floor
     dropped: tuple[np.ndarray, ...]  # per fit, change < DROP_FACTOR × min(trend, −typical)
+    # per fit, windows of its jumps' median length placed at every snapshot of the stretch where its jumps happen
+    # (``window`` snapshots either side): how many, and how many the same test calls a drop
+    control_windows: np.ndarray  # (n_fits,)
+    control_drops: np.ndarray  # (n_fits,)
 
     def between_levels(self, fit: int) -> list[int]:
         """Indices of fit ``fit``'s jumps that start from a learned level (D > 0.05), not from 0."""
@@ -275,40 +280,86 @@ def energy_levels(
     span: int = 8,
     levels=ENERGY_LEVELS,
 ) -> EnergyLevels:
-    """:func:`detect_jumps` on every fit of a run: ``W_path`` (T, n_fits, m, n) the snapshots of W, ``loss``
-    (T, n_fits) the training loss at each, ``steps`` (T,). Loss changes by :func:`loss_changes` over ``span``
-    snapshots; only jumps between ``levels`` count (default :data:`ENERGY_LEVELS`; None: any plateaus). The
-    trend of a jump is the median change over up to three windows of its shape just before it; the noise floor
-    (``typical``) the median |change| over windows in the second half of training. A jump coincides with a
-    loss drop when its change < DROP_FACTOR × min(trend, −floor)."""
+    """:func:`levels_from_paths` of the snapshots ``W_path`` (T, n_fits, m, n) of a run: their per-feature
+    dimensionalities, with the features whose final norm is at least :data:`LEVEL_NORM` as the learned ones."""
     from ..metrics import feature_dimensionality
 
-    steps, W_path, loss = as_float64("steps", steps), as_float64("W_path", W_path), as_float64("loss", loss)
-    if W_path.ndim != 4 or W_path.shape[0] != steps.size or loss.shape != W_path.shape[:2]:
+    steps, W_path = as_float64("steps", steps), as_float64("W_path", W_path)
+    if W_path.ndim != 4 or W_path.shape[0] != steps.size:
         raise ConfigError(
-            "W_path must be (n_snapshots, n_fits, m, n) and loss (n_snapshots, n_fits), "
-            f"got {W_path.shape}, {loss.shape}"
+            f"W_path must be (n_snapshots, n_fits, m, n) with n_snapshots = {steps.size}, got {W_path.shape}"
         )
     T, fits, m, n = W_path.shape
     D = feature_dimensionality(W_path.reshape(T * fits, m, n)).double().numpy().reshape(T, fits, n)
     learned = np.linalg.norm(W_path[-1], axis=-2) >= LEVEL_NORM
+    return levels_from_paths(steps, D, loss, learned, window, min_size, tolerance, min_length, span, levels)
+
+
+def levels_from_paths(
+    steps,
+    D,
+    loss,
+    learned,
+    window: int = 10,
+    min_size: float = 0.1,
+    tolerance: float = 0.03,
+    min_length: int = 8,
+    span: int = 8,
+    levels=ENERGY_LEVELS,
+) -> EnergyLevels:
+    """:func:`detect_jumps` on every fit of a run: ``D`` (T, n_fits, n) the per-feature dimensionalities at each
+    snapshot, ``loss`` (T, n_fits) the loss at each, ``learned`` (n_fits, n) the features that take part,
+    ``steps`` (T,). Loss changes by :func:`loss_changes` over ``span`` snapshots; only jumps between ``levels``
+    count (default :data:`ENERGY_LEVELS`; None: any plateaus). The trend of a jump is the median change over up
+    to three windows of its shape just before it; the noise floor (``typical``) the median |change| over windows
+    in the second half of training. A jump coincides with a loss drop when its change < DROP_FACTOR ×
+    min(trend, −floor). The control applies the same test to windows of the jumps' median length placed at
+    every snapshot from ``window`` snapshots before the first jump to ``window`` after the last: the share of
+    all those windows the test passes. If jumps come with drops, the share of jumps with a drop exceeds it."""
+    steps, D, loss = as_float64("steps", steps), as_float64("D", D), as_float64("loss", loss)
+    learned = np.asarray(learned, dtype=bool)
+    if D.ndim != 3 or D.shape[0] != steps.size or loss.shape != D.shape[:2] or learned.shape != D.shape[1:]:
+        raise ConfigError(
+            "D must be (n_snapshots, n_fits, n), loss (n_snapshots, n_fits) and learned (n_fits, n), "
+            f"got {D.shape}, {loss.shape}, {learned.shape}"
+        )
+    T, fits, n = D.shape
     jumps, changes, trends, typical, dropped = [], [], [], np.zeros(fits), []
+    control_windows, control_drops = np.zeros(fits, dtype=int), np.zeros(fits, dtype=int)
     for f in range(fits):
         index = np.flatnonzero(learned[f])
         found = detect_jumps(D[:, f, index], window, min_size, tolerance, min_length, levels) if index.size else []
         found = [Jump(int(index[j.feature]), j.start, j.stop, j.before, j.after) for j in found]
-        change = loss_changes(loss[:, f], found, span)
         gap = window // 2
         late = np.arange(max(span - 1, T // 2), T - gap - span)  # the settled second half: the noise floor
         before = np.array([loss[e - span + 1 : e + 1, f].mean() for e in late])
         after = np.array([loss[e + gap : e + gap + span, f].mean() for e in late])
         typical[f] = np.median(np.abs(after / before - 1)) if late.size else 0.0
-        trend = np.array([_preceding_trend(loss[:, f], jump, span) for jump in found])
+        change, is_drop = _drop_test(loss[:, f], found, span, typical[f])
         jumps.append(tuple(found))
         changes.append(change)
-        trends.append(trend)
-        dropped.append(change < DROP_FACTOR * np.minimum(trend, -typical[f]))
-    return EnergyLevels(steps, D, loss, learned, tuple(jumps), tuple(changes), tuple(trends), typical, tuple(dropped))
+        trends.append(np.array([_preceding_trend(loss[:, f], jump, span) for jump in found]))
+        dropped.append(is_drop)
+        if found:
+            length = int(np.median([j.stop - j.start for j in found]))
+            first, last = min(j.start for j in found), max(j.stop for j in found)
+            windows = [
+                Jump(-1, s, s + length, 0.0, 0.0)
+                for s in range(max(first - window, 1), min(last + window, T - 1) - length + 1)
+            ]
+            control_windows[f] = len(windows)
+            control_drops[f] = int(_drop_test(loss[:, f], windows, span, typical[f])[1].sum())
+    return EnergyLevels(
+        steps, D, loss, learned, tuple(jumps), tuple(changes), tuple(trends), typical, tuple(dropped),
+        control_windows, control_drops,
+    )  # fmt: skip
+
+
+def _drop_test(loss: np.ndarray, windows: list[Jump], span: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """The loss change across each window and whether it is a drop: below DROP_FACTOR × min(trend, −floor)."""
+    change = loss_changes(loss, windows, span)
+    trend = np.array([_preceding_trend(loss, w, span) for w in windows])
+    return change, change < DROP_FACTOR * np.minimum(trend, -floor) if windows else np.zeros(0, dtype=bool)
 
 
 def _preceding_trend(loss: np.ndarray, jump: Jump, span: int) -> float:

@@ -10,7 +10,7 @@ import torch
 
 from ..config import ConfigError
 from ..kit.panels import instance_slider
-from ..kit.table import Table
+from ..kit.table import Table, density_label
 from ..models import ToyModel
 from ..train import TrainResult, evaluate
 from .analysis import EnergyLevels, Regime, energy_levels, regime_sequence
@@ -52,29 +52,45 @@ def levels_of(result: TrainResult, **options) -> EnergyLevels:
     return energy_levels(steps, W, snapshot_losses(result), **options)
 
 
+def _median_after(jumps) -> float:
+    return float(np.median([j.after for j in jumps]))
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:+.2f} %"
+
+
 def jump_table(levels: EnergyLevels) -> Table:
-    """One row per fit: its learned features and their final D (median), its jumps between energy levels, how
-    many start from a learned level rather than 0, how many coincide with a loss drop, the relative loss
-    change at the first and second jump (by end step; jumps ending at the same snapshot share it), and the
-    steps of the first and last jump."""
+    """One row per fit: its learned features and their final D (median); its jumps between energy levels, how many
+    start from a learned level rather than 0, and the median levels before and after; the relative loss change
+    at the first and second jump (by end step; jumps ending at the same snapshot share it); the median change
+    across its jumps beside the median change over the windows just before them (the trend); the noise floor;
+    how many jumps the drop test passes; the same test at windows of the same shape where no feature jumps (the
+    control); and the steps of the first and last jump."""
     rows = []
     for f, jumps in enumerate(levels.jumps):
         learned = levels.learned[f]
         final = np.median(levels.D[-1, f, learned]) if learned.any() else float("nan")
         ends = sorted({j.stop for j in jumps})
         change_at = {j.stop: c for j, c in zip(jumps, levels.changes[f])}
-        drops = [f"{100 * change_at[e]:+.1f} %" for e in ends[:2]] + ["–", "–"]
+        first_two = ", ".join(_percent(change_at[e]) for e in ends[:2]) or "–"
+        windows = int(levels.control_windows[f])
         rows.append(
             (
                 str(f),
                 str(int(learned.sum())),
                 f"{final:.3f}",
-                str(len(jumps)),
-                str(len(levels.between_levels(f))),
+                f"{len(jumps)} ({len(levels.between_levels(f))})",
+                "–"
+                if not jumps
+                else f"{np.median([j.before for j in jumps]):.2f} → {np.median([j.after for j in jumps]):.2f}",
+                first_two,
+                "–"
+                if not jumps
+                else f"{_percent(np.median(levels.changes[f]))} / {_percent(np.median(levels.trends[f]))}",
+                f"{100 * levels.typical[f]:.3f} %",
                 f"{int(levels.dropped[f].sum())} of {len(jumps)}",
-                drops[0],
-                drops[1],
-                f"{100 * levels.typical[f]:.1f} %",
+                "–" if not windows else f"{int(levels.control_drops[f])} of {windows}",
                 "–" if not jumps else f"{int(levels.steps[ends[0]])} – {int(levels.steps[ends[-1]])}",
             )
         )
@@ -82,17 +98,46 @@ def jump_table(levels: EnergyLevels) -> Table:
         (
             "seed",
             "learned",
-            "final D (median)",
-            "jumps",
-            "from a learned level",
-            "with a loss drop",
-            "loss at 1st jump",
-            "loss at 2nd jump",
-            "loss noise floor",
+            "final Dᵢ (median)",
+            "jumps (from a learned level)",
+            "Dᵢ at jumps (median)",
+            "loss change at 1st, 2nd jump",
+            "median loss change: at jumps / just before",
+            "noise floor",
+            "jumps with a loss drop",
+            "control: other windows with a drop",
             "steps",
         ),
         tuple(rows),
     )
+
+
+def grid_table(experiments, runs: list[EnergyLevels]) -> Table:
+    """One row per setting of :func:`~toymodels.dynamics.energy_level_grid` (``runs``: their
+    :func:`~toymodels.dynamics.energy_level_run`): size, density, initialisation and batch; the fits' final D
+    (median over learned features); their jumps; the share of jumps the drop test passes; and the share of the
+    control windows (same shape, no jump) it passes."""
+    rows = []
+    for e, levels in zip(experiments, runs):
+        jumps = sum(len(j) for j in levels.jumps)
+        drops = sum(int(d.sum()) for d in levels.dropped)
+        windows, control = int(levels.control_windows.sum()), int(levels.control_drops.sum())
+        final = np.median(levels.D[-1][levels.learned]) if levels.learned.any() else float("nan")
+        rows.append(
+            (
+                f"{e.model.n_features}, {e.model.n_hidden}",
+                density_label(e.density_per_setting()[0]),
+                "Xavier × 0.1" if e.model.init == "small" else "Xavier",
+                str(e.train.batch_size),
+                str(levels.D.shape[1]),
+                f"{final:.3f}",
+                str(jumps),
+                "–" if not jumps else f"{drops} ({100 * drops / jumps:.0f} %)",
+                "–" if not windows else f"{control} of {windows} ({100 * control / windows:.0f} %)",
+            )
+        )
+    columns = ("n, m", "1−S", "init", "batch", "fits", "final Dᵢ", "jumps", "with a loss drop", "control windows")
+    return Table(columns, tuple(rows))
 
 
 def jump_slider(levels: EnergyLevels, title: str | None = None) -> go.Figure:

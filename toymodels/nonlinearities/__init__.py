@@ -16,9 +16,17 @@ from .analysis import (
     shape_phase,
     sweep_counts,
 )
-from .experiments import NONLINEARITIES, phase_grids, shapes, softmax_results, sweeps
+from .experiments import NONLINEARITIES, phase_grids, shapes, softmax_results, sweeps, task_control
 from .figures import counts_figure, phase_grids_figure, softmax_plane, weights_slider
-from .tables import conclusion_table, counts_table, groups_table, onset_table, softmax_table
+from .tables import (
+    conclusion_table,
+    counts_table,
+    groups_table,
+    onset_table,
+    phase_table,
+    softmax_table,
+    task_control_table,
+)
 from .widgets import live_nonlinearity
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "phase_grids",
     "shapes",
     "softmax_results",
+    "task_control",
     "counts_figure",
     "weights_slider",
     "phase_grids_figure",
@@ -49,5 +58,7 @@ __all__ = [
     "conclusion_table",
     "groups_table",
     "softmax_table",
+    "task_control_table",
+    "phase_table",
     "live_nonlinearity",
 ]

@@ -61,15 +61,18 @@ def in_superposition(W, threshold: float = INTERFERING) -> torch.Tensor:
     return represented(W) & (relative_superposition(W) > threshold)
 
 
-def decodable(W, b) -> torch.Tensor:
-    """For a softmax output: whether feature i, alone at its largest value 1, gets the largest logit,
-    argmax_j (WᵀW e_i + b)_j = i — the model names it. bool (instance, feature)."""
+def decodable(W, b, softmax: bool = True) -> torch.Tensor:
+    """For the one-hot task (``target="argmax"``): whether feature i, alone at its largest value 1, gets the
+    largest logit, argmax_j (WᵀW e_i + b)_j = i — the model names it; for an output other than the softmax (a
+    ReLU trained by squared error) that logit must also be positive, or every output is 0 and names nothing.
+    bool (instance, feature)."""
     W = _weights(W)
     b = torch.as_tensor(as_float64("b", b))
     if b.shape != (W.shape[0], W.shape[2]):
         raise ConfigError(f"b must have shape (n_instances, n_features) = {(W.shape[0], W.shape[2])}, got {b.shape}")
     logits = torch.einsum("khi,khj->kij", W, W) + b.unsqueeze(-1)  # column i: the logits for x = e_i
-    return logits.argmax(-2) == torch.arange(W.shape[2])
+    named = logits.argmax(-2) == torch.arange(W.shape[2])
+    return named if softmax else named & (logits.diagonal(dim1=-2, dim2=-1) > 0)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class SweepCounts:
     min_bias: np.ndarray  # most negative b_i
     loss: np.ndarray  # the best fit's evaluation loss
     dimensionality: np.ndarray  # mean D_i of the represented features
-    decodable: np.ndarray | None = None  # softmax only: features the model names when alone
+    decodable: np.ndarray | None = None  # one-hot task only: features the model names when alone
 
     @property
     def onset(self) -> float | None:
@@ -111,6 +114,7 @@ def sweep_counts(results: dict[str, TrainResult]) -> dict[str, SweepCounts]:
         best = result.best()
         W, b = best.W.detach(), best.b.detach()
         softmax = result.experiment.model.activation == "softmax"
+        one_hot = result.experiment.data.target == "argmax"
         counts[name] = SweepCounts(
             name=name,
             density=np.array(setting_densities(result.experiment)),
@@ -119,7 +123,7 @@ def sweep_counts(results: dict[str, TrainResult]) -> dict[str, SweepCounts]:
             min_bias=b.amin(-1).numpy().astype(np.float64),
             loss=result.best_losses.detach().numpy().astype(np.float64),
             dimensionality=_mean_dimensionality(W),
-            decodable=decodable(W, b).sum(-1).numpy() if softmax else None,
+            decodable=decodable(W, b, softmax).sum(-1).numpy() if one_hot else None,
         )
     return counts
 

@@ -32,3 +32,8 @@ def softmax_results(fast: bool = False) -> dict[str, TrainResult]:
         "20 → 5": store.train(preset("softmax_sweep", fast=fast)),
         "6 → 2": store.train(preset("softmax_geometry", fast=fast)),
     }
+
+
+def task_control(fast: bool = False) -> TrainResult:
+    """The softmax task's control: the ReLU output trained on the same one-hot target by squared error."""
+    return store.train(preset("argmax_relu", fast=fast))

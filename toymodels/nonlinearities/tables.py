@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..config import ConfigError
 from ..kit.table import Table, density_label, fixed
-from .analysis import PhaseGrid, Shape, SweepCounts
+from .analysis import PHASES, PhaseGrid, Shape, SweepCounts
 
 FLOOR_TOLERANCE = 0.01  # act(−20) within this of 0: large negative interference is (nearly) free
 
@@ -63,9 +65,9 @@ def onset_table(counts: dict[str, SweepCounts], grids: Sequence[PhaseGrid], shap
             "act(0)",
             "floor act(−20)",
             "dip below floor",
-            "20→5: superposition from S =",
+            "20→5: superposition from 1−S =",
             "20→5: most represented",
-            "2→1: superposition from S =",
+            "2→1: superposition from 1−S =",
             "2→1: grid in superposition",
         ),
         tuple(rows),
@@ -121,6 +123,85 @@ def softmax_table(counts: SweepCounts) -> Table:
         ("1−S", "represented", "in superposition", "named when alone", "mean Dᵢ (represented)", "cross-entropy"),
         rows,
     )
+
+
+PHASE_COLUMNS = {
+    "extra_ignored": "extra not learned",
+    "regular_ignored": "extra dedicated",
+    "antipodal": "antipodal",
+    "confused": "same-sign",
+}  # short names of PHASE_DESCRIPTIONS for a table's header
+
+
+def phase_table(grids: Sequence[PhaseGrid]) -> Table:
+    """Per nonlinearity, the points of its n = 2, m = 1 diagram by phase (a phase counts where more than half of
+    a point's kept fits hold it; else "no majority"), and where the antipodal and same-sign phases lie: the
+    points of each as (r, 1−S)."""
+
+    def where(mask, grid: PhaseGrid) -> str:
+        points = [
+            f"({r:.3g}, {density_label(p)})"
+            for i, r in enumerate(grid.relative_importance)
+            for j, p in enumerate(grid.density)
+            if mask[i, j]
+        ]
+        return " ".join(points) or "–"
+
+    rows = []
+    for grid in grids:
+        majority = grid.purity > 0.5
+        counts = [int((majority & (grid.phase == k)).sum()) for k in range(len(PHASES))]
+        confused = majority & (grid.phase == PHASES.index("confused"))
+        dense = grid.superposed & np.isclose(grid.density, grid.density.max())[None, :]
+        rows.append(
+            (
+                grid.name,
+                *map(str, counts),
+                str(int((~majority).sum())),
+                where(dense, grid),
+                where(confused, grid),
+            )
+        )
+    columns = (
+        "nonlinearity",
+        *(PHASE_COLUMNS[p] for p in PHASES),
+        "no majority",
+        "antipodal, densest 1−S",
+        "same-sign at",
+    )
+    return Table(columns, tuple(rows))
+
+
+def task_control_table(reconstruct: SweepCounts, one_hot: SweepCounts, softmax: SweepCounts) -> Table:
+    """Per density, features represented / in superposition for the ReLU output reconstructing x (chapter 2's
+    task), the ReLU output trained on the one-hot target of the largest active feature (squared error), and the
+    softmax on that target (cross-entropy), with the features each one-hot model names when alone: the first
+    pair of columns differ only in the task, the second pair only in the output and its loss."""
+    for counts in (one_hot, softmax):
+        if counts.decodable is None:
+            raise ConfigError(f"{counts.name!r} must be trained on the one-hot target (target='argmax')")
+    if not (np.allclose(reconstruct.density, one_hot.density) and np.allclose(one_hot.density, softmax.density)):
+        raise ConfigError("the three sweeps must share their densities")
+    rows = tuple(
+        (
+            density_label(p),
+            f"{reconstruct.represented[k]} / {reconstruct.superposed[k]}",
+            f"{one_hot.represented[k]} / {one_hot.superposed[k]}",
+            str(one_hot.decodable[k]),
+            f"{softmax.represented[k]} / {softmax.superposed[k]}",
+            str(softmax.decodable[k]),
+        )
+        for k, p in enumerate(reconstruct.density.tolist())
+    )
+    columns = (
+        "1−S",
+        "ReLU, reconstruct x",
+        "ReLU, one-hot target",
+        "named alone",
+        "softmax, one-hot target",
+        "named alone",
+    )
+    return Table(columns, rows)
 
 
 def groups_table(counts: dict[str, SweepCounts], grids: Sequence[PhaseGrid], shapes: Sequence[Shape]) -> Table:

@@ -6,6 +6,7 @@ trained sweep read fit by fit with best-of-K (:mod:`.sweep`), and the chapter's 
 from .analysis import (
     DEAD_WEIGHT,
     NEGATIVE_WEIGHT,
+    NO_DISTINCT_CODES,
     ON_FRACTION,
     PAPER_REGIMES,
     REGIMES,
@@ -30,13 +31,14 @@ from .figures import (
     sweep_map,
 )
 from .losses import expected_loss, fit_losses, patterns
-from .sweep import PrivilegedSweep, privileged_sweep
-from .tables import best_of_k_table, halving_table, ranking_table, regime_counts_table, regime_table
+from .sweep import PrivilegedSweep, independent_draws, privileged_sweep
+from .tables import best_of_k_table, draws_table, halving_table, ranking_table, regime_counts_table, regime_table
 from .widgets import best_fit, live_privileged
 
 __all__ = [
     "DEAD_WEIGHT",
     "NEGATIVE_WEIGHT",
+    "NO_DISTINCT_CODES",
     "ON_FRACTION",
     "PAPER_REGIMES",
     "REGIMES",
@@ -62,6 +64,8 @@ __all__ = [
     "patterns",
     "PrivilegedSweep",
     "privileged_sweep",
+    "independent_draws",
+    "draws_table",
     "best_of_k_table",
     "halving_table",
     "ranking_table",

@@ -16,14 +16,14 @@ basis"; :data:`PAPER_REGIMES`).
 * A represented feature is *dedicated* when every neuron it activates is monosemantic. The other represented
   features and the polysemantic neurons form the *shared block*: k features in j neurons.
 
-**Regimes** (:func:`neurons`, :func:`regime_of`), named by the shared block: *dedicated neurons* (no shared
-block), *binary code* (3 features in 2 neurons), *neuron pairs* (every shared feature activates exactly two
-neurons, all C(j, 2) pairs of j neurons used, at least 10 features: the paper's 10 = C(5, 2)), else "k in j" (the
-paper's *5 in 3*, *6 in 4* and *8 in 5* among them; :data:`REGIMES` lists the six the paper names), and *other*
-when two shared features activate the same set of neurons, which the output could not tell apart. In *6 in 4*
-the paper sees one neuron separate the important features from the unimportant ones; :func:`separator_neurons`
-finds such neurons (every feature that activates one more important than every feature that silences it, or
-every one less important).
+**Regimes** (:func:`neurons`, :func:`regime_of`), named by the shared block: *dedicated neurons* (no shared block),
+*binary code* (3 features in 2 neurons), *neuron pairs* (every shared feature activates exactly two neurons, all
+C(j, 2) pairs of j neurons used, at least 10 features: the paper's 10 = C(5, 2)), else "k in j" (the paper's *5 in
+3*, *6 in 4* and *8 in 5* among them; :data:`REGIMES` lists the six the paper names), and *no distinct codes* when
+two shared features activate the same set of neurons, which the output could not tell apart. In *6 in 4* the paper
+sees one neuron separate the important features from the unimportant ones; :func:`separator_neurons` finds such
+neurons (every feature that activates one more important than every feature that silences it, or every one less
+important).
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from ..config import ConfigError, as_float64
 ON_FRACTION = 1 / 3  # a quarter called a 0.23 weight beside 0.8 and 0.95 a third neuron of a pair
 DEAD_WEIGHT = 0.1
 REPRESENTED_NORM = 0.5
+NO_DISTINCT_CODES = "no distinct codes"  # a block whose features do not activate distinct sets of neurons
 NEGATIVE_WEIGHT = 0.1  # a weight ≤ −this counts as inhibiting the neuron (separator_neurons)
 
-# The regimes the paper names; a fit may also be "k in j" for another shared block, or "other".
+# The regimes the paper names; a fit may also be "k in j" for another shared block, or "no distinct codes".
 REGIMES = ("dedicated neurons", "binary code", "5 in 3", "6 in 4", "8 in 5", "neuron pairs")
 
 
@@ -112,7 +113,7 @@ class Neurons:
     block_features: tuple[int, ...]  # the shared block's features
     block_neurons: tuple[int, ...]  # and its neurons
     distinct_codes: bool  # the block's features activate distinct sets of neurons
-    regime: str  # "dedicated neurons", "binary code", "neuron pairs", "k in j" or "other"
+    regime: str  # "dedicated neurons", "binary code", "neuron pairs", "k in j" or "no distinct codes"
 
     @property
     def n_represented(self) -> int:
@@ -143,7 +144,7 @@ def neurons(W) -> Neurons:
     distinct = len(set(codes)) == len(codes) and all(any(code) for code in codes)
     n_block = (len(block_features), len(block_neurons))
     if not distinct:
-        regime = "other"
+        regime = NO_DISTINCT_CODES
     elif n_block == (0, 0):
         regime = "dedicated neurons"
     elif n_block == (3, 2):

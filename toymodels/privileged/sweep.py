@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError
+from ..config import ConfigError, Experiment
 from ..train import TrainResult, evaluate
 from .analysis import Neurons, neurons
 from .losses import fit_losses
@@ -102,4 +102,16 @@ def privileged_sweep(result: TrainResult, n_points: int = 1024) -> PrivilegedSwe
         monosemantic=np.array([[r.monosemantic for r in row] for row in readings]),
         best=loss.argmin(-1),
         four_batch_loss=four,
+    )
+
+
+def independent_draws(experiment: Experiment, densities=(0.15, 0.12), draws: int = 5) -> tuple[Experiment, ...]:
+    """``draws`` independent repetitions of ``experiment``'s protocol (the chapter's 1000 fits by successive
+    halving) at ``densities``, each with its own training seed (1 to ``draws``; the chapter's own run is seed 0):
+    how often each regime wins when the whole protocol is run again."""
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ConfigError(f"draws must be a positive integer, got {draws!r}")
+    return tuple(
+        experiment.replace(feature_probability=list(densities), seed=k, name=f"{experiment.name}, draw {k}")
+        for k in range(1, draws + 1)
     )

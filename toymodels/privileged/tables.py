@@ -4,6 +4,7 @@ K = 1, 10, 100, 1000, the regimes among all K fits, and successive halving again
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -99,7 +100,8 @@ def regime_counts_table(sweep: PrivilegedSweep, top: int = 6) -> Table:
         for rank, (regime, count) in enumerate(counts.most_common()):
             if rank == top:
                 rest = sum(c for _, c in counts.most_common()[top:])
-                rows.append((f"{p:.3g}", "others", str(rest), f"{100 * rest / len(sweep.regime[s]):.1f} %", "–", "–"))
+                rarer = f"{len(counts) - top} rarer regime{'s' if len(counts) - top > 1 else ''}"
+                rows.append((f"{p:.3g}", rarer, str(rest), f"{100 * rest / len(sweep.regime[s]):.1f} %", "–", "–"))
                 break
             chosen = sweep.regime[s] == regime
             rows.append(
@@ -179,3 +181,21 @@ def ranking_table(sweep: PrivilegedSweep, ks=(10, 100, 1000)) -> Table:
         ("1−S", "K", "ranked on 4 batches: regime", "its precise loss", "ranked precisely: regime", "its loss"),
         tuple(rows),
     )
+
+
+def draws_table(sweeps: Sequence[PrivilegedSweep], densities=(0.15, 0.12)) -> Table:
+    """Per density: the paper's regime, the winner (lowest precise loss) of each independent draw of the protocol
+    (``sweeps``: the chapter's run first, then :func:`~toymodels.privileged.independent_draws`), and how many
+    draws the paper's regime wins."""
+    rows = []
+    for p in densities:
+        winners = []
+        for sweep in sweeps:
+            s = sweep.index(p)
+            if not np.isclose(sweep.density[s], p, rtol=1e-3):
+                raise ConfigError(f"every sweep must hold density {p}; {sweep.name!r} has {sweep.density.tolist()}")
+            winners.append(sweep.regime[s, sweep.best[s]])
+        paper = _paper(p)[0]
+        rows.append((f"{p:.3g}", paper, " · ".join(winners), f"{winners.count(paper)} of {len(winners)}"))
+    columns = ("1−S", "paper", "winner of each draw (the chapter's first)", "paper's regime wins")
+    return Table(columns, tuple(rows))
