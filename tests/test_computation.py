@@ -193,6 +193,47 @@ def test_the_detector_finds_nothing_where_there_is_no_motif(case):
     assert C.find_motifs(W1, W2) == []
 
 
+def _weak_pattern_model():
+    """The motif's weights at a quarter strength: neuron 0 stores x0 (W₁ 1.44) and x1 (−0.36) with W₂ 0.17 and
+    0.68, path gains 0.245 each, its leak into y1 cancelled by neuron 1; neurons 4 and 5 do the rest of the work
+    (gain 0.755 each on +x0 and −x1), neurons 2 and 3 the other sides. Every feature is computed, but not by
+    the motif neuron."""
+    W1 = np.zeros((6, 2))
+    W2 = np.zeros((2, 6))
+    W1[0], W2[:, 0] = [1.44, -0.36], [0.17, 0.68]
+    W1[1, 0], W2[1, 1] = 1.0, -1.0  # a little more than the leak 1.44 · 0.68, so float32 rounding keeps it negative
+    W1[2, 0], W2[0, 2] = -1.0, 1.0
+    W1[3, 1], W2[1, 3] = 1.0, 1.0
+    W1[4, 0], W2[0, 4] = 1.0, 1 - 1.44 * 0.17
+    W1[5, 1], W2[1, 5] = -1.0, 1 - 0.36 * 0.68
+    return W1, W2, np.zeros(2)
+
+
+def test_motif_effect_tells_a_working_motif_from_a_weak_pattern_of_weights():
+    W1, W2, b = _motif_model()
+    (motif,) = C.find_motifs(W1, W2)
+    effect = C.motif_effect(W1, W2, b, motif)
+    assert effect.strong_share == pytest.approx(1.0) and effect.weak_share == pytest.approx(1.0)
+    assert effect.leak_removed == pytest.approx(2.0, abs=0.03) and effect.works  # 4·E[t] over t ∈ (0, 1]
+    W1, W2, b = _weak_pattern_model()
+    assert (C.side_gains(W1, W2, b) > 0.99).all(), "the weak pattern's model computes |x| for both features"
+    assert C.find_motifs(W1, W2) == [], "path gains of 0.245 are under the default threshold"
+    (pattern,) = C.find_motifs(W1, W2, min_gain=0.1)
+    effect = C.motif_effect(W1, W2, b, pattern)
+    assert effect.strong_share == pytest.approx(0.245, abs=0.01) and not effect.works
+
+
+def test_motif_precision_counts_found_and_working_motifs_per_threshold():
+    motif, pattern = _motif_model(), _weak_pattern_model()
+    pad = lambda w1, w2: (np.pad(w1, ((0, 2), (0, 0))), np.pad(w2, ((0, 0), (0, 2))))  # noqa: E731 - 6 neurons
+    (W1a, W2a), (W1b, W2b) = pad(*motif[:2]), (pattern[0], pattern[1])
+    result = _result(np.stack([W1a, W1b]), np.stack([W2a, W2b]), np.zeros((2, 2)), density=(1.0,), n_seeds=2)
+    precision = C.motif_precision(result, thresholds=(0.1, 0.5), name="two models")
+    assert precision.found == (2, 1) and precision.working == (1, 1)
+    rows = C.motif_precision_table([precision]).rows
+    assert rows[0] == ("two models", "0.1", "2", "1", "50 %") and rows[1][-1] == "100 %"
+
+
 def test_search_covers_every_fit_of_every_setting():
     with_motif, without = _motif_model(), _motif_model(inhibition=0.0)
     W1, W2, b = (np.stack([w1, w2, w3]) for w1, w2, w3 in zip(with_motif, without, with_motif))

@@ -27,6 +27,8 @@ from .analysis import (
     NEURON_CLASSES,
     RESPONDS,
     Motif,
+    MotifEffect,
+    MotifPrecision,
     MotifSearch,
     NeuronClasses,
     classify_features,
@@ -35,6 +37,8 @@ from .analysis import (
     find_motifs,
     main_feature,
     monosemantic_baseline,
+    motif_effect,
+    motif_precision,
     neuron_order,
     one_sparse_answers,
     paper_example,
@@ -53,7 +57,15 @@ from .figures import (
     neuron_weights_slider,
     weight_matrices,
 )
-from .tables import absolute_value_table, census_table, motif_list, motif_table, neuron_table, test_error
+from .tables import (
+    absolute_value_table,
+    census_table,
+    motif_list,
+    motif_precision_table,
+    motif_table,
+    neuron_table,
+    test_error,
+)
 from .widgets import live_absolute_value
 
 __all__ = [
@@ -75,6 +87,11 @@ __all__ = [
     "classify_features",
     "Motif",
     "MotifSearch",
+    "MotifEffect",
+    "MotifPrecision",
+    "motif_effect",
+    "motif_precision",
+    "motif_precision_table",
     "find_motifs",
     "paper_example",
     "search_motifs",

@@ -13,6 +13,7 @@ from ..train import TrainResult, evaluate
 from .analysis import (
     FEATURE_CLASSES,
     Motif,
+    MotifPrecision,
     MotifSearch,
     classify_features,
     classify_neurons,
@@ -118,6 +119,24 @@ def census_table(result: TrainResult) -> Table:
         ),
         tuple(rows),
     )
+
+
+def motif_precision_table(precisions: Sequence[MotifPrecision]) -> Table:
+    """Per searched sweep and path-gain threshold: the motifs found and how many of them work (their neuron
+    carries at least half of both features' answers, and their inhibitor removes a leak): the detector's
+    precision."""
+    rows = tuple(
+        (
+            p.name,
+            f"{threshold:g}",
+            str(found),
+            str(working),
+            "–" if not found else f"{100 * working / found:.0f} %",
+        )
+        for p in precisions
+        for threshold, found, working in zip(p.thresholds, p.found, p.working)
+    )
+    return Table(("models", "min path gain", "motifs found", "that work", "precision"), rows)
 
 
 def motif_table(search: MotifSearch) -> Table:
