@@ -150,6 +150,8 @@ def test_a_long_table_shows_its_first_rows_and_folds_the_whole():
     preview, folded = html.split("<details")
     assert preview.count("<tr>") == PREVIEW_ROWS + 1 and f"show all {FOLD_ROWS + 1} rows" in folded
     assert folded.count("<tr>") == FOLD_ROWS + 2, "the fold holds the whole table"
+    unfolded = Table(("k", "value"), rows, fold=False)._repr_html_()
+    assert "<details" not in unfolded and unfolded.count("<tr>") == FOLD_ROWS + 2
 
 
 def _result(W, b, experiment, losses) -> tm.TrainResult:

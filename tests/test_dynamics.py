@@ -232,7 +232,7 @@ def test_the_control_windows_tell_drops_at_jumps_from_drops_anywhere():
     levels = levels_from_paths(t * 50, D, elsewhere, learned)
     assert not levels.dropped[0].any() and levels.control_drops[0] >= 1, "the control sees the drop the jumps miss"
     table = tm.dynamics.jump_table(levels)
-    assert table.rows[0][3] == "5 (3)" and table.rows[0][4] == "1.00 → 0.50" and table.rows[0][8] == "0 of 5"
+    assert table.rows[0][2] == "5: 1.00\u00a0→\u00a00.50" and table.rows[0][6].startswith("0\u00a0of\u00a05 / ")
     with pytest.raises(tm.ConfigError, match="learned"):
         levels_from_paths(t, D, elsewhere, learned[:, :2])
 

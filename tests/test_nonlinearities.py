@@ -179,6 +179,8 @@ def test_phase_grid_follows_the_protocol_and_finds_the_onset():
     # The phase table counts majority phases and places the densest antipodal points (none here: dense is ignored).
     row = nl.phase_table([grid, split]).rows
     assert row[0][1:6] == ("8", "0", "8", "0", "0") and row[0][6] == "–" and row[1][5] == "16"
+    dense = nl.PhaseGrid("dense", grid.relative_importance, grid.density, np.full((R, S), 2), np.ones((R, S)))
+    assert nl.phase_table([dense]).rows[0][6].startswith("antipodal at the densest: (")
 
 
 def test_task_control_table_sets_the_three_sweeps_side_by_side():

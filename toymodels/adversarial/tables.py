@@ -142,7 +142,7 @@ def attack_anatomy_table(training: AdversarialTraining) -> Table:
         "damage on its own output",
         "largest share on another",
     )
-    return Table(columns, rows)
+    return Table(columns, rows, fold=False)  # the prose reads its last rows
 
 
 def adversarial_training_summary(training: AdversarialTraining) -> Table:

@@ -56,56 +56,52 @@ def _median_after(jumps) -> float:
     return float(np.median([j.after for j in jumps]))
 
 
+NB = "\u00a0"  # a non-breaking space: a value never wraps inside a table cell
+
+
 def _percent(value: float) -> str:
-    return f"{100 * value:+.2f} %"
+    return f"{100 * value:+.2f}{NB}%"
 
 
 def jump_table(levels: EnergyLevels) -> Table:
-    """One row per fit: its learned features and their final D (median); its jumps between energy levels, how many
-    start from a learned level rather than 0, and the median levels before and after; the relative loss change
-    at the first and second jump (by end step; jumps ending at the same snapshot share it); the median change
-    across its jumps beside the median change over the windows just before them (the trend); the noise floor;
-    how many jumps the drop test passes; the same test at windows of the same shape where no feature jumps (the
-    control); and the steps of the first and last jump."""
+    """One row per fit: its learned features and their final D (median); its jumps between energy levels and the
+    median levels before and after; the relative loss change at the first and second jump (by end step; jumps
+    ending at the same snapshot share it); the median change across its jumps beside the median change over the
+    windows just before them (the trend); the noise floor; how many jumps the drop test passes, beside the same
+    test at windows of the same length across the jumps' stretch (the control); and the steps of the first and
+    last jump. Values do not break across lines (non-breaking spaces)."""
     rows = []
     for f, jumps in enumerate(levels.jumps):
         learned = levels.learned[f]
         final = np.median(levels.D[-1, f, learned]) if learned.any() else float("nan")
         ends = sorted({j.stop for j in jumps})
         change_at = {j.stop: c for j, c in zip(jumps, levels.changes[f])}
-        first_two = ", ".join(_percent(change_at[e]) for e in ends[:2]) or "–"
         windows = int(levels.control_windows[f])
+        levels_text = f"{np.median([j.before for j in jumps]):.2f}{NB}→{NB}{_median_after(jumps):.2f}" if jumps else ""
         rows.append(
             (
                 str(f),
-                str(int(learned.sum())),
-                f"{final:.3f}",
-                f"{len(jumps)} ({len(levels.between_levels(f))})",
-                "–"
-                if not jumps
-                else f"{np.median([j.before for j in jumps]):.2f} → {np.median([j.after for j in jumps]):.2f}",
-                first_two,
+                f"{int(learned.sum())}, {final:.3f}",
+                "0" if not jumps else f"{len(jumps)}: {levels_text}",
+                ", ".join(_percent(change_at[e]) for e in ends[:2]) or "–",
                 "–"
                 if not jumps
                 else f"{_percent(np.median(levels.changes[f]))} / {_percent(np.median(levels.trends[f]))}",
-                f"{100 * levels.typical[f]:.3f} %",
-                f"{int(levels.dropped[f].sum())} of {len(jumps)}",
-                "–" if not windows else f"{int(levels.control_drops[f])} of {windows}",
-                "–" if not jumps else f"{int(levels.steps[ends[0]])} – {int(levels.steps[ends[-1]])}",
+                f"{100 * levels.typical[f]:.3f}{NB}%",
+                f"{int(levels.dropped[f].sum())}{NB}of{NB}{len(jumps)} / "
+                + ("–" if not windows else f"{int(levels.control_drops[f])}{NB}of{NB}{windows}"),
+                "–" if not jumps else f"{int(levels.steps[ends[0]])}{NB}–{NB}{int(levels.steps[ends[-1]])}",
             )
         )
     return Table(
         (
             "seed",
-            "learned",
-            "final Dᵢ (median)",
-            "jumps (from a learned level)",
-            "Dᵢ at jumps (median)",
-            "loss change at 1st, 2nd jump",
-            "median loss change: at jumps / just before",
+            "learned, final Dᵢ",
+            "jumps: Dᵢ before → after",
+            "loss change: 1st, 2nd jump",
+            "median loss change: jumps / before",
             "noise floor",
-            "jumps with a loss drop",
-            "control: other windows with a drop",
+            "loss drops: at jumps / control",
             "steps",
         ),
         tuple(rows),
@@ -125,15 +121,15 @@ def grid_table(experiments, runs: list[EnergyLevels]) -> Table:
         final = np.median(levels.D[-1][levels.learned]) if levels.learned.any() else float("nan")
         rows.append(
             (
-                f"{e.model.n_features}, {e.model.n_hidden}",
+                f"{e.model.n_features},{NB}{e.model.n_hidden}",
                 density_label(e.density_per_setting()[0]),
                 "Xavier × 0.1" if e.model.init == "small" else "Xavier",
                 str(e.train.batch_size),
                 str(levels.D.shape[1]),
                 f"{final:.3f}",
                 str(jumps),
-                "–" if not jumps else f"{drops} ({100 * drops / jumps:.0f} %)",
-                "–" if not windows else f"{control} of {windows} ({100 * control / windows:.0f} %)",
+                "–" if not jumps else f"{drops} ({100 * drops / jumps:.0f}{NB}%)",
+                "–" if not windows else f"{control}{NB}of{NB}{windows} ({100 * control / windows:.0f}{NB}%)",
             )
         )
     columns = ("n, m", "1−S", "init", "batch", "fits", "final Dᵢ", "jumps", "with a loss drop", "control windows")

@@ -16,6 +16,7 @@ class Table:
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    fold: bool = True  # False: show every row however many (a table whose every row the prose reads)
 
     def __str__(self) -> str:
         cells = [self.columns, *self.rows]
@@ -27,9 +28,10 @@ class Table:
     def _repr_html_(self) -> str:
         """The book's HTML: a table of more than ``MAX_COLUMNS`` columns is drawn as several, each led by the first
         (key) column, so that none is wider than the text column; one of more than ``FOLD_ROWS`` rows shows its
-        first ``PREVIEW_ROWS`` and folds the whole table behind a "show all rows" switch."""
+        first ``PREVIEW_ROWS`` and folds the whole table behind a "show all rows" switch (unless ``fold`` is
+        False)."""
         parts = self._parts()
-        if len(self.rows) <= FOLD_ROWS:
+        if len(self.rows) <= FOLD_ROWS or not self.fold:
             return "".join(_html_table(columns, rows) for columns, rows in parts)
         preview = "".join(_html_table(columns, rows[:PREVIEW_ROWS]) for columns, rows in parts)
         full = "".join(_html_table(columns, rows) for columns, rows in parts)

@@ -135,8 +135,8 @@ PHASE_COLUMNS = {
 
 def phase_table(grids: Sequence[PhaseGrid]) -> Table:
     """Per nonlinearity, the points of its n = 2, m = 1 diagram by phase (a phase counts where more than half of
-    a point's kept fits hold it; else "no majority"), and where the antipodal and same-sign phases lie: the
-    points of each as (r, 1−S)."""
+    a point's kept fits hold it; else "no majority"), and as (r, 1−S) the antipodal points of its densest column
+    and every same-sign point."""
 
     def where(mask, grid: PhaseGrid) -> str:
         points = [
@@ -145,7 +145,7 @@ def phase_table(grids: Sequence[PhaseGrid]) -> Table:
             for j, p in enumerate(grid.density)
             if mask[i, j]
         ]
-        return " ".join(points) or "–"
+        return " ".join(points)
 
     rows = []
     for grid in grids:
@@ -153,22 +153,10 @@ def phase_table(grids: Sequence[PhaseGrid]) -> Table:
         counts = [int((majority & (grid.phase == k)).sum()) for k in range(len(PHASES))]
         confused = majority & (grid.phase == PHASES.index("confused"))
         dense = grid.superposed & np.isclose(grid.density, grid.density.max())[None, :]
-        rows.append(
-            (
-                grid.name,
-                *map(str, counts),
-                str(int((~majority).sum())),
-                where(dense, grid),
-                where(confused, grid),
-            )
-        )
-    columns = (
-        "nonlinearity",
-        *(PHASE_COLUMNS[p] for p in PHASES),
-        "no majority",
-        "antipodal, densest 1−S",
-        "same-sign at",
-    )
+        notes = [f"antipodal at the densest: {where(dense, grid)}"] if dense.any() else []
+        notes += [f"same-sign: {where(confused, grid)}"] if confused.any() else []
+        rows.append((grid.name, *map(str, counts), str(int((~majority).sum())), "; ".join(notes) or "–"))
+    columns = ("nonlinearity", *(PHASE_COLUMNS[p] for p in PHASES), "no majority", "points (r, 1−S) of note")
     return Table(columns, tuple(rows))
 
 

@@ -196,6 +196,7 @@ def draws_table(sweeps: Sequence[PrivilegedSweep], densities=(0.15, 0.12)) -> Ta
                 raise ConfigError(f"every sweep must hold density {p}; {sweep.name!r} has {sweep.density.tolist()}")
             winners.append(sweep.regime[s, sweep.best[s]])
         paper = _paper(p)[0]
-        rows.append((f"{p:.3g}", paper, " · ".join(winners), f"{winners.count(paper)} of {len(winners)}"))
+        shown = " · ".join(w.replace(" ", "\u00a0") for w in winners)  # a regime's name never breaks
+        rows.append((f"{p:.3g}", paper, shown, f"{winners.count(paper)} of {len(winners)}"))
     columns = ("1−S", "paper", "winner of each draw (the chapter's first)", "paper's regime wins")
     return Table(columns, tuple(rows))
