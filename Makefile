@@ -1,5 +1,5 @@
 # The README's commands. Each first installs what it needs into a local virtual environment, .venv (once;
-# again when the pins change):
+# again when the pins change); `make` alone (or `make help`) prints this list:
 #   make book      renders the book from the chapters' committed outputs into _build/html
 #   make execute   re-executes every chapter with papermill at the paper's fidelity, training only the results-store
 #                  entries that are missing or stale (RETRAIN=1: every entry); then commit book/
@@ -9,6 +9,8 @@
 #                  the book build with warnings as errors, and a headless-Chromium check of every chapter
 #   make verify    re-trains every store entry in full and compares it with the store: bit for bit on the machine
 #                  that wrote it, to the measured tolerance elsewhere (not in CI)
+#   make lint      ruff check and format check (part of make test)
+#   make clean     removes _build
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -19,7 +21,11 @@ MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-chtml.js
 TIMED := tools/timed
 export TOYMODELS_PROGRESS := 0
 
-.PHONY: book execute verify test lint unit js papermill-fast nbval reproduce portability browser chromium clean
+.DEFAULT_GOAL := help
+.PHONY: help book execute verify test lint unit js papermill-fast nbval reproduce portability browser chromium clean
+
+help:  # the commands, from the comment at the top of this file
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -26,7 +26,7 @@ def test_attack_on_orthogonal_features_matches_closed_form():
     model = model_with([[1, 0, 0, 0], [0, 1, 0, 0]])
     importance = torch.tensor([[0.5, 0.9, 1.0, 1.0]])
     x, target = data(n)
-    attack = tm.analytic_attack(model, x, target, importance, fraction=0.1)
+    attack = tm.adversarial.analytic_attack(model, x, target, importance, fraction=0.1)
     lam = 0.1 * x.norm(dim=-1).mean()
     assert attack.feature.item() == 1
     assert torch.allclose(attack.delta[0], torch.tensor([0, lam, 0, 0]), atol=1e-6)
@@ -39,7 +39,7 @@ def test_superposition_makes_a_model_more_vulnerable():
     orthogonal = torch.tensor([[1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0]])
     x, target = data(5, p=0.05)
     importance = torch.ones(1, 5)
-    ratio = tm.relative_vulnerability(
+    ratio = tm.adversarial.relative_vulnerability(
         model_with(pentagon, "relu_output"), model_with(orthogonal, "relu_output"), x, target, importance
     )
     assert ratio.item() > 1.5, f"a pentagon should be more vulnerable than orthogonal features, got {ratio.item():.2f}"
@@ -56,7 +56,7 @@ def test_the_model_without_superposition_dedicates_the_most_important_features_a
     torch.testing.assert_close(b[:, 0], torch.tensor([0.25, 0.05]))
     assert b[:, [1, 2]].abs().sum() == 0
     x, target = tm.adversarial.evaluation_batch(exp)
-    attack = tm.analytic_attack(model, x, target, exp.importance_tensor(per="setting"), fraction=0.2)
+    attack = tm.adversarial.analytic_attack(model, x, target, exp.importance_tensor(per="setting"), fraction=0.2)
     lam = 0.2 * x.norm(dim=-1).mean(-1)
     assert attack.feature.tolist() == [1, 1]
     torch.testing.assert_close(attack.damage, 1.0 * lam**2 / 6, rtol=1e-3, atol=1e-7)
@@ -82,7 +82,7 @@ def test_pgd_finds_the_best_attack_where_gradients_inform_and_nothing_where_they
     assert per_input.delta.shape == x.shape
     assert per_input.delta.norm(dim=-1).max().item() <= lam * (1 + 1e-5)
     assert per_input.damage.item() == pytest.approx(best, rel=1e-3)
-    analytic = tm.analytic_attack(model, x, x, importance, fraction=0.1)
+    analytic = tm.adversarial.analytic_attack(model, x, x, importance, fraction=0.1)
     assert analytic.damage.item() < pgd.damage.item()
     # With a perfect fit (c = 0) the loss is at a minimum in δ: the gradient is zero and so are FGSM and PGD,
     # while the analytic attack still does I λ² / n. This is why the paper attacks analytically.
@@ -92,7 +92,7 @@ def test_pgd_finds_the_best_attack_where_gradients_inform_and_nothing_where_they
         for per_input in (False, True):
             attack = tm.adversarial.gradient_attack(model, x, x, importance, steps=steps, per_input=per_input)
             assert attack.damage.item() == 0.0
-    assert tm.analytic_attack(model, x, x, importance).damage.item() > 0
+    assert tm.adversarial.analytic_attack(model, x, x, importance).damage.item() > 0
 
 
 def test_inactive_outputs_counts_the_output_relus_that_are_off():
@@ -178,8 +178,8 @@ def test_per_input_analytic_attack_picks_each_inputs_worst_feature_and_beats_the
         model.b.fill_(-0.2)
     x, target = data(5, p=0.1, batch=512)
     importance = torch.ones(1, 5)
-    shared = tm.analytic_attack(model, x, target, importance)
-    each = tm.analytic_attack(model, x, target, importance, per_input=True)
+    shared = tm.adversarial.analytic_attack(model, x, target, importance)
+    each = tm.adversarial.analytic_attack(model, x, target, importance, per_input=True)
     assert each.delta.shape == x.shape and each.feature.shape == (1, 512)
     assert each.damage.item() >= shared.damage.item()
     # each input is hit by the feature whose δ_i hurts it most: check one input against all n attacks by hand

@@ -70,11 +70,13 @@ BAD_INPUT = {
     ),
     "non-numeric dimensionality to name": (lambda: tm.intro.geometry("abc"), r"D must be one number"),
     "an attack on inputs that are not a tensor": (
-        lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), "x", "y", torch.ones(1, 5)),
+        lambda: tm.adversarial.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), "x", "y", torch.ones(1, 5)),
         r"x must be a tensor of shape \(n_instances, batch, n_features\)",
     ),
     "an attack on inputs of the wrong shape": (
-        lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 4)], torch.ones(1, 5)),
+        lambda: tm.adversarial.analytic_attack(
+            tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 4)], torch.ones(1, 5)
+        ),
         r"x must have shape \(n_instances=1, batch, n_features=5\)",
     ),
     "an attack of size 0": (
@@ -84,11 +86,13 @@ BAD_INPUT = {
         r"fraction must be a number > 0",
     ),
     "an attack with importances of another shape": (
-        lambda: tm.analytic_attack(tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 5)], torch.ones(1, 4)),
+        lambda: tm.adversarial.analytic_attack(
+            tm.ToyModel(tm.ModelConfig(5, 2)), *2 * [torch.ones(1, 3, 5)], torch.ones(1, 4)
+        ),
         r"importance must be a tensor of shape \(n_instances, n_features\) = \(1, 5\)",
     ),
     "a baseline of another size": (
-        lambda: tm.relative_vulnerability(
+        lambda: tm.adversarial.relative_vulnerability(
             tm.ToyModel(tm.ModelConfig(5, 2)),
             tm.ToyModel(tm.ModelConfig(6, 2)),
             *2 * [torch.ones(1, 3, 5)],

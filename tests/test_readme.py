@@ -36,3 +36,26 @@ def test_a_new_section_is_found_as_tm_section_without_an_edit(tmp_path, monkeypa
         tm.__dict__.pop("new_section", None)
     with pytest.raises(AttributeError, match="no_such_section"):
         _ = tm.no_such_section
+
+
+def test_the_version_is_the_installed_distributions():
+    """One place to bump the version: pyproject.toml, read back from the installed metadata."""
+    from importlib.metadata import version
+
+    import toymodels as tm
+
+    assert tm.__version__ == version("toymodels")
+
+
+def test_make_alone_lists_the_readme_commands():
+    """`make` with no target prints the commands of the Makefile's header (the default goal is `help`)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = README.parent
+    listed = subprocess.run(["make", "-s", "-C", str(root)], capture_output=True, text=True, check=True).stdout
+    for command in ("make book", "make test", "make execute", "make verify"):
+        assert command in listed and command in README.read_text(), command
+    assert (root / "CONTRIBUTING.md").exists() and "CONTRIBUTING.md" in README.read_text()

@@ -8,12 +8,16 @@
 
 Layers, imported one way (core ← kit ← sections ← notebooks):
 
-* the core, which knows no chapter: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``data``
-  (sparse features), ``models`` (the toy models and their hand-derived gradients), ``train``, ``metrics``,
-  ``theory`` (closed forms), ``store`` (the committed results store);
+* the core, which knows no chapter: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``grids``
+  (the (r, density) grids of the phase diagrams), ``data`` (sparse features), ``models`` (the toy models and their
+  hand-derived gradients), ``train``, ``metrics``, ``theory`` (closed forms), ``store`` (the committed results
+  store);
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
-  ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``adversarial`` (§6: the attack, for its coming chapter).
+  ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``dynamics`` (§5), ``adversarial`` (§6), ``privileged``
+  (§8), ``computation`` (§10), ``ways_out`` (§9) and ``nonlinearities``; the first four and ``adversarial`` load
+  with the package, the others on first use (``tm.<section>``). A section imports the core and the kit, never
+  another section (``tests/test_layers.py``).
 
 A seed trains to the same bits on one machine however a sweep is split; another CPU (or torch's kernels for
 another instruction set) rounds differently in the last bits, so the results store records the machine of each
@@ -23,7 +27,6 @@ entry and verifies bit for bit on the same machine, to a measured tolerance else
 # Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry, §6 adversarial), the
 # results store, closed forms.
 from . import adversarial, basic, geometry, intro, kit, phase, store, theory
-from .adversarial import Attack, analytic_attack, relative_vulnerability
 from .block import lr_at
 from .config import (
     ConfigError,
@@ -62,7 +65,12 @@ from .train import (
 )
 from .workspace import Workspace
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version (pyproject.toml), so that there is one place to bump it
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("toymodels")
+except PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = "0+unknown"
 
 
 def __getattr__(name: str):
@@ -116,7 +124,7 @@ __all__ = [  # the documented public API
     "StoreWarning",
     "save",
     "load",
-    # metrics and the adversarial attack
+    # metrics
     "count_represented",
     "represented_features",
     "dimensions_per_feature",
@@ -125,9 +133,6 @@ __all__ = [  # the documented public API
     "neuron_counts",
     "neuron_features",
     "superposition",
-    "Attack",
-    "analytic_attack",
-    "relative_vulnerability",
     # modules
     "kit",
     "store",

@@ -100,7 +100,8 @@ def _evaluate(model, experiment, probability, importance, uniforms: Uniforms, n_
 
 
 @contextmanager
-def _torch_threads(threads: int):
+def torch_threads(threads: int):
+    """Run the block with torch on ``threads`` CPU threads, restoring the previous count afterwards."""
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

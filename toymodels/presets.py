@@ -21,18 +21,13 @@ from .config import (
     importance_decay,
     log_densities,
 )
+from .grids import r_major
 
 BASIC_SWEEP = (1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001)  # the paper's §2 / §10 densities
 
 
 def _train(fast: bool, steps: int = 10_000, fast_steps: int = 2_000, **kwargs) -> TrainConfig:
     return TrainConfig(steps=fast_steps if fast else steps, **kwargs)
-
-
-def _grid(relative_importance, density) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten an (r, p) grid into settings, r-major: setting = i_r * len(p) + i_p."""
-    r, p = np.meshgrid(relative_importance, density, indexing="ij")
-    return r.ravel(), p.ravel()
 
 
 def intro(fast: bool = False) -> Experiment:
@@ -101,7 +96,7 @@ def phase_change(n_features: int = 2, fast: bool = False) -> Experiment:
     if n_features not in (2, 3):
         raise ConfigError(f"n_features must be 2 or 3 for the phase-change presets, got {n_features!r}")
     size = 8 if fast else 16  # book's choice: 16×16 at paper fidelity (2,560 fits of 10k steps, ~2–4 minutes)
-    r, p = _grid(np.geomspace(0.1, 10, size), np.geomspace(1.0, 0.01, size))
+    r, p = r_major(np.geomspace(0.1, 10, size), np.geomspace(1.0, 0.01, size))
     importance = np.ones((r.size, n_features))
     importance[:, -1] = r
     return Experiment(
@@ -446,7 +441,7 @@ def nonlinearity_phase(activation: str = "relu", fast: bool = False) -> Experime
     protocol on a coarser grid (book's choice, for the time budget: 7 × 7 points, r from 0.1 to 10 and 1 − S from
     1 to 0.01, 6 fits each, 5,000 steps with checkpoints every 1,250; fast: 4 × 4, 3 fits, 1,000 steps)."""
     size = 4 if fast else 7
-    r, p = _grid(np.geomspace(0.1, 10, size), np.geomspace(1.0, 0.01, size))
+    r, p = r_major(np.geomspace(0.1, 10, size), np.geomspace(1.0, 0.01, size))
     importance = np.ones((r.size, 2))
     importance[:, -1] = r
     return phase_change(2, fast=fast).replace(

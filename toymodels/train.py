@@ -33,9 +33,9 @@ from .block import (
     _cores,
     _evaluate,
     _large,
-    _torch_threads,
     blocks,
     check_device,
+    torch_threads,
 )
 from .config import ConfigError, Experiment, ModelConfig, TrainConfig
 from .data import Uniforms
@@ -162,7 +162,7 @@ def evaluate(
     probability = experiment.probability_tensor(per, device)
     importance = experiment.importance_tensor(per, device)
     seed = experiment.train.seed if seed is None else seed
-    with _torch_threads(experiment.train.threads or 1):
+    with torch_threads(experiment.train.threads or 1):
         return torch.cat(
             [
                 _evaluate(
@@ -235,7 +235,7 @@ class Trainer:
         first, stop = block_range or (0, len(ranges))
         if not 0 <= first < stop <= len(ranges):
             raise ConfigError(f"block_range must lie within the experiment's {len(ranges)} blocks, got {block_range}")
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             self.blocks = [_Block(experiment, k, *ranges[k], self.device) for k in range(first, stop)]
         self.step = 0
         self._called_back = -1  # the step of the last snapshot passed to the callback
@@ -284,7 +284,7 @@ class Trainer:
             if side_by_side > 1
             else nullcontext()
         )
-        with _torch_threads(self.threads), pool as helpers, bar:
+        with torch_threads(self.threads), pool as helpers, bar:
             for stop in stops:
                 self._run_blocks(stop - self.step, helpers, side_by_side, bar)
                 self.step = stop
@@ -324,7 +324,7 @@ class Trainer:
 
     def evaluate(self) -> torch.Tensor:
         """Loss of each current instance on fresh evaluation batches (the same batches at every call)."""
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             return torch.cat([block.evaluate() for block in self.blocks])
 
     def keep_best(self, k: int) -> None:
@@ -332,13 +332,13 @@ class Trainer:
         every block holds whole settings)."""
         if not self.experiment.train.halving_steps:
             raise ConfigError("keep_best needs successive halving (halving_steps > 0): blocks then hold whole settings")
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             for block in self.blocks:
                 block.keep_best(k)
 
     def arrays(self) -> list[dict]:
         """Each block's final arrays (:meth:`_Block.finish`)."""
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             arrays = [block.finish() for block in self.blocks]
         if (
             self.callback is not None

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from ..config import ACTIVATIONS, ConfigError, Experiment, as_float64
+from ..grids import check_discard_worst, grid_axes
 from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms
 from ..models import activate
-from ..phase.analysis import check_discard_worst, grid_axes
 from ..train import TrainResult
 
 REPRESENTED = 0.5  # a feature is represented when ‖W_i‖ > this × the instance's largest ‖W_j‖

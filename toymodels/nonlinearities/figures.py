@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import ConfigError
+from ..kit.palettes import PHASE_COLORS  # chapter 3's colours for the same phases
 from ..kit.panels import OUTLINE, features_2d, instance_slider, menu_slider, norm_axis_end, summary_figure
-from ..phase.figures import PHASE_COLORS  # chapter 3's colours for the same phases
 from ..train import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, PHASES, PhaseGrid, SweepCounts
 

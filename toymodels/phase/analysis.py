@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import theory
+from .. import grids, theory
 from ..config import ConfigError, Experiment, as_float64
 from ..train import TrainResult
 
@@ -94,27 +94,10 @@ def extra_feature_geometry(W) -> tuple[np.ndarray, np.ndarray]:
 
 
 def grid_axes(experiment: Experiment) -> tuple[np.ndarray, np.ndarray]:
-    """(relative importances r, densities s) of a phase-change experiment whose settings are the r-major outer
-    grid of the two, with importance [1, …, 1, r] and one density for all features (as the presets build it)."""
-    n = experiment.model.n_features
-    phases(n)
-    importance = experiment.importance_tensor(per="setting").numpy().astype(np.float64)
-    density = experiment.probability_tensor(per="setting").numpy().astype(np.float64)
-    r = np.unique(importance[:, -1])
-    s = np.unique(density[:, 0])[::-1]  # dense first, as the presets order them
-    r_grid, s_grid = np.meshgrid(r, s, indexing="ij")
-    if (
-        len(r) * len(s) != experiment.n_settings
-        or not np.allclose(importance[:, :-1], 1.0)
-        or not np.allclose(density, density[:, :1])
-        or not np.allclose(importance[:, -1], r_grid.ravel(), rtol=1e-6)
-        or not np.allclose(density[:, 0], s_grid.ravel(), rtol=1e-6)
-    ):
-        raise ConfigError(
-            "experiment must be a phase-change grid: settings ordered r-major over (relative importance r, "
-            "density s), importance [1, ..., 1, r] and one density per setting (see tm.preset('phase_change_2'))"
-        )
-    return r, s
+    """(relative importances r, densities s) of a phase-change experiment (:func:`toymodels.grids.grid_axes`), for
+    the n = 2 and n = 3 models this chapter names phases of."""
+    phases(experiment.model.n_features)
+    return grids.grid_axes(experiment)
 
 
 @dataclass(frozen=True)
@@ -145,22 +128,12 @@ class EmpiricalPhaseDiagram:
         return float(((self.best_phase if best else self.phase) == theory_phase).mean())
 
 
-def check_discard_worst(discard_worst, fits_per_point: int) -> None:
-    """The protocol's number of highest-loss fits to discard at each point: an integer in [0, fits − 1]."""
-    k = fits_per_point
-    integer = isinstance(discard_worst, (int, np.integer)) and not isinstance(discard_worst, bool)
-    if not integer or not 0 <= discard_worst < k:
-        raise ConfigError(
-            f"discard_worst must be an integer in [0, {k - 1}] (fits per point: {k}), got {discard_worst!r}"
-        )
-
-
 def empirical_phase_diagram(result: TrainResult, discard_worst: int = 1) -> EmpiricalPhaseDiagram:
     """The paper's protocol on a trained phase-change grid (``tm.train(tm.preset("phase_change_2"))``): at each
     point discard the ``discard_worst`` highest-loss fits and summarise the rest."""
     r, s = grid_axes(result.experiment)
     k = result.fits_per_setting
-    check_discard_worst(discard_worst, k)
+    grids.check_discard_worst(discard_worst, k)
     shape = (len(r), len(s), k)
     W = result.model.W.detach().cpu().numpy().reshape(shape + result.model.W.shape[1:])
     fit_phase, fit_distance = classify(W)

@@ -10,20 +10,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..config import ConfigError, as_float64
+from ..kit.palettes import PHASE_COLORS
 from ..kit.panels import OUTLINE, PANEL_GAP, as_array, features_2d, instance_slider
 from ..train import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, classify, grid_axes, nearest_column, phases
 
-PHASE_COLORS = {
-    "extra_ignored": "#b0b0b0",
-    "perp_001": "#b0b0b0",  # extra feature not learned: grey
-    "regular_ignored": "#2166ac",
-    "perp_100": "#2166ac",  # extra feature gets its own dimension: blue
-    "perp_110": "#67a9cf",  # extra dedicated, the two regular features antipodal: light blue
-    "antipodal": "#b2182b",
-    "perp_011": "#b2182b",  # extra feature in superposition: red
-    "confused": "#7b3294",  # both features on one same-sign direction: purple
-}
 _WHITE, _BLUE, _RED = np.array([255.0, 255, 255]), np.array([33.0, 102, 172]), np.array([178.0, 24, 43])
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..block import _torch_threads
+from ..block import torch_threads
 from ..config import ConfigError, as_float64
 from ..data import FeatureSampler, Uniforms, stream_seed
 
@@ -165,7 +165,7 @@ def train_saes(
         "losses": np.zeros(S, np.float64),
     }
     tail = max(1, steps // 100)
-    with _torch_threads(1):  # the same bits on every machine, whatever its core count
+    with torch_threads(1):  # the same bits on every machine, whatever its core count
         for size in sorted({s.n_latents for s in settings}):
             members = [k for k, s in enumerate(settings) if s.n_latents == size]
             I = len(members)
