@@ -239,7 +239,7 @@ def find_motifs(
     return found
 
 
-# A motif *works* (:func:`motif_works`) when its neuron carries at least this share of each of its two features'
+# A motif *works* (:attr:`MotifEffect.works`) when its neuron carries at least this share of each of its two features'
 # answers on the side it reads, and its inhibitor removes at least ``MIN_LEAK`` of the strong feature's leak.
 MIN_SHARE = 0.5
 MIN_LEAK = 0.1  # mean spurious output of the weak feature, per unit |x_a|, that the inhibitor removes

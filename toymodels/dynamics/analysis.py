@@ -269,30 +269,25 @@ class EnergyLevels:
         return [k for k, jump in enumerate(self.jumps[fit]) if jump.before > 0.05]
 
 
-def energy_levels(
-    steps,
-    W_path,
-    loss,
-    window: int = 10,
-    min_size: float = 0.1,
-    tolerance: float = 0.03,
-    min_length: int = 8,
-    span: int = 8,
-    levels=ENERGY_LEVELS,
-) -> EnergyLevels:
-    """:func:`levels_from_paths` of the snapshots ``W_path`` (T, n_fits, m, n) of a run: their per-feature
-    dimensionalities, with the features whose final norm is at least :data:`LEVEL_NORM` as the learned ones."""
+def dimensionality_paths(W_path) -> tuple[np.ndarray, np.ndarray]:
+    """The per-feature dimensionalities D (T, n_fits, n) of the snapshots ``W_path`` (T, n_fits, m, n) of a run,
+    and each feature's final norm (n_fits, n)."""
     from ..metrics import feature_dimensionality
 
-    steps, W_path = as_float64("steps", steps), as_float64("W_path", W_path)
-    if W_path.ndim != 4 or W_path.shape[0] != steps.size:
-        raise ConfigError(
-            f"W_path must be (n_snapshots, n_fits, m, n) with n_snapshots = {steps.size}, got {W_path.shape}"
-        )
+    W_path = as_float64("W_path", W_path)
+    if W_path.ndim != 4:
+        raise ConfigError(f"W_path must be (n_snapshots, n_fits, m, n), got {W_path.shape}")
     T, fits, m, n = W_path.shape
     D = feature_dimensionality(W_path.reshape(T * fits, m, n)).double().numpy().reshape(T, fits, n)
-    learned = np.linalg.norm(W_path[-1], axis=-2) >= LEVEL_NORM
-    return levels_from_paths(steps, D, loss, learned, window, min_size, tolerance, min_length, span, levels)
+    return D, np.linalg.norm(W_path[-1], axis=-2)
+
+
+def energy_levels(steps, W_path, loss, **options) -> EnergyLevels:
+    """:func:`levels_from_paths` of the snapshots ``W_path`` (T, n_fits, m, n) of a run: their per-feature
+    dimensionalities, with the features whose final norm is at least :data:`LEVEL_NORM` as the learned ones;
+    ``options`` go to :func:`levels_from_paths`."""
+    D, norms = dimensionality_paths(W_path)
+    return levels_from_paths(steps, D, loss, norms >= LEVEL_NORM, **options)
 
 
 def levels_from_paths(

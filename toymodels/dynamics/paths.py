@@ -16,10 +16,9 @@ import numpy as np
 
 from .. import store
 from ..config import ConfigError, Experiment
-from ..metrics import feature_dimensionality
 from ..presets import preset
 from ..train import train
-from .analysis import LEVEL_NORM, EnergyLevels, levels_from_paths
+from .analysis import LEVEL_NORM, EnergyLevels, dimensionality_paths, levels_from_paths
 from .tables import _history, snapshot_losses
 
 KIND = "energy-levels"
@@ -31,9 +30,8 @@ def _paths(experiment: Experiment) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     samples (T, n_fits) and the final feature norms (n_fits, n)."""
     result = train(experiment)
     steps, W, _ = _history(result)
-    T, fits, m, n = W.shape
-    D = feature_dimensionality(W.reshape(T * fits, m, n)).double().numpy().reshape(T, fits, n)
-    return steps, D, snapshot_losses(result), np.linalg.norm(W[-1], axis=-2)
+    D, norms = dimensionality_paths(W)
+    return steps, D, snapshot_losses(result), norms
 
 
 def _arrays(spec: dict) -> dict[str, np.ndarray]:
