@@ -323,6 +323,17 @@ def test_neuron_table_names_what_each_neuron_computes():
     assert all(row[2] == "monosemantic" and row[5] == "1.00" for row in table.rows)
 
 
+def test_duplicated_neurons_count_second_readers_of_a_side():
+    W1 = _abs_model(2)[0]  # one neuron per side of each feature: no duplicate
+    assert C.duplicated_neurons(W1) == 0
+    doubled = np.concatenate([W1, 0.5 * W1[:1], 2 * W1[:1], -W1[2:3], [[0.7, 0.7]], [[0.0, 0.0]]])
+    # two more readers of +x0 and one of −x1; the polysemantic and the dead neuron are no duplicates
+    assert C.duplicated_neurons(doubled) == 3
+    fewer = doubled.copy()
+    fewer[4:6] = 0  # the two extra readers of +x0 die
+    np.testing.assert_array_equal(C.duplicated_neurons(np.stack([fewer, doubled])), [1, 3])
+
+
 def test_census_counts_neurons_and_features():
     W1 = np.array([[1.0, 0.6], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     W2 = _abs_model(2)[1]
@@ -378,3 +389,69 @@ def test_monosemantic_baseline_is_the_loss_of_the_model_it_describes():
     b[2] = p  # any other constant costs more
     worse = tm.evaluate(tm.ToyModel.from_arrays(exp.model, W1[None], b[None], W2[None]), exp, n_batches=200).item()
     assert worse > measured
+
+
+# ----------------------------------------------------------------------------------------------------
+# One sweep under several protocols
+
+
+def _two_of_three():
+    """|x| for features 0 and 1 with four neurons; feature 2 answered by the constant 1/2 (the dense optimum)."""
+    W1, W2, _ = _abs_model(2)
+    return np.pad(W1, ((0, 0), (0, 1))), np.pad(W2, ((0, 1), (0, 0))), np.array([0.0, 0.0, 0.5])
+
+
+def test_protocol_sweep_keeps_each_settings_best_protocol_measured_on_shared_samples():
+    good, silent = _two_of_three(), tuple(np.zeros_like(w) for w in _two_of_three())
+    first = _result(*(np.stack([g, s]) for g, s in zip(good, silent)), density=(1.0, 0.3))  # good at 1 only
+    second = _result(*(np.stack([s, g]) for g, s in zip(good, silent)), density=(1.0, 0.3))  # good at 0.3 only
+    sweep = C.protocol_sweep([first, second], ["A", "B"])
+    assert sweep.test_losses.shape == (2, 2) and sweep.test_losses.dtype == np.float64
+    assert sweep.best_protocol.tolist() == [0, 1]
+    assert (sweep.test_losses[[0, 1], [0, 1]] < sweep.test_losses[[1, 0], [0, 1]]).all()
+    np.testing.assert_array_equal(C.weights_of(sweep)[0], np.stack([good[0], good[0]]))
+    np.testing.assert_array_equal(sweep.best_losses.numpy(), sweep.test_losses.min(0))
+    table = C.protocol_table(sweep)
+    ratios = sweep.test_losses / C.monosemantic_baseline(first.experiment)
+    assert [row[:2] for row in table.rows] == [("1", "A"), ("1", "B"), ("0.3", "A"), ("0.3", "B")]
+    assert [row[2] for row in table.rows] == [f"{r:.2f}" for r in ratios.T.ravel()]
+    assert [row[3] for row in table.rows] == ["2", "0", "0", "2"] and [row[5] for row in table.rows] == [
+        "✓",
+        "",
+        "",
+        "✓",
+    ]
+    assert ratios[0, 0] == pytest.approx(1, abs=0.03), "the dense model is the baseline's own circuit"
+    assert C.census_table(sweep).rows[1][7] == "2", "the census reads the kept models: two features computed"
+
+
+def test_protocol_sweep_refuses_results_of_other_settings():
+    exact = [w[None] for w in _two_of_three()]
+    with pytest.raises(tm.ConfigError, match="protocol 'B' differs"):
+        C.protocol_sweep([_result(*exact), _result(*exact, density=(0.5,))], ["A", "B"])
+    with pytest.raises(tm.ConfigError, match="of one length"):
+        C.protocol_sweep([_result(*exact)], ["A", "B"])
+    with pytest.raises(tm.ConfigError, match="protocol must be one of"):
+        tm.presets.computation_sweep("fast")
+
+
+@pytest.mark.parametrize("p", [1.0, 0.3, 0.05])
+def test_a_lone_neuron_costs_more_than_half_the_constant_so_pairs_win(p):
+    def cost(c, w):  # E(y' − |x|)² for y' = ReLU(w ReLU(x) + c), c >= 0, w >= 0, exactly
+        u = w - 1
+        return (1 - p) * c**2 + p / 2 * (u**2 / 3 + u * c + c**2) + p / 2 * (c**2 - c + 1 / 3)
+
+    c = p / (4 - 1.5 * p)  # the docstring's best lone neuron
+    best = p / 6 - p**2 / (16 - 6 * p)
+    assert cost(c, 1 - 1.5 * c) == pytest.approx(best)
+    grid_c, grid_w = np.meshgrid(np.linspace(0, 1, 401), np.linspace(0, 2, 801))
+    assert cost(grid_c, grid_w).min() >= best - 1e-12, "no other constant or slope does better"
+    exp = tm.Experiment(
+        tm.ModelConfig(1, 1, kind="untied_relu_hidden"),
+        feature_probability=p,
+        data=tm.DataConfig(signed=True, target="abs"),
+    )
+    lone = tm.ToyModel.from_arrays(exp.model, np.ones((1, 1, 1)), np.array([[c]]), np.array([[[1 - 1.5 * c]]]))
+    sampled = tm.evaluate(lone, exp, n_batches=400, dtype=torch.float64).item()
+    assert sampled == pytest.approx(best, rel=0.03), "the package's model computes what the closed form describes"
+    assert best > (p / 3 - p**2 / 4) / 2, "two lone neurons on two features gain less than a pair on one"

@@ -9,6 +9,8 @@ y' = ReLU(W₂ h + b), with W₁ the package's ``W`` (m, n) and W₂ its ``W_out
 * ``computation_sweep``: n = 100, m = 40, I_i = 0.8^i, p ∈ {1, .3, .1, .03, .01, .003, .001}. The paper:
   monosemantic at p ≥ 0.3, a few slightly polysemantic neurons at 0.1, more polysemantic neurons as sparsity
   grows (the least important features first), all highly polysemantic at 0.001.
+* ``computation_sweep_lr_1e-2`` and ``computation_sweep_lr_3e-2``: the same sweep under two longer protocols
+  (``SWEEP_PROTOCOLS``), the convergence check; :func:`protocol_sweep` keeps each density's best across them.
 * ``asymmetric_motif_search``: ARENA's n = 10, m = 10, importance 1, at p = 0.35 and around it, 10 fits each,
   for the asymmetric superposition motif (``absolute_value_live``: the live slider's smaller run).
 
@@ -33,6 +35,7 @@ from .analysis import (
     NeuronClasses,
     classify_features,
     classify_neurons,
+    duplicated_neurons,
     feature_errors,
     find_motifs,
     main_feature,
@@ -57,6 +60,7 @@ from .figures import (
     neuron_weights_slider,
     weight_matrices,
 )
+from .protocols import CHECKPOINT, ProtocolSweep, protocol_sweep, sweep_protocols, train_checkpointed
 from .tables import (
     absolute_value_table,
     census_table,
@@ -64,6 +68,7 @@ from .tables import (
     motif_precision_table,
     motif_table,
     neuron_table,
+    protocol_table,
     test_error,
 )
 from .widgets import live_absolute_value
@@ -81,6 +86,7 @@ __all__ = [
     "neuron_order",
     "NeuronClasses",
     "classify_neurons",
+    "duplicated_neurons",
     "one_sparse_answers",
     "feature_errors",
     "side_gains",
@@ -97,6 +103,12 @@ __all__ = [
     "search_motifs",
     "weights_of",
     "monosemantic_baseline",
+    "ProtocolSweep",
+    "protocol_sweep",
+    "sweep_protocols",
+    "train_checkpointed",
+    "CHECKPOINT",
+    "protocol_table",
     "neuron_weights",
     "neuron_weights_slider",
     "learned_function",

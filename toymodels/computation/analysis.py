@@ -131,6 +131,19 @@ def classify_neurons(W1, responds: float = RESPONDS, dead: float = DEAD) -> Neur
     return NeuronClasses(main_feature(W1), mask, kind, share)
 
 
+def duplicated_neurons(W1) -> np.ndarray:
+    """Monosemantic neurons that read the same side of the same feature as another monosemantic neuron (same main
+    feature, same sign), counted beyond the first of each side, (…,): neurons a model could give to other
+    features. Gradient descent leaves them in place: the duplicates share the side's output between them, and one
+    whose output weight shrinks gets no gradient towards another feature."""
+    (W1,) = _weights(W1)
+    classes = classify_neurons(W1)
+    sign = np.take_along_axis(W1, classes.main[..., None], -1)[..., 0] > 0
+    side = np.where(classes.kind == 0, 2 * classes.main + sign, -1).reshape(-1, W1.shape[-2])
+    counts = [(row >= 0).sum() - np.unique(row[row >= 0]).size for row in side]
+    return np.asarray(counts).reshape(W1.shape[:-2])
+
+
 def one_sparse_answers(W1, W2, b, t=GRID) -> np.ndarray:
     """y'ᵢ(t) for x = t eᵢ (feature i alone), (…, n, len(t)): the model's own |x| for each feature."""
     W1, W2, b = _weights(W1, W2, b)
@@ -374,7 +387,11 @@ def monosemantic_baseline(experiment) -> np.ndarray:
     compute |x| exactly for the m // 2 most important features (ReLU(x) and ReLU(−x), as the n = 3 model does),
     and every other feature gets the constant output that costs least, ReLU(b) = p/2, at p/3 − p²/4 each
     (|x| is 0 w.p. 1 − p, else U[0, 1]: E(|x| − c)² = c² − pc + p/3). In the trainer's units: importance-weighted,
-    averaged over features. A trained model below it gains from sharing neurons between features."""
+    averaged over features. A trained model below it gains from sharing neurons between features.
+
+    No other model without superposition does better: a lone neuron on feature i computes one side of |x| at best,
+    y' = ReLU(w·ReLU(x) + c) with c = p / (4 − 3p/2), w = 1 − 3c/2, at a cost p/6 − p²/(16 − 6p), which is more
+    than half the constant's, so a pair on one feature always beats lone neurons on two (tests check both)."""
     if experiment.model.tied or experiment.data.target != "abs":
         raise ConfigError("experiment must be an absolute-value experiment (kind='untied_relu_hidden', target='abs')")
     p = experiment.probability_tensor(per="setting").double().numpy()

@@ -17,11 +17,13 @@ from .analysis import (
     MotifSearch,
     classify_features,
     classify_neurons,
+    duplicated_neurons,
     feature_errors,
     main_feature,
     monosemantic_baseline,
     weights_of,
 )
+from .protocols import ProtocolSweep
 
 
 def test_error(result: TrainResult, n_batches: int = 64, seed: int = 12345) -> np.ndarray:
@@ -75,7 +77,7 @@ def neuron_table(result: TrainResult, setting: int = 0) -> Table:
     return Table(("neuron", "computes", "class", "W₁ (input weights)", "W₂ (output weights)", "gain"), tuple(rows))
 
 
-def census_table(result: TrainResult) -> Table:
+def census_table(result: TrainResult | ProtocolSweep) -> Table:
     """The sparsity sweep, best fit of each density: the loss and its ratio to the best model without
     superposition (:func:`~toymodels.computation.analysis.monosemantic_baseline`); monosemantic, polysemantic and
     dead neurons, and the mean polysemantic share of the monosemantic ones (their small weights on other
@@ -119,6 +121,26 @@ def census_table(result: TrainResult) -> Table:
         ),
         tuple(rows),
     )
+
+
+def protocol_table(sweep: ProtocolSweep) -> Table:
+    """The convergence check of a sweep trained under several protocols: for each setting and protocol, the best
+    fit's loss relative to :func:`~toymodels.computation.analysis.monosemantic_baseline` (on the same fresh
+    samples; 1 is the best model without superposition, below 1 a model that gains from it), its features
+    computed and its duplicated neurons, and which protocol is kept (the lowest loss)."""
+    baseline = monosemantic_baseline(sweep.experiment)
+    rows = []
+    for k, (name, result) in enumerate(zip(sweep.protocols, sweep.results, strict=True)):
+        W1, W2, b = weights_of(result)
+        computed = (classify_features(W1, W2, b) == 0).sum(-1)
+        duplicated = duplicated_neurons(W1)
+        for s, p in enumerate(setting_densities(sweep.experiment)):
+            ratio = f"{sweep.test_losses[k, s] / baseline[s]:.2f}" if baseline[s] > 0 else "–"
+            kept = "✓" if sweep.best_protocol[s] == k else ""
+            rows.append((s, k, (density_label(p), name, ratio, str(computed[s]), str(duplicated[s]), kept)))
+    rows.sort(key=lambda row: row[:2])  # by setting, then protocol
+    columns = ("1−S", "protocol", "loss / baseline", "features computed", "duplicated neurons", "kept")
+    return Table(columns, tuple(row[2] for row in rows))
 
 
 def motif_precision_table(precisions: Sequence[MotifPrecision]) -> Table:
