@@ -92,7 +92,7 @@ def test_setup_makes_the_book_renderer_the_default(restore_plotly_renderer):
         (np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), "2 dedicated, 1 not learned"),
         (theory.tegum_product(theory.ideal_polytope("digon"), np.eye(1)), "2 antipodal, 1 dedicated"),
         (theory.ideal_polytope("tetrahedron"), "4 tetrahedron"),
-        (theory.ideal_polytope("square_antiprism"), "8 square antiprism"),
+        (theory.ideal_polytope("square antiprism"), "8 square antiprism"),
     ],
 )
 def test_describe_names_ideal_geometries(W, expected):

@@ -12,7 +12,7 @@ from toymodels import theory
         ("triangle", 2 / 3),
         ("pentagon", 2 / 5),
         ("tetrahedron", 3 / 4),
-        ("square_antiprism", 3 / 8),
+        ("square antiprism", 3 / 8),
     ],
 )
 def test_ideal_polytopes_have_their_known_dimensionality(name, expected):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from toymodels import theory
+from toymodels import theory, vocabulary
 from toymodels.config import ConfigError
 
 MC_SAMPLES = 400_000
@@ -161,17 +161,18 @@ def _dimensionality(W: np.ndarray) -> np.ndarray:
     return norms**2 / (overlaps**2).sum(axis=1)
 
 
-@pytest.mark.parametrize("name", list(theory.POLYTOPE_DIMENSIONALITY))
+@pytest.mark.parametrize("name", list(vocabulary.POLYTOPES))
 def test_ideal_polytopes_are_tight_frames(name):
     V = theory.ideal_polytope(name)
     d, k = V.shape
     assert np.allclose(np.linalg.norm(V, axis=0), 1), "columns must be unit vectors"
     assert np.allclose(V @ V.T, k / d * np.eye(d)), f"{name} is not a tight frame: Σ v vᵀ = {V @ V.T}"
-    assert np.allclose(_dimensionality(V), d / k) and theory.POLYTOPE_DIMENSIONALITY[name] == pytest.approx(d / k)
+    p = vocabulary.POLYTOPES[name]
+    assert (d, k) == (p.dimensions, p.features) and np.allclose(_dimensionality(V), p.dimensionality)
 
 
 def test_regular_polygon_and_tegum_product():
-    V = theory.regular_polygon(7)
+    V = vocabulary.regular_polygon(7)
     assert np.allclose(V @ V.T, 3.5 * np.eye(2)) and np.allclose(_dimensionality(V), 2 / 7)
     bipyramid = theory.tegum_product(theory.ideal_polytope("triangle"), theory.ideal_polytope("digon"))
     assert bipyramid.shape == (3, 5)
@@ -192,8 +193,8 @@ def test_regular_polygon_and_tegum_product():
         (lambda: theory.linear_expected_loss(np.ones(2), np.zeros(2), 1.0, 0.5), "W"),
         (lambda: theory.linear_expected_loss(np.ones((1, 2)), np.zeros(3), 1.0, 0.5), "b"),
         (lambda: theory.expected_loss_monte_carlo(np.ones((1, 2)), np.zeros(2), 1.0, 0.5, kind="relu"), "kind"),
-        (lambda: theory.ideal_polytope("cube"), "square_antiprism"),
-        (lambda: theory.regular_polygon(2), "k"),
+        (lambda: theory.ideal_polytope("cube"), "square antiprism"),
+        (lambda: vocabulary.regular_polygon(2), "k"),
     ],
 )
 def test_bad_input_raises_config_error(call, match):

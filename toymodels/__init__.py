@@ -10,8 +10,8 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
 
 * the core, which knows no chapter: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``grids``
   (the (r, density) grids of the phase diagrams), ``data`` (sparse features), ``models`` (the toy models and their
-  hand-derived gradients), ``train``, ``metrics``, ``theory`` (closed forms), ``store`` (the committed results
-  store);
+  hand-derived gradients), ``train``, ``metrics``, ``theory`` (closed forms), ``vocabulary`` (the paper's
+  polytopes and the thresholds that name what a fit does, defined once), ``store`` (the committed results store);
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
   ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``dynamics`` (§5), ``adversarial`` (§6), ``privileged``
@@ -25,8 +25,8 @@ entry and verifies bit for bit on the same machine, to a measured tolerance else
 """
 
 # Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry, §6 adversarial), the
-# results store, closed forms.
-from . import adversarial, basic, geometry, intro, kit, phase, store, theory
+# results store, closed forms, the paper's vocabulary.
+from . import adversarial, basic, geometry, intro, kit, phase, store, theory, vocabulary
 from .block import lr_at
 from .config import (
     ConfigError,
@@ -137,6 +137,7 @@ __all__ = [  # the documented public API
     "kit",
     "store",
     "theory",
+    "vocabulary",
     "intro",
     "basic",
     "phase",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import torch
 
 from .config import ConfigError
+from .vocabulary import DEAD_WEIGHT, REPRESENTED_NORM, RESPONDS_SHARE
 
 # Below this norm a feature counts as absent: its unit vector Ŵ_i is taken to be 0, never NaN.
 NORM_EPS = 1e-8
@@ -87,17 +88,22 @@ def dimensions_per_feature(W) -> torch.Tensor:
     return _unbatch(W.shape[-2] / frobenius, single)
 
 
-def represented_features(W, threshold: float = 0.5) -> torch.Tensor:
-    """Which features have ‖W_i‖ > threshold (a learned feature has norm ≈ 1): booleans, (n_instances, n)."""
-    return feature_norms(W) > threshold
+def represented_features(W, threshold: float = REPRESENTED_NORM, hidden_relu: bool = False) -> torch.Tensor:
+    """Which features are represented, ‖W_i‖ > threshold (a learned feature has norm ≈ 1, default
+    :data:`~toymodels.vocabulary.REPRESENTED_NORM`): booleans, (n_instances, n). For a model with a ReLU on its
+    hidden layer (``hidden_relu``, as ``ModelConfig.hidden_relu``) the norm of W_i's positive part ‖W_i⁺‖: the
+    inputs are non-negative, so only positive weights make a neuron fire, and a feature whose column is ≤ 0
+    never reaches the output."""
+    W = torch.as_tensor(W)
+    return feature_norms(W.clamp_min(0) if hidden_relu else W) > threshold
 
 
-def count_represented(W, threshold: float = 0.5) -> torch.Tensor:
-    """Number of features with ‖W_i‖ > threshold, per instance (:func:`represented_features`)."""
-    return represented_features(W, threshold).sum(-1)
+def count_represented(W, threshold: float = REPRESENTED_NORM, hidden_relu: bool = False) -> torch.Tensor:
+    """Number of represented features per instance (:func:`represented_features`)."""
+    return represented_features(W, threshold, hidden_relu).sum(-1)
 
 
-def neuron_features(W, relative_threshold: float = 0.25, dead_threshold: float = 0.1) -> torch.Tensor:
+def neuron_features(W, relative_threshold: float = RESPONDS_SHARE, dead_threshold: float = DEAD_WEIGHT) -> torch.Tensor:
     """Which features each neuron responds to (privileged basis, §8; computation, §10).
 
     A neuron j responds to feature i when |W_ji| ≥ relative_threshold × max_i |W_ji| (the paper's display
@@ -113,7 +119,9 @@ def neuron_features(W, relative_threshold: float = 0.25, dead_threshold: float =
     return _unbatch(mask, single)
 
 
-def neuron_counts(W, relative_threshold: float = 0.25, dead_threshold: float = 0.1) -> dict[str, torch.Tensor]:
+def neuron_counts(
+    W, relative_threshold: float = RESPONDS_SHARE, dead_threshold: float = DEAD_WEIGHT
+) -> dict[str, torch.Tensor]:
     """Counts of monosemantic (one feature), polysemantic (several) and dead neurons per instance."""
     per_neuron = neuron_features(W, relative_threshold, dead_threshold).sum(-1)
     return {

@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 from .config import ConfigError, as_float64
+from .vocabulary import polytope
 
 ArrayLike = float | np.ndarray | torch.Tensor | list | tuple
 MODEL_KINDS = ("linear", "relu_output")
@@ -381,43 +382,10 @@ def loss_accounting(W: ArrayLike, importance: ArrayLike, density: ArrayLike, los
 # Ideal geometry (§4): tight frames, whose every feature has dimensionality D_i = d / k
 
 
-def regular_polygon(k: int) -> np.ndarray:
-    """(2, k) unit vectors at angles 2πj/k; a tight frame for k >= 3 (Σ v vᵀ = (k/2) I)."""
-    if not isinstance(k, (int, np.integer)) or k < 3:
-        raise ConfigError(f"k must be an integer >= 3 for a 2-D regular polygon, got {k!r}")
-    angles = 2 * np.pi * np.arange(k) / k
-    return np.stack([np.cos(angles), np.sin(angles)])
-
-
-def _square_antiprism() -> np.ndarray:
-    # Two squares at heights ±h, the lower turned by 45°. The tight frame needs Σz² = 8h² = 8/3, so
-    # h = 1/√3 and radius √(2/3). (The equal-edge antiprism has a different h and is not a tight frame.)
-    angles = np.pi / 4 * np.arange(8)
-    radius, h = np.sqrt(2 / 3), np.sqrt(1 / 3)
-    return np.stack([radius * np.cos(angles), radius * np.sin(angles), h * (-1.0) ** np.arange(8)])
-
-
-_POLYTOPES = {
-    "digon": lambda: np.array([[1.0, -1.0]]),
-    "triangle": lambda: regular_polygon(3),
-    "pentagon": lambda: regular_polygon(5),
-    "tetrahedron": lambda: np.array([[1, 1, -1, -1], [1, -1, 1, -1], [1, -1, -1, 1]]) / np.sqrt(3),
-    "square_antiprism": _square_antiprism,
-}
-POLYTOPE_DIMENSIONALITY: dict[str, float] = {
-    "digon": 1 / 2,
-    "triangle": 2 / 3,
-    "pentagon": 2 / 5,
-    "tetrahedron": 3 / 4,
-    "square_antiprism": 3 / 8,
-}
-
-
 def ideal_polytope(name: str) -> np.ndarray:
-    """(d, k) matrix of k unit columns forming a tight frame in d dimensions (names in POLYTOPE_DIMENSIONALITY)."""
-    if name not in _POLYTOPES:
-        raise ConfigError(f"name must be one of {tuple(_POLYTOPES)}, got {name!r}")
-    return _POLYTOPES[name]()
+    """(d, k) matrix of k unit columns forming a tight frame in d dimensions: the polytope ``name`` of
+    :data:`toymodels.vocabulary.POLYTOPES` ("digon", "triangle", "pentagon", "tetrahedron", "square antiprism", …)."""
+    return polytope(name).frame()
 
 
 def tegum_product(*blocks: ArrayLike) -> np.ndarray:

@@ -22,12 +22,10 @@ unequal weights plus a second neuron that makes the strong feature's interferenc
 
 from .analysis import (
     ASYMMETRY,
-    DEAD,
     FEATURE_CLASSES,
     HALF_GAIN,
     MIN_GAIN,
     NEURON_CLASSES,
-    RESPONDS,
     Motif,
     MotifEffect,
     MotifPrecision,
@@ -74,8 +72,6 @@ from .tables import (
 from .widgets import live_absolute_value
 
 __all__ = [
-    "RESPONDS",
-    "DEAD",
     "HALF_GAIN",
     "MIN_GAIN",
     "ASYMMETRY",

@@ -6,8 +6,8 @@ neuron k's input weights; ``W2`` is ``W_out``, (…, n, m): column k is what neu
 
 **Neurons** (:func:`classify_neurons`). As in the paper's figure each neuron's input weights are rescaled so
 that its largest |W₁| entry is 1 (:func:`rescaled`); its *main feature* is that entry's feature. A neuron
-*responds* to feature i when its rescaled |W₁ₖᵢ| ≥ ``RESPONDS`` (0.25): *monosemantic* when it responds to one
-feature, *polysemantic* when to several, *dead* when its largest |W₁| is below ``DEAD`` (0.1, in the weights'
+*responds* to feature i when its rescaled |W₁ₖᵢ| ≥ ``RESPONDS_SHARE`` (0.25): *monosemantic* when it responds to one
+feature, *polysemantic* when to several, *dead* when its largest |W₁| is below ``DEAD_WEIGHT`` (0.1, in the weights'
 own units). A neuron's *polysemantic share* is the part of its ‖W₁ₖ‖² outside its main feature (0 for a
 monosemantic neuron, 1/2 for two equal features); it shows the "slightly polysemantic" neurons that stay under
 the threshold.
@@ -38,9 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import ConfigError, as_float64
+from ..vocabulary import DEAD_WEIGHT, RESPONDS_SHARE
 
-RESPONDS = 0.25  # rescaled |W₁| at which a neuron counts as responding to a feature
-DEAD = 0.1  # largest |W₁| below which a neuron is dead
 HALF_GAIN = 0.5  # gain on one side (slope of y' against |x|) from which that side of |x| counts as computed
 # Path gain |W₁ₖᵢ|·W₂ᵢₖ for a neuron to compute feature i in the motif: half a side of |x|, as HALF_GAIN. Chapter 8
 # measures the choice with motif_effect: at 0.1 most detections in the 100-feature models carried little.
@@ -94,7 +93,7 @@ def neuron_order(W1) -> np.ndarray:
     main = main_feature(W1)
     rows = np.arange(W1.shape[0])
     top = W1[rows, main]
-    dead = np.abs(top) < DEAD
+    dead = np.abs(top) < DEAD_WEIGHT
     share = top**2 / np.maximum((W1**2).sum(-1), 1e-30)
     return np.lexsort((-share, top < 0, main, dead))
 
@@ -114,7 +113,7 @@ class NeuronClasses:
         return {name: (self.kind == k).sum(-1) for k, name in enumerate(NEURON_CLASSES)}
 
 
-def classify_neurons(W1, responds: float = RESPONDS, dead: float = DEAD) -> NeuronClasses:
+def classify_neurons(W1, responds: float = RESPONDS_SHARE, dead: float = DEAD_WEIGHT) -> NeuronClasses:
     """Monosemantic, polysemantic or dead, for every neuron of W1 (…, m, n) (see the module's rules)."""
     if not 0 < responds <= 1:
         raise ConfigError(f"responds must lie in (0, 1], got {responds!r}")

@@ -3,13 +3,9 @@ regimes of the 6 → 3 correlated model along training (:mod:`.analysis`), their
 the energy-level runs kept in the results store as dimensionality paths (:mod:`.paths`)."""
 
 from .analysis import (
-    ANTIPODAL_COS,
-    COLLAPSED_COS,
     DROP_FACTOR,
     ENERGY_LEVELS,
-    LEARNED_NORM,
     LEVEL_NORM,
-    ORTHOGONAL_COS,
     EnergyLevels,
     Jump,
     Plateau,
@@ -51,13 +47,9 @@ __all__ = [
     "jump_table",
     "jump_slider",
     "geometry_table",
-    "ANTIPODAL_COS",
-    "COLLAPSED_COS",
     "DROP_FACTOR",
     "ENERGY_LEVELS",
-    "LEARNED_NORM",
     "LEVEL_NORM",
-    "ORTHOGONAL_COS",
     "EnergyLevels",
     "Jump",
     "Plateau",

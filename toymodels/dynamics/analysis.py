@@ -35,11 +35,8 @@ import numpy as np
 
 from ..config import ConfigError, as_float64
 from ..metrics import runs
+from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
 
-LEARNED_NORM = 0.25  # a feature counts as learned at or above this norm
-COLLAPSED_COS = 0.9  # members of a set pointing the same way
-ANTIPODAL_COS = -0.9  # an antipodal pair
-ORTHOGONAL_COS = 0.25  # |cos| at or below: orthogonal
 RANK_SHARE = 0.1  # a singular value counts towards the rank above this share of the largest
 
 

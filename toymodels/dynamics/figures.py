@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from ..config import ConfigError, as_float64
 from ..kit.panels import instance_slider
-from ..theory import POLYTOPE_DIMENSIONALITY
+from ..vocabulary import polytope_lines
 from .analysis import Jump, Regime
 
 SET_COLORS = ("#1f77b4", "#d62728")  # set A, set B of the correlated model
@@ -83,7 +83,7 @@ def dimensionality_figure(
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06)
     for trace in dimensionality_traces(steps, D, loss, jumps, changes, shown):
         fig.add_trace(trace, row=2 if trace.yaxis == "y2" else 1, col=1)
-    for value in (1.0, *POLYTOPE_DIMENSIONALITY.values()):  # a dimension of one's own, then the polytopes
+    for value in polytope_lines().values():  # a dimension of one's own, then the polytopes
         fig.add_hline(y=value, line=dict(dash="dot", width=1, color="grey"), row=1, col=1)
     fig.update_yaxes(title_text="Dᵢ", range=[-0.02, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="loss", type="log", row=2, col=1)

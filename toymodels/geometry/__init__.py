@@ -54,9 +54,6 @@ sets against across sets.
 
 from .correlated import (
     ARRANGEMENTS,
-    COLLAPSED_COS,
-    LEARNED_NORM,
-    ORTHOGONAL_COS,
     PAPER_COLLAPSE_BANDS,
     Band,
     BlockOverlaps,
@@ -81,13 +78,11 @@ from .figures import (
 )
 from .losses import MAX_PATTERNS, expected_loss, fit_losses
 from .non_uniform import (
-    ANTIPODAL_COS,
     DROPPED_NORM,
     NON_UNIFORM_CLASSES,
     PAPER_BASE_DENSITY,
     PAPER_THRESHOLD_RATIO,
     PENTAGON_GAP,
-    REPRESENTED_NORM,
     NonUniformSweep,
     angular_gaps,
     classify_non_uniform,
@@ -108,8 +103,6 @@ from .tables import (
     uniform_training_table,
 )
 from .uniform import (
-    POLYTOPE_FRACTIONS,
-    POLYTOPES,
     STICKY,
     Component,
     Plateau,
@@ -133,9 +126,7 @@ __all__ = [
     "MAX_PATTERNS",
     "expected_loss",
     "fit_losses",
-    "REPRESENTED_NORM",
     "DROPPED_NORM",
-    "ANTIPODAL_COS",
     "PENTAGON_GAP",
     "NON_UNIFORM_CLASSES",
     "PAPER_BASE_DENSITY",
@@ -147,9 +138,6 @@ __all__ = [
     "crossings",
     "NonUniformSweep",
     "non_uniform_sweep",
-    "LEARNED_NORM",
-    "COLLAPSED_COS",
-    "ORTHOGONAL_COS",
     "ARRANGEMENTS",
     "PAPER_COLLAPSE_BANDS",
     "set_cosines",
@@ -163,8 +151,6 @@ __all__ = [
     "paper_collapsed",
     "BlockOverlaps",
     "block_overlaps",
-    "POLYTOPES",
-    "POLYTOPE_FRACTIONS",
     "STICKY",
     "Component",
     "components",

@@ -12,12 +12,10 @@ import numpy as np
 from ..config import ConfigError
 from ..metrics import runs
 from ..train import TrainResult
+from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
 from .losses import _biases, _densities, _numpy, _pick, _weights, fit_losses
-from .non_uniform import ANTIPODAL_COS, _unit
+from .non_uniform import _unit
 
-LEARNED_NORM = 0.25  # a member of a correlated set is learned above this norm (collapsed members: ≈ 0.4–0.71)
-COLLAPSED_COS = 0.9  # cos(W_i, W_j) at or above: the two point the same way (≈ 26°)
-ORTHOGONAL_COS = 0.25  # |cos| at or below: orthogonal (76°–104°)
 ARRANGEMENTS = ("orthogonal", "side by side", "collapsed", "antipodal", "obtuse", "not learned", "mixed")
 # Collapsed pairs of the 3-correlated-pairs model in m = 2 against density, as the paper states them.
 PAPER_COLLAPSE_BANDS = (

@@ -11,11 +11,10 @@ import numpy as np
 from .. import theory
 from ..config import ConfigError
 from ..train import TrainResult
+from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM
 from .losses import _biases, _numpy, _pick, _probability, _weights, fit_losses
 
-REPRESENTED_NORM = 0.5  # a feature is represented above this norm (as metrics.count_represented)
 DROPPED_NORM = 0.1  # the varied feature counts as dropped below this norm (trained digons leave it at ≈ 0.01)
-ANTIPODAL_COS = -0.9  # at or below: opposite
 PENTAGON_GAP = (36.0, 144.0)  # degrees between neighbours on the circle: within 2× of the regular 72°
 NON_UNIFORM_CLASSES = ("pentagon", "two digons", "other")
 # The paper's values, for comparison in tables and figures.

@@ -8,9 +8,10 @@ from ..config import ConfigError
 from ..kit.table import Table, setting_densities, vector_text
 from ..metrics import dimensions_per_feature, feature_dimensionality, feature_norms
 from ..train import TrainResult
+from ..vocabulary import ANTIPODAL_COS, polytope_lines
 from .correlated import ARRANGEMENTS, PAPER_COLLAPSE_BANDS, block_overlaps, collapse_bands
-from .non_uniform import ANTIPODAL_COS, NON_UNIFORM_CLASSES, PAPER_THRESHOLD_RATIO
-from .uniform import POLYTOPE_FRACTIONS, STICKY, dimensionality_clusters, near_line, plateaus, polytope_counts
+from .non_uniform import NON_UNIFORM_CLASSES, PAPER_THRESHOLD_RATIO
+from .uniform import STICKY, dimensionality_clusters, near_line, plateaus, polytope_counts
 
 
 def non_uniform_table(sweep) -> Table:
@@ -266,7 +267,7 @@ def dimensionality_clusters_table(result: TrainResult, represented: float = 0.5,
     rows = tuple(
         (
             name,
-            f"{POLYTOPE_FRACTIONS[name]:.3f}",
+            f"{polytope_lines()[name]:.3f}",
             str(count),
             "–" if count == 0 else f"{mean:.3f}",
             f"{count / max(len(D), 1):.0%}",

@@ -7,12 +7,12 @@ measures two things:
   feature has a dimension of its own, 1/2 over a wide range of sparsity where they pair up antipodally;
 * **feature dimensionality**, D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² (``metrics.feature_dimensionality``): the share of
   a dimension feature i gets. Features that form a tight frame of k vectors in d dimensions have D_i = d/k, so
-  learned features cluster at the values of :data:`POLYTOPES`.
+  learned features cluster at the values of :data:`toymodels.vocabulary.POLYTOPES`.
 
 Feature geometry: features interact only with the features they overlap, so the graph whose edges join
 features with |W_i·W_j| above a threshold splits into small components, and each component is one polytope
 (a tegum product splits into its orthogonal factors, each a component of its own). A component is named by
-its size k and the dimension d it spans, when those match a polytope of :data:`POLYTOPES`.
+its size k and the dimension d it spans, when those match a polytope of :data:`toymodels.vocabulary.POLYTOPES`.
 
 """
 
@@ -24,19 +24,9 @@ import numpy as np
 
 from ..config import ConfigError, as_float64
 from ..metrics import runs
+from ..vocabulary import POLYTOPES, REPRESENTED_NORM, polytope_lines
 
-# name: (features k, dimensions d); D_i = d / k for each of its features.
-POLYTOPES: dict[str, tuple[int, int]] = {
-    "dedicated": (1, 1),
-    "tetrahedron": (4, 3),
-    "triangle": (3, 2),
-    "digon": (2, 1),
-    "pentagon": (5, 2),
-    "square antiprism": (8, 3),
-}
-# The fractions D = d/k the paper draws as lines on the feature-dimensionality plot (0: not learned).
-POLYTOPE_FRACTIONS: dict[str, float] = {name: d / k for name, (k, d) in POLYTOPES.items()}
-_LINES = np.array(list(POLYTOPE_FRACTIONS.values()))
+_LINES = np.array(list(polytope_lines().values()))
 # The values of D* the paper calls "sticky": a dimension per feature, and antipodal pairs.
 STICKY = (1.0, 0.5)
 
@@ -61,7 +51,7 @@ class Component:
         return self.name or f"{len(self.features)} features in {self.dimensions}-D"
 
 
-def components(W, represented: float = 0.5, overlap: float = 0.1) -> list[Component]:
+def components(W, represented: float = REPRESENTED_NORM, overlap: float = 0.1) -> list[Component]:
     """The feature-geometry graph of one model W (m, n): features with ‖W_i‖ > ``represented`` are nodes,
     joined where |W_i·W_j| > ``overlap``; returns its connected components, largest first."""
     W = _weights(W)
@@ -82,12 +72,13 @@ def components(W, represented: float = 0.5, overlap: float = 0.1) -> list[Compon
         members = learned[label == root]
         singular = np.linalg.svd(W[:, members], compute_uv=False)
         d = int((singular > 0.1 * singular[0]).sum())
-        name = next((name for name, shape in POLYTOPES.items() if shape == (len(members), d)), None)
+        shape = (len(members), d)
+        name = next((name for name, p in POLYTOPES.items() if (p.features, p.dimensions) == shape), None)
         found.append(Component(tuple(int(i) for i in members), d, name))
     return sorted(found, key=lambda c: (-len(c.features), c.features))
 
 
-def polytope_counts(W, represented: float = 0.5, overlap: float = 0.1) -> dict[str, int]:
+def polytope_counts(W, represented: float = REPRESENTED_NORM, overlap: float = 0.1) -> dict[str, int]:
     """How many features of W (m, n) sit in each kind of component, by label ("digon", "pentagon", …, or
     "k features in d-D" for groups that are no polytope of the list); "not learned" counts the rest."""
     W = _weights(W)
@@ -99,13 +90,14 @@ def polytope_counts(W, represented: float = 0.5, overlap: float = 0.1) -> dict[s
 
 
 def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, float]]:
-    """For each polytope line d/k of :data:`POLYTOPE_FRACTIONS`: how many of the feature dimensionalities ``D``
-    (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their mean (NaN if none).
+    """For each polytope line d/k (:func:`~toymodels.vocabulary.polytope_lines`): how many of the feature
+    dimensionalities ``D`` (any shape; pass the learned features' only) lie within ``tolerance`` of it, and their
+    mean (NaN if none).
     A value near two lines (2/5 and 3/8 are 0.025 apart) counts for the nearer one only."""
     D = as_float64("D", D).ravel()
     nearest = _nearest_line(D, tolerance)
     clusters = {}
-    for index, name in enumerate(POLYTOPE_FRACTIONS):
+    for index, name in enumerate(polytope_lines()):
         near = D[nearest == index]
         clusters[name] = (len(near), float(near.mean()) if len(near) else float("nan"))
     return clusters
@@ -113,13 +105,13 @@ def dimensionality_clusters(D, tolerance: float = 0.03) -> dict[str, tuple[int, 
 
 def near_line(D, tolerance: float = 0.03) -> np.ndarray:
     """Whether each feature dimensionality in ``D`` (any shape) lies within ``tolerance`` of a polytope line
-    d/k of :data:`POLYTOPE_FRACTIONS`."""
+    d/k of :func:`~toymodels.vocabulary.polytope_lines`."""
     return _nearest_line(as_float64("D", D), tolerance) >= 0
 
 
 def _nearest_line(D: np.ndarray, tolerance: float) -> np.ndarray:
-    """Index into :data:`POLYTOPE_FRACTIONS` of the line nearest each value of ``D``, or −1 where none lies
-    within ``tolerance``."""
+    """Index into :func:`~toymodels.vocabulary.polytope_lines` of the line nearest each value of ``D``, or −1
+    where none lies within ``tolerance``."""
     distance = np.abs(D[..., None] - _LINES)
     return np.where(distance.min(-1) <= tolerance, distance.argmin(-1), -1)
 

@@ -16,7 +16,8 @@ from ..kit.panels import (
     single_W,
 )
 from ..metrics import dimensions_per_feature, feature_dimensionality, feature_norms
-from .uniform import POLYTOPE_FRACTIONS, components
+from ..vocabulary import polytope_lines
+from .uniform import components
 
 POLYTOPE_COLORS = {
     "dedicated": "#1f77b4",
@@ -83,7 +84,7 @@ def feature_dimensionality_figure(density, W, title: str | None = None, represen
             hovertemplate="1/(1−S) = %{x:.3g}<br>D* = %{y:.3f}<extra></extra>",
         )
     )
-    _fraction_lines(fig, POLYTOPE_FRACTIONS)
+    _fraction_lines(fig, polytope_lines())
     return fig.update_layout(
         title_text=title,
         height=520,

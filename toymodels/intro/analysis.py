@@ -10,16 +10,13 @@ import torch
 
 from ..config import ConfigError
 from ..metrics import feature_dimensionality
+from ..vocabulary import POLYTOPES
 
-# The geometries a feature can take part in (PAPER_NOTES §2, §4): its dimensionality D_i, the hidden
-# dimensions the geometry needs, and how many features form one (1: any number).
+# The geometries a feature can take part in, by the name a table gives its features (the polytopes of
+# toymodels.vocabulary, the digon's features "antipodal"): its dimensionality D_i, the hidden dimensions the
+# geometry needs, and how many features form one (1: any number).
 GEOMETRIES = {
-    "dedicated": (1.0, 1, 1),
-    "tetrahedron": (3 / 4, 3, 4),
-    "triangle": (2 / 3, 2, 3),
-    "antipodal": (1 / 2, 1, 2),
-    "pentagon": (2 / 5, 2, 5),
-    "square antiprism": (3 / 8, 3, 8),
+    **{p.members: (p.dimensionality, p.dimensions, p.features) for p in POLYTOPES.values()},
     "not learned": (0.0, 0, 1),
 }
 

@@ -26,8 +26,8 @@ from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms
 from ..models import activate
 from ..train import TrainResult
+from ..vocabulary import REPRESENTED_SHARE
 
-REPRESENTED = 0.5  # a feature is represented when ‖W_i‖ > this × the instance's largest ‖W_j‖
 INTERFERING = 0.1  # ... and in superposition when its relative superposition exceeds this
 
 
@@ -38,7 +38,7 @@ def _weights(W) -> torch.Tensor:
     return W
 
 
-def represented(W, threshold: float = REPRESENTED) -> torch.Tensor:
+def represented(W, threshold: float = REPRESENTED_SHARE) -> torch.Tensor:
     """Whether each feature is represented, ‖W_i‖ > threshold × max_j ‖W_j‖: bool (instance, feature)."""
     if not 0 < threshold < 1:
         raise ConfigError(f"threshold must lie in (0, 1), got {threshold!r}")

@@ -4,13 +4,11 @@ trained sweep read fit by fit with best-of-K (:mod:`.sweep`), and the chapter's 
 """
 
 from .analysis import (
-    DEAD_WEIGHT,
     NEGATIVE_WEIGHT,
     NO_DISTINCT_CODES,
     ON_FRACTION,
     PAPER_REGIMES,
     REGIMES,
-    REPRESENTED_NORM,
     Neurons,
     PaperRegime,
     activates,
@@ -36,13 +34,11 @@ from .tables import best_of_k_table, draws_table, halving_table, ranking_table, 
 from .widgets import best_fit, live_privileged
 
 __all__ = [
-    "DEAD_WEIGHT",
     "NEGATIVE_WEIGHT",
     "NO_DISTINCT_CODES",
     "ON_FRACTION",
     "PAPER_REGIMES",
     "REGIMES",
-    "REPRESENTED_NORM",
     "Neurons",
     "PaperRegime",
     "activates",

@@ -31,12 +31,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ..config import ConfigError, as_float64
+from ..metrics import represented_features
+from ..vocabulary import DEAD_WEIGHT
 
 ON_FRACTION = 1 / 3  # a quarter called a 0.23 weight beside 0.8 and 0.95 a third neuron of a pair
-DEAD_WEIGHT = 0.1
-REPRESENTED_NORM = 0.5
 NO_DISTINCT_CODES = "no distinct codes"  # a block whose features do not activate distinct sets of neurons
 NEGATIVE_WEIGHT = 0.1  # a weight ≤ −this counts as inhibiting the neuron (separator_neurons)
 
@@ -94,9 +95,10 @@ def activates(W) -> np.ndarray:
 
 
 def represented(W) -> np.ndarray:
-    """(…, n) bool: ‖W_i⁺‖ > REPRESENTED_NORM."""
+    """(…, n) bool: ‖W_i⁺‖ > REPRESENTED_NORM (:func:`toymodels.metrics.represented_features` of a model with a
+    hidden ReLU)."""
     W, single = _weights(W)
-    value = np.sqrt(np.square(np.maximum(W, 0)).sum(-2)) > REPRESENTED_NORM
+    value = represented_features(torch.as_tensor(W), hidden_relu=True).numpy()
     return value[0] if single else value
 
 

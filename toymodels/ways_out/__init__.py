@@ -13,7 +13,6 @@ absorption on hierarchical features (:func:`absorption_sweep`).
 
 from .analysis import (
     L1_PENALTIES,
-    REPRESENTED,
     SAE_L1S,
     SAE_SIZES,
     SUPERPOSED,
@@ -60,7 +59,6 @@ from .widgets import live_sae
 
 __all__ = [
     "L1_PENALTIES",
-    "REPRESENTED",
     "SUPERPOSED",
     "SAE_L1S",
     "SAE_SIZES",

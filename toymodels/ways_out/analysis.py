@@ -3,7 +3,7 @@ known.
 
 **L1 on the hidden layer** (the paper's first approach, a model without superposition): the toy model trained with
 λ·E‖h‖₁ added to its loss (``ModelConfig(l1_penalty=λ)``, a core option, 0 by default) over a sweep of λ, one store
-entry per λ. Measured for each λ (best fit of its seeds): the represented features (‖W_i‖ > ``REPRESENTED``; for the
+entry per λ. Measured for each λ (best fit of its seeds): the represented features (``tm.represented_features``; for the
 models with a hidden ReLU the norm of W_i's positive part, the only part that reaches the hidden layer), those of
 them in superposition (the paper's Σ_{j≠i}(Ŵ_i·W_j)² > ``SUPERPOSED``), their mean feature dimensionality D_i
 (chapter 4: 1 for a dimension of one's own, 1/2 for an antipodal pair; unchanged when the penalty shrinks every
@@ -30,7 +30,7 @@ import torch
 
 from .. import store
 from ..config import ConfigError, Experiment
-from ..metrics import feature_dimensionality, feature_norms, neuron_counts, superposition
+from ..metrics import feature_dimensionality, neuron_counts, represented_features, superposition
 from ..models import ToyModel
 from ..train import TrainResult, evaluate
 from .sae import SAE_VERSION, SaeResult, sae_grid, toy_activations, train_saes
@@ -45,7 +45,6 @@ from .scores import (
 )
 
 L1_PENALTIES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)  # book's choice: λ from none to every feature gone
-REPRESENTED = 0.5  # ‖W_i‖ above this: the feature is represented
 SUPERPOSED = 0.1  # a represented feature with superposition Σ_{j≠i}(Ŵ_i·W_j)² above this is in superposition
 EVAL_SEED = 20_909  # fresh batches for the reconstruction loss, a seed the trainer never uses
 EVAL_BATCHES = 64
@@ -127,7 +126,7 @@ def l1_measures(results: tuple[TrainResult, ...]) -> L1Measures:
     # With a hidden ReLU a feature reaches the hidden layer only through the positive part of its column (its
     # own reconstruction is ReLU(‖W_i⁺‖² x_i + b_i)), so that part's norm says whether it is represented.
     privileged = first.model.hidden_relu
-    represented = feature_norms(W.clamp_min(0) if privileged else W) > REPRESENTED
+    represented = represented_features(W, hidden_relu=privileged)
     superposed = represented & (superposition(W) > SUPERPOSED)
     return L1Measures(
         penalty=np.array([r.experiment.model.l1_penalty for r in results]),
