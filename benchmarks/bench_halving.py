@@ -16,6 +16,7 @@ import time
 from machine import matmul_gflops
 
 import toymodels as tm
+from toymodels.train import halving_schedule
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
     start = time.perf_counter()
     halved = tm.train(exp)
     halved_seconds = time.perf_counter() - start
-    schedule = tm.halving_schedule(exp.train, args.fits)
+    schedule = halving_schedule(exp.train, args.fits)
     print(
         f"privileged basis, {exp.n_settings} densities × {args.fits} fits, {args.steps} steps; "
         f"halving cuts (step, fits kept): {schedule}"

@@ -3,6 +3,7 @@ import torch
 
 import toymodels as tm
 from toymodels import ModelConfig, ToyModel
+from toymodels.data import Uniforms
 
 
 def model_with(W, kind="linear"):
@@ -15,7 +16,7 @@ def model_with(W, kind="linear"):
 
 
 def data(n, p=0.3, batch=4096, seed=0):
-    x = tm.sample_features(torch.full((1, n), p), batch, uniforms=tm.Uniforms(seed))
+    x = tm.sample_features(torch.full((1, n), p), batch, uniforms=Uniforms(seed))
     return x, x
 
 
@@ -72,7 +73,7 @@ def test_pgd_finds_the_best_attack_where_gradients_inform_and_nothing_where_they
     with torch.no_grad():
         model.b[0, 0] = -c
     importance = torch.tensor([[0.9, 0.5, 1.0, 1.0]])
-    x = tm.sample_features(torch.full((1, n), 0.3), 4096, uniforms=tm.Uniforms(0))
+    x = tm.sample_features(torch.full((1, n), 0.3), 4096, uniforms=Uniforms(0))
     lam = (0.1 * x.norm(dim=-1).mean()).item()
     best = 0.9 * (lam**2 + 2 * c * lam) / n
     pgd = tm.adversarial.gradient_attack(model, x, x, importance, fraction=0.1, steps=20)
@@ -104,7 +105,7 @@ def test_inactive_outputs_counts_the_output_relus_that_are_off():
 
 def test_attacked_inputs_move_each_input_along_its_features_interference_row():
     W = torch.randn(2, 3, 7, generator=torch.Generator().manual_seed(0))
-    x = tm.sample_features(torch.full((2, 7), 0.4), 64, uniforms=tm.Uniforms(1))
+    x = tm.sample_features(torch.full((2, 7), 0.4), 64, uniforms=Uniforms(1))
     features = torch.randint(7, (2, 64), generator=torch.Generator().manual_seed(2))
     fraction = torch.tensor([0.0, 0.5])
     moved = tm.models.attacked_inputs(W, x, features, fraction)
@@ -211,7 +212,7 @@ def test_the_attack_shortcut_is_the_attacked_forward_pass(kind):
     from toymodels.adversarial.analysis import _attacked_losses, _per_input_loss
 
     model = tm.ToyModel(tm.ModelConfig(7, 3, kind=kind), 2, generator=torch.Generator().manual_seed(0)).double()
-    x = tm.sample_features(torch.full((2, 7), 0.4), 64, uniforms=tm.Uniforms(1)).double()
+    x = tm.sample_features(torch.full((2, 7), 0.4), 64, uniforms=Uniforms(1)).double()
     importance = torch.rand(2, 7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     deltas = 0.1 * torch.randn(2, 7, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     direct = torch.stack(

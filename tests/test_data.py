@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from toymodels import ConfigError, DataConfig, Uniforms, sample_features, target_of
+from toymodels import ConfigError, DataConfig, sample_features, target_of
+from toymodels.data import Uniforms
 
 BATCH = 200_000
 

@@ -13,6 +13,8 @@ import torch
 
 import toymodels as tm
 from toymodels import store
+from toymodels.data import Uniforms
+from toymodels.train import blocks
 
 
 def tiny(**changes) -> tm.Experiment:
@@ -63,7 +65,7 @@ BAD_INPUT = {
     ),
     "an unknown store mode": (lambda: tm.ResultsStore(mode="sometimes"), r"mode must be one of 'use'"),
     "not an experiment's fields": (lambda: tm.Experiment.from_dict({"model": {}}), r"not an experiment's fields"),
-    "a negative stream key": (lambda: tm.Uniforms(0, stream=(-1,)), r"stream must be a tuple of integers >= 0"),
+    "a negative stream key": (lambda: Uniforms(0, stream=(-1,)), r"stream must be a tuple of integers >= 0"),
     "non-numeric colours of a phase diagram": (
         lambda: tm.phase.paper_phase_colors("abc", 1.0),
         r"extra_norm must be numbers",
@@ -185,7 +187,7 @@ def test_a_diverging_run_stops_within_a_bounded_number_of_steps_naming_its_setti
 
 def test_a_run_that_diverges_in_a_worker_reports_the_same(tmp_path):
     exp = tiny(lr=1e6, steps=150, feature_probability=[0.5] * 40, n_seeds=10, batch_size=1024)
-    assert len(tm.blocks(exp)) > 2
+    assert len(blocks(exp)) > 2
     with pytest.raises(tm.TrainingDiverged, match=r"by step 100 in settings"):
         tm.ResultsStore(tmp_path, "update").train(exp, workers=2)
     assert list(tmp_path.iterdir()) == [], "a diverged run is never stored"

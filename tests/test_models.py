@@ -6,11 +6,11 @@ from toymodels import (
     DataConfig,
     ModelConfig,
     ToyModel,
-    Uniforms,
     loss_and_grads,
     sample_features,
     target_of,
 )
+from toymodels.data import Uniforms
 
 KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden"]
 

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 import toymodels as tm
-from toymodels import DataConfig, ModelConfig, ToyModel, Uniforms, loss_and_grads, sample_features, target_of
+from toymodels import DataConfig, ModelConfig, ToyModel, loss_and_grads, sample_features, target_of
 from toymodels.config import ACTIVATIONS
+from toymodels.data import Uniforms
 from toymodels.models import activation_and_slope
 
 ELEMENTWISE = [a for a in ACTIVATIONS if a != "softmax"]

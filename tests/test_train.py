@@ -8,6 +8,9 @@ import torch
 
 import toymodels as tm
 from toymodels import Experiment, ModelConfig, ToyModel, TrainConfig, sample_features, target_of
+from toymodels.block import lr_at
+from toymodels.data import Uniforms
+from toymodels.train import halving_schedule
 
 train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
 block_module = importlib.import_module("toymodels.block")
@@ -31,13 +34,13 @@ def reference_training(exp: Experiment) -> ToyModel:
     assert len(train_module.blocks(exp)) == 1, "the reference draws for one block"
     seed = tm.data.stream_seed(exp.train.seed, (0, block_module._INIT))
     model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(seed))
-    uniforms = tm.Uniforms(exp.train.seed, stream=(0, block_module._TRAIN))
+    uniforms = Uniforms(exp.train.seed, stream=(0, block_module._TRAIN))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance, attack = exp.probability_tensor(), exp.importance_tensor(), exp.attack_tensor()
     attacks = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (0, block_module._ATTACK)))
     for step in range(exp.train.steps):
         for group in optimizer.param_groups:
-            group["lr"] = tm.lr_at(step, exp.train)
+            group["lr"] = lr_at(step, exp.train)
         x = sample_features(probability, exp.train.batch_size, exp.data, uniforms)
         target = target_of(x, exp.data)
         if any(exp.attack_fraction):
@@ -121,21 +124,21 @@ def test_evaluation_is_seeded_and_matches_the_model_loss():
 
 def test_learning_rate_schedules():
     config = TrainConfig(steps=101, lr=1.0, lr_schedule="linear")
-    assert tm.lr_at(0, config) == 1.0 and tm.lr_at(100, config) == pytest.approx(1 / 101)
+    assert lr_at(0, config) == 1.0 and lr_at(100, config) == pytest.approx(1 / 101)
     config = TrainConfig(steps=101, lr=1.0, lr_schedule="cosine")
-    assert tm.lr_at(50, config) == pytest.approx(math.cos(math.pi / 4)) and tm.lr_at(100, config) == pytest.approx(
+    assert lr_at(50, config) == pytest.approx(math.cos(math.pi / 4)) and lr_at(100, config) == pytest.approx(
         0, abs=1e-12
     )
-    assert tm.lr_at(77, TrainConfig(lr=0.5)) == 0.5
+    assert lr_at(77, TrainConfig(lr=0.5)) == 0.5
 
 
 def test_halving_schedule():
     train = TrainConfig(steps=10_000, halving_steps=250, halving_eta=4)
-    assert tm.halving_schedule(train, 1000) == [(250, 250), (1000, 63), (4000, 16)]
-    assert tm.halving_schedule(train, 64) == [(250, 16), (1000, 8)]  # never fewer than 8 finalists
-    assert tm.halving_schedule(train, 8) == []
-    assert tm.halving_schedule(TrainConfig(steps=10_000), 1000) == []
-    assert tm.halving_schedule(TrainConfig(steps=100, halving_steps=10, halving_eta=2, halving_finalists=1), 4) == [
+    assert halving_schedule(train, 1000) == [(250, 250), (1000, 63), (4000, 16)]
+    assert halving_schedule(train, 64) == [(250, 16), (1000, 8)]  # never fewer than 8 finalists
+    assert halving_schedule(train, 8) == []
+    assert halving_schedule(TrainConfig(steps=10_000), 1000) == []
+    assert halving_schedule(TrainConfig(steps=100, halving_steps=10, halving_eta=2, halving_finalists=1), 4) == [
         (10, 2),
         (20, 1),
     ]
@@ -207,7 +210,7 @@ def test_a_block_trains_as_the_reference_on_its_own_streams(monkeypatch):
     k, (start, stop) = 1, (2, 4)
     generator = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (k, block_module._INIT)))
     model = ToyModel(exp.model, 2, generator=generator)
-    stream = tm.Uniforms(exp.train.seed, stream=(k, block_module._TRAIN))
+    stream = Uniforms(exp.train.seed, stream=(k, block_module._TRAIN))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance = exp.probability_tensor()[start:stop], exp.importance_tensor()[start:stop]
     for _ in range(exp.train.steps):
@@ -300,15 +303,15 @@ def test_bad_worker_options_are_refused_clearly():
 
 def test_random_streams_are_the_seeds_own_and_independent():
     """Stream () is the seed's own stream; a keyed stream differs from it and from the other seeds' and keys'."""
-    own, keyed = tm.Uniforms(7), tm.Uniforms(7, stream=(0, 1))
+    own, keyed = Uniforms(7), Uniforms(7, stream=(0, 1))
     first, other = own.uniform(1000), keyed.uniform(1000)
-    assert torch.equal(first, tm.Uniforms(7, stream=()).uniform(1000))
+    assert torch.equal(first, Uniforms(7, stream=()).uniform(1000))
     assert not torch.equal(first, other) and abs(float(torch.corrcoef(torch.stack([first, other]))[0, 1])) < 0.1
-    assert torch.equal(tm.Uniforms(7, stream=(0, 1)).uniform(1000), other)
-    assert not torch.equal(tm.Uniforms(8, stream=(0, 1)).uniform(1000), other)
-    assert not torch.equal(tm.Uniforms(7, stream=(1, 0)).uniform(1000), other)
+    assert torch.equal(Uniforms(7, stream=(0, 1)).uniform(1000), other)
+    assert not torch.equal(Uniforms(8, stream=(0, 1)).uniform(1000), other)
+    assert not torch.equal(Uniforms(7, stream=(1, 0)).uniform(1000), other)
     with pytest.raises(tm.ConfigError, match="stream"):
-        tm.Uniforms(7, stream=(-1,))
+        Uniforms(7, stream=(-1,))
 
 
 # ----------------------------------------------------------------------------------------------------

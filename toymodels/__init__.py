@@ -15,19 +15,32 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
   ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``dynamics`` (§5), ``adversarial`` (§6), ``privileged``
-  (§8), ``computation`` (§10), ``ways_out`` (§9) and ``nonlinearities``; the first four and ``adversarial`` load
-  with the package, the others on first use (``tm.<section>``). A section imports the core and the kit, never
-  another section (``tests/test_layers.py``).
+  (§8), ``computation`` (§10), ``ways_out`` (§9) and ``nonlinearities``, all loaded with the package
+  (``tm.<section>``; a new section's folder is found on first use). A section imports the core and the kit,
+  never another section (``tests/test_layers.py``).
 
 A seed trains to the same bits on one machine however a sweep is split; another CPU (or torch's kernels for
 another instruction set) rounds differently in the last bits, so the results store records the machine of each
 entry and verifies bit for bit on the same machine, to a measured tolerance elsewhere (``store``).
 """
 
-# Modules: the presentation kit, the sections (§1 intro, §2 basic, §3 phase, §4 geometry, §6 adversarial), the
-# results store, closed forms, the paper's vocabulary.
-from . import adversarial, basic, geometry, intro, kit, phase, store, theory, vocabulary
-from .block import lr_at
+# Modules: the presentation kit, the results store, closed forms, the paper's vocabulary, and every section.
+from . import (
+    adversarial,
+    basic,
+    computation,
+    dynamics,
+    geometry,
+    intro,
+    kit,
+    nonlinearities,
+    phase,
+    privileged,
+    store,
+    theory,
+    vocabulary,
+    ways_out,
+)
 from .config import (
     ConfigError,
     DataConfig,
@@ -38,7 +51,7 @@ from .config import (
     importance_decay,
     log_densities,
 )
-from .data import FeatureSampler, Uniforms, sample_features, target_of
+from .data import FeatureSampler, sample_features, target_of
 from .metrics import (
     count_represented,
     dimensions_per_feature,
@@ -58,12 +71,9 @@ from .train import (
     Trainer,
     TrainResult,
     WorkerLost,
-    blocks,
     evaluate,
-    halving_schedule,
     train,
 )
-from .workspace import Workspace
 
 try:  # the installed distribution's version (pyproject.toml), so that there is one place to bump it
     from importlib.metadata import PackageNotFoundError, version
@@ -103,20 +113,15 @@ __all__ = [  # the documented public API
     "list_presets",
     # data, models, training
     "FeatureSampler",
-    "Uniforms",
     "sample_features",
     "target_of",
     "ToyModel",
     "loss_and_grads",
-    "Workspace",
     "TRAINER_VERSION",
     "History",
     "Trainer",
     "TrainResult",
-    "blocks",
     "evaluate",
-    "halving_schedule",
-    "lr_at",
     "train",
     # the results store
     "ResultsStore",
@@ -142,5 +147,10 @@ __all__ = [  # the documented public API
     "basic",
     "phase",
     "geometry",
+    "dynamics",
     "adversarial",
+    "privileged",
+    "computation",
+    "ways_out",
+    "nonlinearities",
 ]
