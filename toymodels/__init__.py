@@ -41,17 +41,9 @@ from . import (
     vocabulary,
     ways_out,
 )
-from .config import (
-    ConfigError,
-    DataConfig,
-    Experiment,
-    ModelConfig,
-    TrainConfig,
-    TrainingDiverged,
-    importance_decay,
-    log_densities,
-)
+from .config import DataConfig, Experiment, ModelConfig, TrainConfig, importance_decay, log_densities
 from .data import FeatureSampler, sample_features, target_of
+from .errors import ConfigError, StoreError, StoreWarning, TrainingDiverged, WorkerLost
 from .metrics import (
     count_represented,
     dimensions_per_feature,
@@ -64,16 +56,8 @@ from .metrics import (
 )
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, list_presets, preset
-from .store import ResultsStore, StoreError, StoreWarning, load, save
-from .train import (
-    TRAINER_VERSION,
-    History,
-    Trainer,
-    TrainResult,
-    WorkerLost,
-    evaluate,
-    train,
-)
+from .store import ResultsStore, load, save
+from .train import TRAINER_VERSION, History, Trainer, TrainResult, evaluate, train
 
 try:  # the installed distribution's version (pyproject.toml), so that there is one place to bump it
     from importlib.metadata import PackageNotFoundError, version

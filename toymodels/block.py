@@ -19,8 +19,9 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from .config import ConfigError, Experiment, TrainConfig, TrainingDiverged
+from .config import Experiment, TrainConfig
 from .data import FeatureSampler, Uniforms, stream_seed, target_of
+from .errors import ConfigError, TrainingDiverged
 from .models import ToyModel, attacked_inputs, loss_and_grads
 from .workspace import Workspace
 

@@ -24,6 +24,8 @@ from dataclasses import fields as dataclass_fields
 import numpy as np
 import torch
 
+from .errors import ConfigError
+
 MODEL_KINDS = ("linear", "relu_output", "relu_hidden", "untied_relu_hidden")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 ANTICORRELATED_CONVENTIONS = ("paper", "arena")
@@ -36,15 +38,6 @@ LR_SCHEDULES = ("constant", "linear", "cosine")
 INITS = ("xavier", "notebook", "small")
 
 Numeric = float | int | Sequence[float] | Sequence[Sequence[float]] | np.ndarray | torch.Tensor
-
-
-class ConfigError(ValueError):
-    """A parameter is outside its allowed range; the message names the parameter and the range."""
-
-
-class TrainingDiverged(ConfigError):
-    """Training produced non-finite weights or losses; the message names the experiment, the step, the settings
-    and the learning rate. Nothing of the run is returned or stored."""
 
 
 def _require(condition: bool, message: str) -> None:

@@ -19,7 +19,8 @@ import math
 import numpy as np
 import torch
 
-from .config import ConfigError, DataConfig
+from .config import DataConfig
+from .errors import ConfigError
 
 _ONE_BITS = 0x3F800000  # the float32 bit pattern of 1.0
 _MANTISSA = 0x007FFFFF

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .config import ConfigError
+from .errors import ConfigError
 from .vocabulary import DEAD_WEIGHT, REPRESENTED_NORM, RESPONDS_SHARE
 
 # Below this norm a feature counts as absent: its unit vector Ŵ_i is taken to be 0, never NaN.

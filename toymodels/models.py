@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ACTIVATIONS, ConfigError, ModelConfig
+from .config import ACTIVATIONS, ModelConfig
+from .errors import ConfigError
 from .workspace import Workspace
 
 SMALL_INIT = 0.1  # the "small" initialisation: Xavier-normal scaled by this factor

@@ -48,7 +48,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import ConfigError, Experiment
+from .config import Experiment
+from .errors import ConfigError, StoreError, StoreWarning
 from .train import TRAINER_VERSION, Trainer, TrainResult, blocks, local_pool, result_from_arrays, train_blocks
 from .train import train as _train
 
@@ -61,10 +62,6 @@ _NOT_IN_KEY = ("progress",)
 _IN_KEY_UNLESS_DEFAULT = {"attack_fraction": [0.0]}
 # The same for fields of the model, data and train configurations: (group, field) -> default.
 _GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {("model", "activation"): "relu"}
-
-
-class StoreError(RuntimeError):
-    """A store entry is missing, stale or corrupt where it must be used as it is."""
 
 
 def key_fields(experiment: Experiment) -> dict:
@@ -378,11 +375,6 @@ def read_entry(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 # asked; the book's chapters use the book's committed store (``use_book_store``, in each chapter's set-up cell).
 _DIRECTORY: Path | None = None  # set by set_directory / use_book_store; None: user_directory()
 _REMOTE: str | None = None  # where missing entries of the current store may be fetched from (the book's, online)
-
-
-class StoreWarning(UserWarning):
-    """The store could not do something that loses no result: a write that failed (the result is returned, not
-    stored), or the book's results that could not be found or fetched (the chapters then train)."""
 
 
 def user_directory() -> Path:

@@ -37,8 +37,9 @@ from .block import (
     check_device,
     torch_threads,
 )
-from .config import ConfigError, Experiment, ModelConfig, TrainConfig
+from .config import Experiment, ModelConfig, TrainConfig
 from .data import Uniforms
+from .errors import ConfigError, WorkerLost
 from .models import ToyModel
 
 Callback = Callable[[int, ToyModel, torch.Tensor], None]
@@ -520,30 +521,27 @@ def train(
             for future, share in futures.items()
             if future.cancelled() or not future.done() or future.exception() is not None
         ]
-        raise WorkerLost(experiment, lost) from error
+        raise _worker_lost(experiment, lost) from error
     parts = [part for share in shares for part in done[share]]  # in block order, as they were cut
     return result_from_arrays(experiment, _joined(parts))
 
 
-class WorkerLost(RuntimeError):
-    """A worker process died while training a share of a sweep (out of memory, killed, or an unguarded script
-    that spawned workers re-ran): the message names the settings whose results were lost. Nothing of the sweep
-    is returned, so nothing of it can be stored."""
-
-    def __init__(self, experiment: Experiment, lost: list[tuple[int, int]]) -> None:
-        ranges = blocks(experiment)
-        instances: list[tuple[int, int]] = []
-        for first, stop in sorted(lost):  # adjacent shares as one range of instances
-            start, end = ranges[first][0], ranges[stop - 1][1]
-            if instances and instances[-1][1] == start:
-                instances[-1] = (instances[-1][0], end)
-            else:
-                instances.append((start, end))
-        settings = sorted({i // experiment.n_seeds for start, stop in instances for i in range(start, stop)})
-        labels = [experiment.setting_labels[s] or f"setting {s}" for s in settings]
-        super().__init__(
-            f"a worker process died while training {experiment.name!r}: lost {len(settings)} of "
-            f"{experiment.n_settings} settings ({', '.join(labels[:4])}{' …' if len(labels) > 4 else ''}; "
-            f"instances {', '.join(f'{a}–{b - 1}' for a, b in instances)}). Out of memory, killed, or a script "
-            "without `if __name__ == '__main__':` whose spawned workers re-ran it? Pass workers=1 to train here"
-        )
+def _worker_lost(experiment: Experiment, lost: list[tuple[int, int]]) -> WorkerLost:
+    """The :class:`~toymodels.errors.WorkerLost` for the shares ``lost`` (ranges of block indices): the message
+    names the settings and instances whose results were lost."""
+    ranges = blocks(experiment)
+    instances: list[tuple[int, int]] = []
+    for first, stop in sorted(lost):  # adjacent shares as one range of instances
+        start, end = ranges[first][0], ranges[stop - 1][1]
+        if instances and instances[-1][1] == start:
+            instances[-1] = (instances[-1][0], end)
+        else:
+            instances.append((start, end))
+    settings = sorted({i // experiment.n_seeds for start, stop in instances for i in range(start, stop)})
+    labels = [experiment.setting_labels[s] or f"setting {s}" for s in settings]
+    return WorkerLost(
+        f"a worker process died while training {experiment.name!r}: lost {len(settings)} of "
+        f"{experiment.n_settings} settings ({', '.join(labels[:4])}{' …' if len(labels) > 4 else ''}; "
+        f"instances {', '.join(f'{a}–{b - 1}' for a, b in instances)}). Out of memory, killed, or a script "
+        "without `if __name__ == '__main__':` whose spawned workers re-ran it? Pass workers=1 to train here"
+    )

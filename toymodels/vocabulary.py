@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import ConfigError
+from .errors import ConfigError
 
 # ----------------------------------------------------------------------------------------------------
 # Thresholds

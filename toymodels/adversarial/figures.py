@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import DIVERGING, OUTLINE, instance_slider, log_ticks, sweep_figure
 from ..train import TrainResult
 from .analysis import AdversarialTraining, Vulnerability

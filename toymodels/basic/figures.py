@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import OUTLINE, as_array, instance_slider, norm_axis_end, stacked, summary_figure
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import DIVERGING, GROUP_COLORS, IMPORTANCE_COLORS, OUTLINE, instance_slider
 from ..kit.table import density_label
 from .analysis import (

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from .. import store
-from ..config import ConfigError, Experiment
+from ..config import Experiment
+from ..errors import ConfigError
 from ..models import ToyModel
 from ..presets import SWEEP_PROTOCOLS, computation_sweep
 from ..train import Trainer, TrainResult, evaluate, result_from_arrays, train

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError, as_float64
+from ..config import as_float64
+from ..errors import ConfigError
 from ..metrics import runs
 from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
 

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from ..config import ConfigError, as_float64
+from ..config import as_float64
+from ..errors import ConfigError
 from ..kit.panels import instance_slider
 from ..vocabulary import polytope_lines
 from .analysis import Jump, Regime

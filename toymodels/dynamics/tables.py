@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import instance_slider
 from ..kit.table import Table, density_label
 from ..models import ToyModel

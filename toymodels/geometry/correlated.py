@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..metrics import runs
 from ..train import TrainResult
 from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS

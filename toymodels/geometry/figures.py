@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import (
     DIVERGING,
     OUTLINE,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import theory
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..train import TrainResult
 from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM
 from .losses import _biases, _numpy, _pick, _probability, _weights, fit_losses

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.table import Table, setting_densities, vector_text
 from ..metrics import dimensions_per_feature, feature_dimensionality, feature_norms
 from ..train import TrainResult

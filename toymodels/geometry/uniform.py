@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError, as_float64
+from ..config import as_float64
+from ..errors import ConfigError
 from ..metrics import runs
 from ..vocabulary import POLYTOPES, REPRESENTED_NORM, polytope_lines
 

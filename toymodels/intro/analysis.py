@@ -8,7 +8,7 @@ from collections import Counter
 
 import torch
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..metrics import feature_dimensionality
 from ..vocabulary import POLYTOPES
 

@@ -27,7 +27,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from ..config import ConfigError, Experiment
+from ..config import Experiment
+from ..errors import ConfigError
 from .panels import IMPORTANCE_COLORS
 from .render import PLOT_CONFIG
 

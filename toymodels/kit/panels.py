@@ -26,7 +26,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from ..config import ConfigError, Experiment, as_float64
+from ..config import Experiment, as_float64
+from ..errors import ConfigError
 from ..metrics import feature_norms, superposition
 
 DIVERGING = "RdBu_r"  # WᵀW and b: blue negative, near-white zero, red positive

@@ -29,7 +29,7 @@ from _plotly_utils.basevalidators import is_typed_array_spec
 from _plotly_utils.utils import to_typed_array_spec
 from plotly.io._base_renderers import MimetypeRenderer
 
-from ..config import ConfigError
+from ..errors import ConfigError
 
 RENDERER = "toymodels"
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import ACTIVATIONS, ConfigError, Experiment, as_float64
+from ..config import ACTIVATIONS, Experiment, as_float64
+from ..errors import ConfigError
 from ..grids import check_discard_worst, grid_axes
 from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms

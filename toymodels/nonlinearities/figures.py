@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.palettes import PHASE_COLORS  # chapter 3's colours for the same phases
 from ..kit.panels import OUTLINE, features_2d, instance_slider, menu_slider, norm_axis_end, summary_figure
 from ..train import TrainResult

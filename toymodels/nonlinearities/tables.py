@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.table import Table, density_label, fixed
 from .analysis import PHASES, PhaseGrid, Shape, SweepCounts
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grids, theory
-from ..config import ConfigError, Experiment, as_float64
+from ..config import Experiment, as_float64
+from ..errors import ConfigError
 from ..train import TrainResult
 
 # Candidate weights (m, n) by phase name: the theory's, plus the confused solution for n = 2.

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import ConfigError, as_float64
+from ..config import as_float64
+from ..errors import ConfigError
 from ..kit.palettes import PHASE_COLORS
 from ..kit.panels import OUTLINE, PANEL_GAP, as_array, features_2d, instance_slider
 from ..train import TrainResult

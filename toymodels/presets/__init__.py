@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..config import ConfigError, Experiment
+from ..config import Experiment
+from ..errors import ConfigError
 from .base import BASIC_SWEEP
 from .computation import (
     MOTIF_DENSITIES,

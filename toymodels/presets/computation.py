@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import (
-    ConfigError,
-    DataConfig,
-    Experiment,
-    ModelConfig,
-    importance_decay,
-)
+from ..config import DataConfig, Experiment, ModelConfig, importance_decay
+from ..errors import ConfigError
 from .base import BASIC_SWEEP, _train
 
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import (
-    ConfigError,
-    Experiment,
-    ModelConfig,
-    importance_decay,
-    log_densities,
-)
+from ..config import Experiment, ModelConfig, importance_decay, log_densities
+from ..errors import ConfigError
 from ..grids import r_major
 from .base import BASIC_SWEEP, _train
 

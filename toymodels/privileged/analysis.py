@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import ConfigError, as_float64
+from ..config import as_float64
+from ..errors import ConfigError
 from ..metrics import represented_features
 from ..vocabulary import DEAD_WEIGHT
 

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import DIVERGING, OUTLINE, as_array, instance_slider, log_ticks, single_W
 from .analysis import PAPER_REGIMES, neurons
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError, Experiment
+from ..config import Experiment
+from ..errors import ConfigError
 from ..train import TrainResult, evaluate
 from .analysis import Neurons, neurons
 from .losses import fit_losses

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.table import Table
 from .analysis import paper_regime, separator_neurons
 from .sweep import PrivilegedSweep

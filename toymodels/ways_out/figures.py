@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..kit.panels import DIVERGING, instance_slider, log_ticks, norm_axis_end, summary_figure
 from ..train import TrainResult
 from .analysis import AbsorptionSweep, L1Measures, SaeSweep

@@ -23,7 +23,8 @@ import math
 
 import numpy as np
 
-from ..config import ConfigError, as_float64
+from ..config import as_float64
+from ..errors import ConfigError
 
 RECOVERED = 0.9  # a true feature counts as recovered when some decoder direction has cosine above this
 ZERO_NORM = 1e-8  # a decoder column below this norm points nowhere: its cosines are 0
