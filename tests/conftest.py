@@ -20,6 +20,6 @@ def store_in_use_restored():
     """A test that chooses the store (tm.store.set_directory, use_book_store) leaves the next one the default."""
     from toymodels import store
 
-    chosen = store._DIRECTORY, store._REMOTE
+    chosen = store.directories._DIRECTORY, store.directories._REMOTE
     yield
-    store._DIRECTORY, store._REMOTE = chosen
+    store.directories._DIRECTORY, store.directories._REMOTE = chosen

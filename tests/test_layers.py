@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "toymodels"
-CORE_PACKAGES = {"presets"}  # folders of the core, split by concern; not sections
+CORE_PACKAGES = {"presets", "store"}  # folders of the core, split by concern; not sections
 
 
 def _layer(parts: tuple[str, ...], sections: set[str]) -> str:

@@ -66,7 +66,7 @@ def test_use_refuses_a_missing_entry_naming_the_experiment_and_the_command(tmp_p
 
 def test_use_refuses_a_stale_entry(tmp_path, experiment, monkeypatch):
     tm.ResultsStore(tmp_path, "update").train(experiment)
-    monkeypatch.setattr(store, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
+    monkeypatch.setattr(store.entries, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
     forbid_training(monkeypatch)
     with pytest.raises(tm.StoreError, match=r"another trainer version.*make execute"):
         tm.ResultsStore(tmp_path, "use").train(experiment)
@@ -120,7 +120,7 @@ def test_the_key_ignores_the_progress_bar_and_follows_everything_else(experiment
         dict(name="another"),
     ):
         assert store.store_key(experiment.replace(**change)) != key, change
-    monkeypatch.setattr(store, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
+    monkeypatch.setattr(store.entries, "TRAINER_VERSION", tm.TRAINER_VERSION + 1)
     assert store.store_key(experiment) != key, "a new trainer version must make old entries stale"
 
 
@@ -181,7 +181,9 @@ def test_the_book_store_is_chosen_by_the_chapters_call(tmp_path, monkeypatch):
     monkeypatch.setenv("TOYMODELS_STORE_DIR", str(tmp_path))  # a user's setting does not move the book's store
     assert store.use_book_store() == ROOT / "book" / "results" == tm.ResultsStore().directory
     monkeypatch.chdir(ROOT / "book")  # a checkout found from the working directory too (a wheel in a clone)
-    monkeypatch.setattr(store, "__file__", str(tmp_path / "site-packages" / "toymodels" / "store.py"))
+    monkeypatch.setattr(
+        store.directories, "__file__", str(tmp_path / "site-packages" / "toymodels" / "store" / "directories.py")
+    )
     assert store.book_directory() == ROOT / "book" / "results"
     monkeypatch.chdir(tmp_path)
     assert store.book_directory() is None
@@ -194,7 +196,7 @@ def _remote_book(tmp_path, monkeypatch, entries):
     remote.mkdir()
     for path in entries:
         (remote / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setattr(store, "book_directory", lambda: None)
+    monkeypatch.setattr(store.directories, "book_directory", lambda: None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("TOYMODELS_STORE_DIR", raising=False)
     monkeypatch.setenv("TOYMODELS_STORE_URL", remote.as_uri())
@@ -221,8 +223,8 @@ def test_without_a_checkout_the_chapters_fetch_the_book_entries_they_need(tmp_pa
 
 
 def test_without_a_checkout_or_a_remote_the_chapters_are_warned_that_they_will_train(tmp_path, monkeypatch):
-    monkeypatch.setattr(store, "book_directory", lambda: None)
-    monkeypatch.setattr(store, "repository_url", lambda: None)
+    monkeypatch.setattr(store.directories, "book_directory", lambda: None)
+    monkeypatch.setattr(store.directories, "repository_url", lambda: None)
     monkeypatch.delenv("TOYMODELS_STORE_URL", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with pytest.warns(tm.StoreWarning, match="will train their runs at paper fidelity"):
@@ -238,9 +240,9 @@ def test_an_unreachable_remote_is_a_warning_and_the_entry_is_missing(tmp_path, m
 
 def test_the_remote_store_derives_from_the_one_repository_setting(monkeypatch):
     monkeypatch.delenv("TOYMODELS_STORE_URL", raising=False)
-    monkeypatch.setattr(store, "repository_url", lambda: "https://github.com/someone/toymodels")
+    monkeypatch.setattr(store.directories, "repository_url", lambda: "https://github.com/someone/toymodels")
     assert store.remote_url() == "https://raw.githubusercontent.com/someone/toymodels/main/book/results"
-    monkeypatch.setattr(store, "repository_url", lambda: None)
+    monkeypatch.setattr(store.directories, "repository_url", lambda: None)
     assert store.remote_url() is None
 
 
@@ -380,16 +382,18 @@ def test_the_conclusions_a_chapter_draws_are_compared_across_machines():
     W[:, 0, 0], W[:, 1, 1] = 1.0, 0.9  # every fit: features 0 and 1 represented, 2 not
     stored = {"W": W, "losses": np.array([1.0, 2.0, 3.0, 1.5])}  # two settings of 2 fits: best 1.0 and 1.5
     same = np.zeros(4, dtype=bool)
-    assert store._changed_conclusions(stored, dict(stored), same, 0, 2) == []
+    assert store.checks._changed_conclusions(stored, dict(stored), same, 0, 2) == []
     close = dict(stored, losses=np.array([2.0, 1.05, 3.0, 1.5]))  # another winner, the same best loss within 2e-2·3
-    assert store._changed_conclusions(stored, close, same, 0, 2) == []
+    assert store.checks._changed_conclusions(stored, close, same, 0, 2) == []
     worse = dict(stored, losses=np.array([1.2, 2.0, 3.0, 1.5]))  # 0.2 > 2e-2·3
-    assert store._changed_conclusions(stored, worse, same, 0, 2) == ["best-of-2 loss of setting 0: 1 → 1.2"]
-    assert store._changed_conclusions(stored, worse, same, 1, 2) == [], "a setting cut by the block is not judged"
+    assert store.checks._changed_conclusions(stored, worse, same, 0, 2) == ["best-of-2 loss of setting 0: 1 → 1.2"]
+    assert store.checks._changed_conclusions(stored, worse, same, 1, 2) == [], (
+        "a setting cut by the block is not judged"
+    )
     moved = W.copy()
     moved[2, 0, 2] = 0.8  # fit 2 gains feature 2
-    assert store._changed_conclusions(stored, dict(stored, W=moved), same, 4, 2) == [
+    assert store.checks._changed_conclusions(stored, dict(stored, W=moved), same, 4, 2) == [
         "features represented in fit 6: 2 → 3"
     ]
     other = np.array([False, False, True, False])  # ... unless it took another path
-    assert store._changed_conclusions(stored, dict(stored, W=moved), other, 4, 2) == []
+    assert store.checks._changed_conclusions(stored, dict(stored, W=moved), other, 4, 2) == []
