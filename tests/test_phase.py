@@ -12,7 +12,7 @@ import toymodels as tm
 from toymodels import phase, presets, theory
 from toymodels.config import ConfigError
 from toymodels.models import ToyModel
-from toymodels.train import TrainResult
+from toymodels.results import TrainResult
 
 train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
 

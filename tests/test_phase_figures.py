@@ -9,7 +9,7 @@ import toymodels as tm
 from toymodels import phase, theory
 from toymodels.config import ConfigError
 from toymodels.models import ToyModel
-from toymodels.train import TrainResult
+from toymodels.results import TrainResult
 
 
 def _synthetic(n_features: int = 2, fits: int = 3, seed: int = 0):

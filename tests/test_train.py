@@ -14,6 +14,7 @@ from toymodels.train import halving_schedule
 
 train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
 block_module = importlib.import_module("toymodels.block")
+workers_module = importlib.import_module("toymodels.workers")
 
 
 def small(steps=200, **changes):
@@ -280,14 +281,14 @@ def test_large_blocks_side_by_side_on_threads_equal_one_after_the_other():
 
 def test_default_workers(monkeypatch):
     monkeypatch.delenv("TOYMODELS_WORKERS", raising=False)
-    monkeypatch.setattr(train_module, "_cores", lambda: 2)
-    assert train_module.default_workers(small()) == 1  # little work: this process
-    assert train_module.default_workers(tm.preset("phase_change_3")) == 2
-    assert train_module.default_workers(tm.preset("phase_change_3"), callback=print) == 1
-    assert train_module.default_workers(tm.preset("uniform")) == 1  # large: threads side by side instead
-    assert train_module.default_workers(tm.preset("intro")) == 1  # one block
+    monkeypatch.setattr(workers_module, "_cores", lambda: 2)
+    assert workers_module.default_workers(small()) == 1  # little work: this process
+    assert workers_module.default_workers(tm.preset("phase_change_3")) == 2
+    assert workers_module.default_workers(tm.preset("phase_change_3"), callback=print) == 1
+    assert workers_module.default_workers(tm.preset("uniform")) == 1  # large: threads side by side instead
+    assert workers_module.default_workers(tm.preset("intro")) == 1  # one block
     monkeypatch.setenv("TOYMODELS_WORKERS", "3")
-    assert train_module.default_workers(small()) == 3
+    assert workers_module.default_workers(small()) == 3
 
 
 def test_bad_worker_options_are_refused_clearly():
@@ -329,7 +330,7 @@ def drawn_ahead(monkeypatch, ahead: bool) -> list:
 
     monkeypatch.setattr(block_module, "_DrawAhead", Counted)
     monkeypatch.setattr(block_module, "_DRAW_AHEAD_ELEMENTS", 1 if ahead else 1 << 62)
-    monkeypatch.setattr(train_module, "_cores", lambda: 2)  # so that it is exercised on a one-core machine too
+    monkeypatch.setattr(workers_module, "_cores", lambda: 2)  # so that it is exercised on a one-core machine too
     return made
 
 

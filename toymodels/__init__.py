@@ -56,8 +56,9 @@ from .metrics import (
 )
 from .models import ToyModel, loss_and_grads
 from .presets import PRESETS, list_presets, preset
+from .results import History, TrainResult
 from .store import ResultsStore, load, save
-from .train import TRAINER_VERSION, History, Trainer, TrainResult, evaluate, train
+from .train import TRAINER_VERSION, Trainer, evaluate, train
 
 try:  # the installed distribution's version (pyproject.toml), so that there is one place to bump it
     from importlib.metadata import PackageNotFoundError, version

@@ -16,14 +16,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -39,8 +36,10 @@ from .block import (
 )
 from .config import Experiment, ModelConfig, TrainConfig
 from .data import Uniforms
-from .errors import ConfigError, WorkerLost
+from .errors import ConfigError
 from .models import ToyModel
+from .results import TrainResult, _joined, result_from_arrays
+from .workers import _shares, _worker_lost, default_workers, discard_pool, local_pool
 
 Callback = Callable[[int, ToyModel, torch.Tensor], None]
 
@@ -51,82 +50,6 @@ Callback = Callable[[int, ToyModel, torch.Tensor], None]
 # 4: fixed-size blocks of instances, each with its own random streams (initial weights, training and
 #    evaluation batches) keyed by the seed and the block's index: the same weights however a sweep is split.
 TRAINER_VERSION = 4
-
-# ``train`` splits a sweep across a local process pool only when it has at least this many activation
-# elements to process in all (instances · features · batch · steps; about 10 s on one core): below it, the
-# pool's start (a few seconds, once per process) and hand-over cost more than they save.
-_POOL_MIN_ELEMENTS = 3 * 10**9
-
-
-@dataclass
-class History:
-    """Snapshots taken every ``snapshot_every`` steps (and after the last step).
-
-    Fields:
-        steps: ``(n_snapshots,)`` the step of each snapshot.
-        W: ``(n_snapshots, n_instances, n_hidden, n_features)`` the weights then.
-        b: ``(n_snapshots, n_instances, n_features)`` the output bias then.
-        losses: ``(n_snapshots, n_instances)`` the training batch's loss then (the last: the evaluation loss).
-        W_out: ``(n_snapshots, n_instances, n_features, n_hidden)`` the output weights of untied models; else None.
-    """
-
-    steps: torch.Tensor  # (n_snapshots,)
-    W: torch.Tensor  # (n_snapshots, n_instances, n_hidden, n_features)
-    b: torch.Tensor  # (n_snapshots, n_instances, n_features)
-    losses: torch.Tensor  # (n_snapshots, n_instances): training-batch loss (the last: the evaluation loss)
-    W_out: torch.Tensor | None = None  # untied models only
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train` returns. Instances are laid out as ``setting * k + j``, with ``k`` fits per setting:
-    all ``n_seeds``, or the survivors of successive halving.
-
-    Fields:
-        experiment: the :class:`~toymodels.config.Experiment` that was trained.
-        model: the trained :class:`~toymodels.models.ToyModel`, every instance (``model.W``: ``(n_instances,
-            n_hidden, n_features)``; ``model(x)`` takes ``x`` of shape ``(n_instances, batch, n_features)``, the
-            instance axis first; ARENA's course puts the batch first).
-        losses: ``(n_instances,)`` each fit's final loss on fresh evaluation batches (``eval_batches``), by which
-            best-of-K selects.
-        history: the snapshots (:class:`History`) if ``snapshot_every`` > 0, else None.
-        seeds: ``(n_instances,)`` which of the ``n_seeds`` fits each instance is (after halving, the survivors').
-
-    ``best()`` gives the best-of-K model, one instance per setting; ``best_index``, ``best_seed`` and
-    ``best_losses`` say which fits won and their losses.
-    """
-
-    experiment: Experiment
-    # Laid out as setting * k + j with k fits per setting: all n_seeds, or the survivors of successive halving.
-    model: ToyModel
-    losses: torch.Tensor  # (n_instances,) final loss on fresh evaluation batches
-    history: History | None = None
-    seeds: torch.Tensor | None = None  # (n_instances,) which of the n_seeds fits each instance is
-
-    @property
-    def fits_per_setting(self) -> int:
-        return self.model.n_instances // self.experiment.n_settings
-
-    @property
-    def best_index(self) -> torch.Tensor:
-        """Instance index of the best fit of each setting, (n_settings,)."""
-        k = self.fits_per_setting
-        best = self.losses.view(self.experiment.n_settings, k).argmin(dim=1)
-        return torch.arange(len(best), device=best.device) * k + best
-
-    @property
-    def best_seed(self) -> torch.Tensor:
-        """Which of the n_seeds fits won in each setting, (n_settings,)."""
-        index = self.best_index
-        return index % self.fits_per_setting if self.seeds is None else self.seeds[index]
-
-    def best(self) -> ToyModel:
-        """The best-of-K model: one instance per setting."""
-        return self.model.select(self.best_index)
-
-    @property
-    def best_losses(self) -> torch.Tensor:
-        return self.losses[self.best_index]
 
 
 def _progress_enabled(train: TrainConfig) -> bool:
@@ -177,35 +100,6 @@ def evaluate(
                 for index, (start, stop) in enumerate(ranges)
             ]
         )
-
-
-def result_from_arrays(experiment: Experiment, arrays: dict) -> TrainResult:
-    """A :class:`TrainResult` from named arrays (tensors or NumPy arrays): ``W``, ``b``, ``losses``, ``seeds``,
-    ``W_out`` for untied models, and ``history_*`` when snapshots were kept; what a block's
-    :meth:`_Block.finish` and a results-store entry hold."""
-    device = torch.device(experiment.train.device)
-    tensor = {name: torch.as_tensor(value) for name, value in arrays.items()}
-    model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)
-    history = None
-    if "history_steps" in tensor:
-        history = History(
-            tensor["history_steps"],
-            tensor["history_W"],
-            tensor["history_b"],
-            tensor["history_losses"],
-            tensor.get("history_W_out"),
-        )
-    return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
-
-
-def _joined(parts: list[dict]) -> dict:
-    """Blocks' arrays concatenated in block order (along the instance axis; the snapshot steps are shared)."""
-    return {
-        name: parts[0][name]
-        if name == "history_steps"
-        else torch.cat([part[name] for part in parts], dim=1 if name.startswith("history_") else 0)
-        for name in parts[0]
-    }
 
 
 class Trainer:
@@ -384,58 +278,6 @@ def train_blocks(experiment: Experiment, first: int, stop: int, cores: int = 1) 
     return trainer.arrays()
 
 
-_POOL: ProcessPoolExecutor | None = None
-
-
-def local_pool() -> ProcessPoolExecutor:
-    """This process's pool of worker processes, one per core, started once and reused (spawned, not forked:
-    a forked copy of a process that has run torch's thread pools can deadlock). The workers ignore Ctrl-C, which
-    a terminal or a Jupyter kernel's shutdown sends to the whole process group: this process stops them."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ProcessPoolExecutor(
-            _cores(),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=signal.signal,
-            initargs=(signal.SIGINT, signal.SIG_IGN),
-        )
-    return _POOL
-
-
-def default_workers(experiment: Experiment, callback: Callback | None = None) -> int:
-    """How many local worker processes :func:`train` uses when not told: ``$TOYMODELS_WORKERS`` if set, else
-    one per core for a CPU sweep of a small model with several blocks and enough work to repay the pool, else 1
-    (this process: a large model's blocks train side by side on threads there, 1.1× faster than in processes
-    at n=400, m=30)."""
-    if os.environ.get("TOYMODELS_WORKERS"):
-        value = os.environ["TOYMODELS_WORKERS"]
-        if not value.strip().isdigit() or int(value) < 1:
-            raise ConfigError(
-                f"$TOYMODELS_WORKERS must be a positive integer (>= 1, or unset: automatic), got {value!r}"
-            )
-        return int(value)
-    config = experiment.train
-    work = experiment.n_instances * experiment.model.n_features * config.batch_size * config.steps
-    if (
-        callback is not None
-        or torch.device(config.device).type != "cpu"
-        or work < _POOL_MIN_ELEMENTS
-        or _large(experiment)
-    ):  # a large model's blocks already train side by side on threads
-        return 1
-    return max(1, min(_cores(), len(blocks(experiment))))
-
-
-def _shares(experiment: Experiment, parts: int) -> list[tuple[int, int]]:
-    """``parts`` contiguous block ranges holding near-equal numbers of instances."""
-    ranges = blocks(experiment)
-    ends = np.cumsum([stop - start for start, stop in ranges])
-    # Cut after the block whose end is nearest to each k/parts of the instances.
-    cuts = [0] + [int(np.abs(ends - ends[-1] * k / parts).argmin()) + 1 for k in range(1, parts)] + [len(ranges)]
-    cuts = sorted(set(cuts))
-    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if a < b]
-
-
 def train(
     experiment: Experiment,
     *,
@@ -513,9 +355,7 @@ def train(
                 done[first, stop] = future.result()
                 bar.update(ranges[stop - 1][1] - ranges[first][0])
     except BrokenProcessPool as error:
-        global _POOL
-        if executor is _POOL:
-            _POOL = None  # a broken pool takes no more work: the next call starts a new one
+        discard_pool(executor)
         lost = [
             share
             for future, share in futures.items()
@@ -524,24 +364,3 @@ def train(
         raise _worker_lost(experiment, lost) from error
     parts = [part for share in shares for part in done[share]]  # in block order, as they were cut
     return result_from_arrays(experiment, _joined(parts))
-
-
-def _worker_lost(experiment: Experiment, lost: list[tuple[int, int]]) -> WorkerLost:
-    """The :class:`~toymodels.errors.WorkerLost` for the shares ``lost`` (ranges of block indices): the message
-    names the settings and instances whose results were lost."""
-    ranges = blocks(experiment)
-    instances: list[tuple[int, int]] = []
-    for first, stop in sorted(lost):  # adjacent shares as one range of instances
-        start, end = ranges[first][0], ranges[stop - 1][1]
-        if instances and instances[-1][1] == start:
-            instances[-1] = (instances[-1][0], end)
-        else:
-            instances.append((start, end))
-    settings = sorted({i // experiment.n_seeds for start, stop in instances for i in range(start, stop)})
-    labels = [experiment.setting_labels[s] or f"setting {s}" for s in settings]
-    return WorkerLost(
-        f"a worker process died while training {experiment.name!r}: lost {len(settings)} of "
-        f"{experiment.n_settings} settings ({', '.join(labels[:4])}{' …' if len(labels) > 4 else ''}; "
-        f"instances {', '.join(f'{a}–{b - 1}' for a, b in instances)}). Out of memory, killed, or a script "
-        "without `if __name__ == '__main__':` whose spawned workers re-ran it? Pass workers=1 to train here"
-    )

@@ -23,7 +23,7 @@ from ..data import FeatureSampler, Uniforms, target_of
 from ..errors import ConfigError
 from ..metrics import count_represented, represented_features
 from ..models import ToyModel, activate, interference_directions
-from ..train import TrainResult
+from ..results import TrainResult
 
 EVALUATION_SEED = 6  # the attacks' evaluation batches: a stream of their own, the same for every model
 EVALUATION_BATCH = 4096

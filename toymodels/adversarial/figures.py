@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
 from ..kit.panels import DIVERGING, OUTLINE, instance_slider, log_ticks, sweep_figure
-from ..train import TrainResult
+from ..results import TrainResult
 from .analysis import AdversarialTraining, Vulnerability
 
 ATTACK_COLORS = {

@@ -6,8 +6,9 @@ import torch
 
 from .. import theory
 from ..kit.table import setting_densities
+from ..results import TrainResult
 from ..theory import LossAccounting
-from ..train import TrainResult, evaluate
+from ..train import evaluate
 
 
 def loss_accounting(results: dict[str, TrainResult], eval_batches: int = 256) -> dict[str, LossAccounting]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..kit.table import Table, density_label, fixed, setting_densities
 from ..metrics import feature_norms, superposition
+from ..results import TrainResult
 from ..theory import LossAccounting
-from ..train import TrainResult
 
 
 def sweep_table(results: dict[str, TrainResult], represented: float = 0.5, interfering: float = 0.1) -> Table:

@@ -27,7 +27,8 @@ from ..config import Experiment
 from ..errors import ConfigError
 from ..models import ToyModel
 from ..presets import SWEEP_PROTOCOLS, computation_sweep
-from ..train import Trainer, TrainResult, evaluate, result_from_arrays, train
+from ..results import TrainResult, result_from_arrays
+from ..train import Trainer, evaluate, train
 
 TEST_BATCHES = 64  # batches of the first protocol's batch size on which every protocol's best fit is measured
 TEST_SEED = 12345  # a seed no preset trains with: the samples are fresh for every protocol

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from ..kit.table import Table, density_label, fixed, setting_densities
-from ..train import TrainResult, evaluate
+from ..results import TrainResult
+from ..train import evaluate
 from .analysis import (
     FEATURE_CLASSES,
     Motif,

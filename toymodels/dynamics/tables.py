@@ -12,7 +12,8 @@ from ..errors import ConfigError
 from ..kit.panels import instance_slider
 from ..kit.table import Table, density_label
 from ..models import ToyModel
-from ..train import TrainResult, evaluate
+from ..results import TrainResult
+from ..train import evaluate
 from .analysis import EnergyLevels, Regime, energy_levels, regime_sequence
 from .figures import dimensionality_figure, regime_loss_figure, training_slider
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..metrics import runs
-from ..train import TrainResult
+from ..results import TrainResult
 from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
 from .losses import _biases, _densities, _numpy, _pick, _weights, fit_losses
 from .non_uniform import _unit

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import theory
 from ..errors import ConfigError
-from ..train import TrainResult
+from ..results import TrainResult
 from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM
 from .losses import _biases, _numpy, _pick, _probability, _weights, fit_losses
 

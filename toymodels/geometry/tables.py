@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..kit.table import Table, setting_densities, vector_text
 from ..metrics import dimensions_per_feature, feature_dimensionality, feature_norms
-from ..train import TrainResult
+from ..results import TrainResult
 from ..vocabulary import ANTIPODAL_COS, polytope_lines
 from .correlated import ARRANGEMENTS, PAPER_COLLAPSE_BANDS, block_overlaps, collapse_bands
 from .non_uniform import NON_UNIFORM_CLASSES, PAPER_THRESHOLD_RATIO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kit.table import Table, density_label, setting_densities, vector_text
 from ..metrics import feature_dimensionality, feature_norms, runs
-from ..train import TrainResult
+from ..results import TrainResult
 from .analysis import describe
 
 

@@ -26,7 +26,7 @@ from ..grids import check_discard_worst, grid_axes
 from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms
 from ..models import activate
-from ..train import TrainResult
+from ..results import TrainResult
 from ..vocabulary import REPRESENTED_SHARE
 
 INTERFERING = 0.1  # ... and in superposition when its relative superposition exceeds this

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import store
 from ..presets import NONLINEARITIES, preset
-from ..train import TrainResult
+from ..results import TrainResult
 from .analysis import PhaseGrid, Shape, nonlinearity_shape, phase_grid
 
 

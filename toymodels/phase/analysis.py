@@ -28,7 +28,7 @@ import numpy as np
 from .. import grids, theory
 from ..config import Experiment, as_float64
 from ..errors import ConfigError
-from ..train import TrainResult
+from ..results import TrainResult
 
 # Candidate weights (m, n) by phase name: the theory's, plus the confused solution for n = 2.
 PHASE_WEIGHTS: dict[str, np.ndarray] = dict(theory.CANDIDATE_WEIGHTS, confused=np.full((1, 2), 2**-0.5))

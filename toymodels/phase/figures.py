@@ -13,7 +13,7 @@ from ..config import as_float64
 from ..errors import ConfigError
 from ..kit.palettes import PHASE_COLORS
 from ..kit.panels import OUTLINE, PANEL_GAP, as_array, features_2d, instance_slider
-from ..train import TrainResult
+from ..results import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, classify, grid_axes, nearest_column, phases
 
 _WHITE, _BLUE, _RED = np.array([255.0, 255, 255]), np.array([33.0, 102, 172]), np.array([178.0, 24, 43])

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..config import Experiment
 from ..errors import ConfigError
-from ..train import TrainResult, evaluate
+from ..results import TrainResult
+from ..train import evaluate
 from .analysis import Neurons, neurons
 from .losses import fit_losses
 

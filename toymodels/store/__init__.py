@@ -44,7 +44,8 @@ import numpy as np
 
 from ..config import Experiment
 from ..errors import ConfigError, StoreError, StoreWarning
-from ..train import TRAINER_VERSION, TrainResult, result_from_arrays
+from ..results import TrainResult, result_from_arrays
+from ..train import TRAINER_VERSION
 from ..train import train as _train
 
 MODES = ("use", "update", "retrain", "off")

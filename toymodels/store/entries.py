@@ -14,7 +14,8 @@ import numpy as np
 
 from ..config import Experiment
 from ..errors import ConfigError, StoreError
-from ..train import TRAINER_VERSION, TrainResult, result_from_arrays
+from ..results import TrainResult, result_from_arrays
+from ..train import TRAINER_VERSION
 from .checks import machine
 
 # Fields that change nothing the trainer computes, left out of the key.

@@ -12,8 +12,9 @@ import numpy as np
 
 from ..config import Experiment
 from ..errors import StoreError
-from ..train import TRAINER_VERSION, Trainer, blocks, local_pool, train_blocks
+from ..train import TRAINER_VERSION, Trainer, blocks, train_blocks
 from ..train import train as _train
+from ..workers import local_pool
 from . import KINDS, ResultsStore, directories
 from .checks import Check, compare, machine
 from .entries import read_entry, result_arrays

@@ -33,7 +33,8 @@ from ..config import Experiment
 from ..errors import ConfigError
 from ..metrics import feature_dimensionality, neuron_counts, represented_features, superposition
 from ..models import ToyModel
-from ..train import TrainResult, evaluate
+from ..results import TrainResult
+from ..train import evaluate
 from .sae import SAE_VERSION, SaeResult, sae_grid, toy_activations, train_saes
 from .scores import (
     absorption,

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
 from ..kit.panels import DIVERGING, instance_slider, log_ticks, norm_axis_end, summary_figure
-from ..train import TrainResult
+from ..results import TrainResult
 from .analysis import AbsorptionSweep, L1Measures, SaeSweep
 from .scores import RECOVERED, best_latents, cosines, max_cosines
 
