@@ -10,7 +10,8 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
 
 * the core, which knows no chapter: ``config`` (dataclasses), ``presets`` (the paper's experiments), ``grids``
   (the (r, density) grids of the phase diagrams), ``data`` (sparse features), ``models`` (the toy models and their
-  hand-derived gradients), ``train``, ``metrics``, ``theory`` (closed forms), ``vocabulary`` (the paper's
+  hand-derived gradients), ``train``, ``metrics``, ``losses`` (exact expected losses), ``theory``
+  (closed forms), ``vocabulary`` (the paper's
   polytopes and the thresholds that name what a fit does, defined once), ``store`` (the committed results store);
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
