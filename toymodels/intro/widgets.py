@@ -56,6 +56,8 @@ def browser_intro(experiment: Experiment, density: float = 0.1, decay: float = 0
         panels=trace_groups(figure, n, panels=1),
         colorscale=colorscale(),
         geometries=[[name, D, dims, size] for name, (D, dims, size) in GEOMETRIES.items() if dims <= 2],
+        setting=dict(importance=[dict(slider="decay", exponents=list(range(n)))], probability=dict(slider="density")),
+        title="Live fit: 1−S = {density}, I<sub>i</sub> = {decay:.2f}<sup>i</sup>",
         statusPrefix=LIVE_LABEL,
     )
     return BrowserLive("intro", config, note=NOTE)

@@ -69,7 +69,13 @@ def browser_phase_point(experiment: Experiment, relative_importance: float = 1.0
             weights=[theory.CANDIDATE_WEIGHTS[name].tolist() for name in names],
             descriptions=[PHASE_DESCRIPTIONS[name] for name in PHASES[n]],
             theory=predicted.tolist(),
+            sliders=[r_slider.name, s_slider.name],  # theory[r index][density index]
         ),
+        setting=dict(
+            importance=[dict(slider=r_slider.name, exponents=[0] * (n - 1) + [1])],
+            probability=dict(slider=s_slider.name),
+        ),
+        title="Live fit: r = {relative_importance:.3g}, 1−S = {density:.3g}",
         statusPrefix=LIVE_LABEL,
     )
     return BrowserLive("phase", config, note=NOTE)

@@ -432,17 +432,24 @@
     return Math.round((control.max - control.min) / control.step);
   }
 
-  /** The setting (importance, probability) of the sliders' values, per widget kind. */
-  const SETTINGS = {
-    intro: (v, n) => ({
-      importance: Array.from({ length: n }, (_, i) => Math.pow(v.decay, i)),
-      probability: Array(n).fill(v.density),
-    }),
-    phase: (v, n) => ({
-      importance: Array.from({ length: n }, (_, i) => (i === n - 1 ? v.relative_importance : 1)),
-      probability: Array(n).fill(v.density),
-    }),
-  };
+  /** The setting (importance, probability) of the sliders' values, as the widget's configuration says:
+   * importance_i = the product over its factors of value[slider]^exponents[i] (1 without factors), and every
+   * feature's probability the value of the density slider. */
+  function settingOf(values, n, setting) {
+    const importance = Array.from({ length: n }, (_, i) =>
+      setting.importance.reduce((I, factor) => I * Math.pow(values[factor.slider], factor.exponents[i]), 1));
+    return { importance, probability: Array(n).fill(values[setting.probability.slider]) };
+  }
+
+  /** A title from its template: each {name} becomes that slider's value to 3 significant digits (trailing
+   * zeros dropped), {name:.2f} to 2 decimals, {name:.3g} to 3 significant digits. */
+  function titleOf(template, values) {
+    return template.replace(/\{(\w+)(?::\.(\d+)([fg]))?\}/g, (_, name, digits, type) => {
+      if (type === "f") return values[name].toFixed(Number(digits));
+      if (type === "g") return values[name].toPrecision(Number(digits));
+      return densityLabel(values[name]);
+    });
+  }
 
   function element(tag, attributes = {}, text) {
     const node = document.createElement(tag);
@@ -521,9 +528,9 @@
      * drawMs while they train; a newer slider move cancels this run. */
     train() {
       const generation = ++this.generation;
-      const { model, train, kind, sliceMs, chunkSteps, drawMs } = this.config;
+      const { model, train, sliceMs, chunkSteps, drawMs } = this.config;
       const values = this.values();
-      const setting = SETTINGS[kind](values, model.n);
+      const setting = settingOf(values, model.n, this.config.setting);
       const fits = new Fits(Object.assign({}, train, model, setting));
       const started = performance.now();
       let drawn = started, computing = 0, slices = 0;
@@ -574,10 +581,10 @@
       update.y.push(Array.from({ length: n }, (_, i) => W[n + i]));
     }
 
-    /** A new setting: its colours, title and (phase) the theory's solution, drawn with the fit's first picture
-     * (one plotly call: each costs a redraw, 10-20 ms). */
+    /** A new setting: its colours, title and (with phases) the theory's solution, drawn with the fit's first
+     * picture (one plotly call: each costs a redraw, 10-20 ms). */
     setting(setting, values) {
-      const { panels, colorscale, kind } = this.config;
+      const { panels, colorscale, phases } = this.config;
       const top = Math.max(1, ...setting.importance);
       const colors = setting.importance.map((I) => sampleColorscale(colorscale, I / top));
       const update = { "line.color": [], "marker.color": [], customdata: [] }, traces = [];
@@ -593,20 +600,21 @@
         update["marker.color"].push(setting.importance);
         update.customdata.push(setting.importance);
       });
-      if (kind === "phase") {
-        this.predicted = this.config.phases.theory[this.indices.relative_importance][this.indices.density];
-        this.theoryW = this.config.phases.weights[this.predicted].flat();
-        this.details.textContent = `theory: ${this.config.phases.descriptions[this.predicted]}; training\u2026`;
+      if (phases) {
+        const [row, column] = phases.sliders.map((name) => this.indices[name]);
+        this.predicted = phases.theory[row][column];
+        this.theoryW = phases.weights[this.predicted].flat();
+        this.details.textContent = `theory: ${phases.descriptions[this.predicted]}; training\u2026`;
       } else this.details.replaceChildren();
       this.status.textContent = this.config.statusPrefix + "training\u2026";
-      this.pending = { update, traces, layout: { "title.text": this.config.title(values), "coloraxis.cmax": top } };
+      this.pending = { update, traces, layout: { "title.text": titleOf(this.config.title, values), "coloraxis.cmax": top } };
     }
 
     /** The fit's panel: x and y only (a restyle), with the new setting's colours and title when pending. */
     drawFit(W, status) {
       const xy = { x: [], y: [] }, order = [];
       this.panelXY(W, 0, xy, order);
-      if (this.config.kind === "phase") this.panelXY(this.theoryW, 1, xy, order);
+      if (this.config.phases) this.panelXY(this.theoryW, 1, xy, order);
       const started = performance.now();
       if (this.pending) {
         const { update, traces, layout } = this.pending;
@@ -620,10 +628,10 @@
       this.status.textContent = this.config.statusPrefix + status;
     }
 
-    /** What the final fit is: its features' table (intro), or its phase beside the theory's (phase). */
+    /** What the final fit is: its phase beside the theory's (with phases), else its features' table. */
     finish(W, setting) {
       const { n, m } = this.config.model;
-      if (this.config.kind === "phase") {
+      if (this.config.phases) {
         const fit = classify(W, m, n, this.config.phases.grams), names = this.config.phases.descriptions;
         const agree = fit.phase === this.predicted ? "agree" : "disagree";
         this.details.textContent = `live fit: ${names[fit.phase]} \u00b7 theory: ${names[this.predicted]} (they ${agree})`;
@@ -653,11 +661,6 @@
     }
   }
 
-  const TITLES = {
-    intro: (v) => `Live fit in your browser: 1−S = ${densityLabel(v.density)}, I<sub>i</sub> = ${v.decay.toFixed(2)}<sup>i</sup>`,
-    phase: (v) => `Live fit in your browser: r = ${v.relative_importance.toPrecision(3)}, 1\u2212S = ${v.density.toPrecision(3)}`,
-  };
-
   /** Start every live widget of the document (once the page and plotly.js are there). */
   function startAll(doc) {
     const start = () => {
@@ -665,9 +668,7 @@
         if (container.dataset.started) continue;
         container.dataset.started = "1";
         const source = container.querySelector("script.toymodels-live-config");
-        const config = JSON.parse(source.textContent);
-        config.title = TITLES[config.kind];
-        new LiveWidget(container, config);
+        new LiveWidget(container, JSON.parse(source.textContent));
       }
     };
     if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", start);
@@ -676,6 +677,7 @@
 
   return {
     uniforms, normal, sampleBatch, lossAndGrads, adamState, adamwStep, Fits, trainBest,
-    featureNorms, featureDimensionality, geometryName, describe, classify, densityLabel, sampleColorscale, startAll,
+    featureNorms, featureDimensionality, geometryName, describe, classify, densityLabel, sampleColorscale, settingOf,
+    titleOf, startAll,
   };
 });
