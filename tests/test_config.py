@@ -99,7 +99,7 @@ def test_paper_parameters_of_key_presets():
 
 
 def test_as_float64_converts_tensors_and_sequences_and_names_bad_input():
-    from toymodels.config import as_float64
+    from toymodels.validation import as_float64
 
     assert as_float64("W", torch.ones(2, 3, dtype=torch.float32)).dtype == np.float64
     np.testing.assert_array_equal(as_float64("D", [[1, 2]]), [[1.0, 2.0]])

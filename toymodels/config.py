@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigError
+from .validation import as_float64, described, one_of, positive_int, require
 
 MODEL_KINDS = ("linear", "relu_output", "relu_hidden", "untied_relu_hidden")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
@@ -38,26 +39,6 @@ LR_SCHEDULES = ("constant", "linear", "cosine")
 INITS = ("xavier", "notebook", "small")
 
 Numeric = float | int | Sequence[float] | Sequence[Sequence[float]] | np.ndarray | torch.Tensor
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
-
-
-def _positive_int(name: str, value) -> None:
-    _require(
-        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1,
-        f"{name} must be a positive integer (>= 1), got {value!r}",
-    )
-
-
-def _one_of(name: str, value, allowed: Sequence[str]) -> None:
-    _require(value in allowed, f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-
-
-def _described(value) -> str:
-    return f"{value!r} (a {type(value).__name__})"
 
 
 def _plain_fields(config) -> None:
@@ -85,7 +66,7 @@ def _plain_fields(config) -> None:
             expected = "a torch device ('cpu', 'cuda', 'cuda:1')" if name == "device" else "a string"
         else:
             continue
-        _require(ok, f"{name} must be {expected}, got {_described(value)}")
+        require(ok, f"{name} must be {expected}, got {described(value)}")
         object.__setattr__(config, name, plain)
 
 
@@ -127,17 +108,17 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _plain_fields(self)
-        _positive_int("n_features", self.n_features)
-        _positive_int("n_hidden", self.n_hidden)
-        _one_of("kind", self.kind, MODEL_KINDS)
-        _one_of("init", self.init, INITS)
-        _one_of("activation", self.activation, ACTIVATIONS)
-        _require(
+        positive_int("n_features", self.n_features)
+        positive_int("n_hidden", self.n_hidden)
+        one_of("kind", self.kind, MODEL_KINDS)
+        one_of("init", self.init, INITS)
+        one_of("activation", self.activation, ACTIVATIONS)
+        require(
             self.kind != "linear" or self.activation == "relu",
             f"activation applies to the output of the non-linear kinds; kind='linear' has none (use kind="
             f"'relu_output' with activation='none'), got activation={self.activation!r}",
         )
-        _require(
+        require(
             math.isfinite(self.l1_penalty) and self.l1_penalty >= 0,
             f"l1_penalty must be a finite number >= 0, got {self.l1_penalty!r}",
         )
@@ -185,11 +166,11 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         _plain_fields(self)
-        _one_of("correlation", self.correlation, CORRELATIONS)
-        _positive_int("set_size", self.set_size)
-        _one_of("anticorrelated_convention", self.anticorrelated_convention, ANTICORRELATED_CONVENTIONS)
-        _one_of("target", self.target, TARGETS)
-        _require(
+        one_of("correlation", self.correlation, CORRELATIONS)
+        positive_int("set_size", self.set_size)
+        one_of("anticorrelated_convention", self.anticorrelated_convention, ANTICORRELATED_CONVENTIONS)
+        one_of("target", self.target, TARGETS)
+        require(
             self.correlation != "none" or self.set_size == 1,
             f"set_size must be 1 when correlation is 'none', got {self.set_size}",
         )
@@ -245,37 +226,37 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _plain_fields(self)
-        _positive_int("steps", self.steps)
-        _positive_int("batch_size", self.batch_size)
-        _require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
-        _require(
+        positive_int("steps", self.steps)
+        positive_int("batch_size", self.batch_size)
+        require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
+        require(
             math.isfinite(self.weight_decay) and self.weight_decay >= 0,
             f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}",
         )
-        _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _require(
+        one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        require(
             self.seed >= 0,
             f"seed must be an integer >= 0, got {self.seed!r}",
         )
-        _require(
+        require(
             self.snapshot_every >= 0,
             f"snapshot_every must be an integer >= 0 (0 = no snapshots), got {self.snapshot_every!r}",
         )
-        _positive_int("eval_batches", self.eval_batches)
-        _require(
+        positive_int("eval_batches", self.eval_batches)
+        require(
             self.halving_steps >= 0,
             f"halving_steps must be an integer >= 0 (0 = no successive halving), got {self.halving_steps!r}",
         )
-        _require(
+        require(
             self.halving_eta >= 2,
             f"halving_eta must be an integer >= 2, got {self.halving_eta!r}",
         )
-        _positive_int("halving_finalists", self.halving_finalists)
-        _require(
+        positive_int("halving_finalists", self.halving_finalists)
+        require(
             not (self.halving_steps and self.snapshot_every),
             "snapshot_every must be 0 with successive halving (halving_steps > 0): instances change mid-run",
         )
-        _require(
+        require(
             self.threads >= 0,
             f"threads must be an integer >= 0 (0 = automatic), got {self.threads!r}",
         )
@@ -285,20 +266,6 @@ class TrainConfig:
             raise ConfigError(
                 f"device must name a torch device such as 'cpu' or 'cuda', got {self.device!r}"
             ) from error
-
-
-def as_float64(name: str, value) -> np.ndarray:
-    """``value`` (a tensor, array or nested sequence of numbers) as a float64 NumPy array, else a ConfigError
-    naming ``name``. Callers check the shape they need."""
-    try:
-        if isinstance(value, torch.Tensor):
-            return value.detach().cpu().numpy().astype(np.float64)
-        _require(np.asarray(value).dtype.kind in "biuf", f"{name} must be numbers, got {_described(value)}")
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        if isinstance(error, ConfigError):
-            raise
-        raise ConfigError(f"{name} must be numbers, got {value!r}") from error
 
 
 def _as_matrix(name: str, value: Numeric, row_means: str) -> tuple[tuple[float, ...], ...]:
@@ -311,8 +278,8 @@ def _as_matrix(name: str, value: Numeric, row_means: str) -> tuple[tuple[float, 
         array = array.reshape(1, 1)
     elif array.ndim == 1:
         array = array.reshape(-1, 1) if row_means == "settings" else array.reshape(1, -1)
-    _require(array.ndim == 2, f"{name} must be a scalar, a 1-D or a 2-D array, got {array.ndim} dimensions")
-    _require(array.size > 0, f"{name} must not be empty")
+    require(array.ndim == 2, f"{name} must be a scalar, a 1-D or a 2-D array, got {array.ndim} dimensions")
+    require(array.size > 0, f"{name} must not be empty")
     return tuple(tuple(float(v) for v in row) for row in array)
 
 
@@ -355,26 +322,26 @@ class Experiment:
     attack_fraction: Numeric = 0.0
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.model, ModelConfig), f"model must be a ModelConfig, got {_described(self.model)}")
-        _require(isinstance(self.name, str), f"name must be a string, got {_described(self.name)}")
+        require(isinstance(self.model, ModelConfig), f"model must be a ModelConfig, got {described(self.model)}")
+        require(isinstance(self.name, str), f"name must be a string, got {described(self.name)}")
         n = self.model.n_features
         prob = _as_matrix("feature_probability", self.feature_probability, row_means="settings")
         imp = _as_matrix("importance", self.importance, row_means="features")
         for label, matrix in (("feature_probability", prob), ("importance", imp)):
             width = len(matrix[0])
-            _require(
+            require(
                 width in (1, n),
                 f"{label} must have 1 or n_features={n} columns, got {width}",
             )
         attack = as_float64("attack_fraction", self.attack_fraction)
-        _require(attack.ndim <= 1, f"attack_fraction must be a scalar or one value per setting, got {attack.ndim}-D")
+        require(attack.ndim <= 1, f"attack_fraction must be a scalar or one value per setting, got {attack.ndim}-D")
         attack = attack.reshape(-1)
-        _require(
+        require(
             attack.size > 0 and bool(np.all(np.isfinite(attack) & (attack >= 0))),
             f"attack_fraction must be finite and >= 0 (a fraction of the mean input norm), got {attack.tolist()!r}",
         )
         rows = {len(prob), len(imp), len(attack)}
-        _require(
+        require(
             len(rows - {1}) <= 1,
             f"feature_probability has {len(prob)} settings, importance {len(imp)} and attack_fraction "
             f"{len(attack)}; they must match or be 1",
@@ -382,38 +349,36 @@ class Experiment:
         n_settings = max(rows)
         prob_array = np.broadcast_to(np.array(prob), (n_settings, n))
         imp_array = np.broadcast_to(np.array(imp), (n_settings, n))
-        _require(
+        require(
             bool(np.all((prob_array > 0) & (prob_array <= 1))),
             f"feature_probability must lie in (0, 1], got values from {prob_array.min():g} to {prob_array.max():g}"
             + _sparsity_hint(prob_array),
         )
-        _require(
+        require(
             bool(np.all(np.isfinite(imp_array) & (imp_array >= 0))),
             f"importance must be finite and >= 0, got values from {imp_array.min():g} to {imp_array.max():g}",
         )
-        _positive_int("n_seeds", self.n_seeds)
+        positive_int("n_seeds", self.n_seeds)
         object.__setattr__(self, "n_seeds", int(self.n_seeds))
-        _require(isinstance(self.data, DataConfig), f"data must be a DataConfig, got {_described(self.data)}")
-        _require(isinstance(self.train, TrainConfig), f"train must be a TrainConfig, got {_described(self.train)}")
+        require(isinstance(self.data, DataConfig), f"data must be a DataConfig, got {described(self.data)}")
+        require(isinstance(self.train, TrainConfig), f"train must be a TrainConfig, got {described(self.train)}")
         if self.data.correlation != "none":
             k = self.data.set_size
-            _require(
-                n % k == 0, f"n_features={n} must be a multiple of set_size={k} for correlated/anticorrelated data"
-            )
+            require(n % k == 0, f"n_features={n} must be a multiple of set_size={k} for correlated/anticorrelated data")
             sets = prob_array.reshape(n_settings, n // k, k)
-            _require(
+            require(
                 bool(np.all(sets == sets[..., :1])),
                 "feature_probability must be equal within each correlated/anticorrelated set",
             )
             if self.data.correlation == "anticorrelated" and self.data.anticorrelated_convention == "arena":
-                _require(
+                require(
                     bool(np.all(prob_array * k <= 1)),
                     f"with the 'arena' anticorrelated convention, set_size * feature_probability must be <= 1 "
                     f"(got up to {prob_array.max() * k:g})",
                 )
         if self.data.target == "abs":
-            _require(self.data.signed, "target 'abs' needs signed data (DataConfig(signed=True))")
-        _require(
+            require(self.data.signed, "target 'abs' needs signed data (DataConfig(signed=True))")
+        require(
             self.model.activation != "softmax" or self.data.target == "argmax",
             f"activation 'softmax' (cross-entropy) needs target 'argmax' (a class); got target {self.data.target!r} "
             "(another output may also be trained on 'argmax', by squared error against the one-hot target)",
@@ -426,12 +391,12 @@ class Experiment:
             )
         object.__setattr__(self, "attack_fraction", tuple(float(a) for a in attack))
         if self.setting_labels:
-            _require(
+            require(
                 not isinstance(self.setting_labels, str),
-                f"setting_labels must be a sequence of strings, one per setting, got {_described(self.setting_labels)}",
+                f"setting_labels must be a sequence of strings, one per setting, got {described(self.setting_labels)}",
             )
             object.__setattr__(self, "setting_labels", tuple(str(label) for label in self.setting_labels))
-            _require(
+            require(
                 len(self.setting_labels) == n_settings,
                 f"setting_labels must have one label per setting ({n_settings}), got {len(self.setting_labels)}",
             )
@@ -465,7 +430,7 @@ class Experiment:
         return self._tensor([[a] for a in self.attack_fraction], per, device)[:, 0]
 
     def _tensor(self, matrix, per: str, device) -> torch.Tensor:
-        _one_of("per", per, ("instance", "setting"))
+        one_of("per", per, ("instance", "setting"))
         values = torch.tensor(matrix, dtype=torch.float32, device=device).expand(self.n_settings, -1)
         return values.repeat_interleave(self.n_seeds, dim=0) if per == "instance" else values
 
@@ -566,14 +531,14 @@ def _derive_labels(prob: np.ndarray, imp: np.ndarray, attack: np.ndarray) -> tup
 
 def importance_decay(n_features: int, base: float) -> tuple[float, ...]:
     """Geometric importances I_i = base ** i, i = 0..n-1 (the paper indexes from 0; ARENA from 1)."""
-    _positive_int("n_features", n_features)
-    _require(math.isfinite(base) and base > 0, f"base must be a finite number > 0, got {base!r}")
+    positive_int("n_features", n_features)
+    require(math.isfinite(base) and base > 0, f"base must be a finite number > 0, got {base!r}")
     return tuple(float(base**i) for i in range(n_features))
 
 
 def log_densities(start: float, stop: float, num: int) -> tuple[float, ...]:
     """``num`` densities log-spaced from ``start`` to ``stop`` (both in (0, 1])."""
-    _positive_int("num", num)
+    positive_int("num", num)
     for name, value in (("start", start), ("stop", stop)):
-        _require(0 < value <= 1, f"{name} must lie in (0, 1], got {value!r}")
+        require(0 < value <= 1, f"{name} must lie in (0, 1], got {value!r}")
     return tuple(float(v) for v in np.geomspace(start, stop, num))

@@ -20,9 +20,10 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .config import DataConfig, as_float64
+from .config import DataConfig
 from .errors import ConfigError
 from .results import TrainResult
+from .validation import as_float64
 
 MAX_PATTERNS = 4096  # expected_loss enumerates the active patterns: at most this many unless told otherwise
 _CHUNK_ELEMENTS = 1 << 23  # float64 activations held at once: instances × rows × (m + n)

@@ -46,8 +46,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .config import as_float64
 from .errors import ConfigError
+from .validation import as_float64
 from .vocabulary import polytope
 
 ArrayLike = float | np.ndarray | torch.Tensor | list | tuple

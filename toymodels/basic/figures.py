@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from ..errors import ConfigError
-from ..kit.panels import OUTLINE, as_array, instance_slider, norm_axis_end, stacked, summary_figure
+from ..kit.panels import OUTLINE, instance_slider, norm_axis_end, stacked, summary_figure
+from ..validation import check_array
 
 
 def compare_sweeps(
@@ -31,8 +32,8 @@ def compare_sweeps(
         s, m, n = experiment.n_settings, experiment.model.n_hidden, experiment.model.n_features
         checked.append(
             (
-                as_array("W", W, (s, m, n), f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n})"),
-                as_array("b", b, (s, n), f"(n_settings, n_features) = ({s}, {n})"),
+                check_array("W", W, shape=(s, m, n), expected=f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n})"),
+                check_array("b", b, shape=(s, n), expected=f"(n_settings, n_features) = ({s}, {n})"),
                 experiment,
             )
         )
@@ -59,7 +60,7 @@ def loss_decomposition(accounting: dict, title: str | None = None) -> go.Figure:
     over the same densities). x is 1/(1−S) on a log axis; y is in units of one feature's variance."""
     if not accounting:
         raise ConfigError("accounting must hold at least one model's theory.loss_accounting result")
-    x = 1 / as_array("density", next(iter(accounting.values())).density, (None,), "(n_settings,)")
+    x = 1 / check_array("density", next(iter(accounting.values())).density, shape=(None,), expected="(n_settings,)")
     colors = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
     lines = (
         ("feature_benefit", "1 − feature benefit", dict(dash="solid", width=2), "lines"),
@@ -69,7 +70,9 @@ def loss_decomposition(accounting: dict, title: str | None = None) -> go.Figure:
     fig = go.Figure()
     for index, (name, terms) in enumerate(accounting.items()):
         for field_name, label, line, mode in lines:
-            values = as_array(field_name, getattr(terms, field_name), (len(x),), f"({len(x)},), one per setting")
+            values = check_array(
+                field_name, getattr(terms, field_name), shape=(len(x),), expected=f"({len(x)},), one per setting"
+            )
             fig.add_trace(
                 go.Scatter(
                     x=x,

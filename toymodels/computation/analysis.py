@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import as_float64
 from ..errors import ConfigError
+from ..validation import as_float64
 from ..vocabulary import DEAD_WEIGHT, RESPONDS_SHARE
 
 HALF_GAIN = 0.5  # gain on one side (slope of y' against |x|) from which that side of |x| counts as computed

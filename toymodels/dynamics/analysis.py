@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import as_float64
 from ..errors import ConfigError
 from ..metrics import runs
+from ..validation import as_float64
 from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
 
 RANK_SHARE = 0.1  # a singular value counts towards the rank above this share of the largest

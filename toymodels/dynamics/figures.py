@@ -8,9 +8,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from ..config import as_float64
 from ..errors import ConfigError
 from ..kit.panels import instance_slider
+from ..validation import as_float64
 from ..vocabulary import polytope_lines
 from .analysis import Jump, Regime
 

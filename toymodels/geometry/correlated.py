@@ -12,8 +12,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..metrics import runs
 from ..results import TrainResult
+from ..validation import as_float64, check_array
 from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
-from .losses import _biases, _densities, _numpy, _pick, _weights, fit_losses
+from .losses import _biases, _densities, _pick, _weights, fit_losses
 from .non_uniform import _unit
 
 ARRANGEMENTS = ("orthogonal", "side by side", "collapsed", "antipodal", "obtuse", "not learned", "mixed")
@@ -36,7 +37,7 @@ def _set_size(n: int, set_size: int) -> int:
 def set_cosines(W, set_size: int) -> np.ndarray:
     """cos(W_i, W_j) within each set of W (…, m, n): (…, n_sets, set_size, set_size); 0 for an unlearned
     feature's row and column (its direction is undefined)."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     if W.ndim < 2:
         raise ConfigError(f"W must have shape (..., n_hidden, n_features), got {W.shape}")
     n = W.shape[-1]
@@ -49,7 +50,7 @@ def set_cosines(W, set_size: int) -> np.ndarray:
 def across_cosines(W, set_size: int) -> np.ndarray:
     """For W (…, m, n): each feature's most negative cosine with a feature of another set, (…, n). −1 when
     every feature has an antipodal partner in another set (two correlated sets sharing a plane)."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     n = W.shape[-1]
     k = _set_size(n, set_size)
     if n == k:
@@ -63,7 +64,7 @@ def across_cosines(W, set_size: int) -> np.ndarray:
 def classify_sets(W, set_size: int) -> np.ndarray:
     """Arrangement index (into ``ARRANGEMENTS``) of every set of W (…, m, n): (…, n_sets); rules in the
     module docstring."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     cos = set_cosines(W, set_size)
     k = cos.shape[-1]
     norms = np.linalg.norm(W, axis=-2).reshape(*W.shape[:-2], -1, k)
@@ -87,7 +88,7 @@ def classify_sets(W, set_size: int) -> np.ndarray:
 def pca_alignment(W, set_size: int) -> np.ndarray:
     """Share of ‖W‖_F² in the span of the sets' mean directions (each set's leading principal component, the
     direction (1, …, 1)/√k on its features): 1 when every set is collapsed onto one direction, (…,)."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     n = W.shape[-1]
     k = _set_size(n, set_size)
     sets = W.reshape(*W.shape[:-1], n // k, k)
@@ -139,7 +140,7 @@ def set_sweep(result: TrainResult, losses: np.ndarray | None = None, n_points: i
         raise ConfigError("result must come from correlated or anticorrelated data (DataConfig(correlation=...))")
     k = experiment.data.set_size
     W = _weights(result)
-    loss = fit_losses(result, n_points) if losses is None else _numpy("losses", losses, 2)
+    loss = fit_losses(result, n_points) if losses is None else check_array("losses", losses, ndim=2)
     if loss.shape != W.shape[:2]:
         raise ConfigError(f"losses must have shape (n_settings, fits) = {W.shape[:2]}, got {loss.shape}")
     cos = set_cosines(W, k)
@@ -176,7 +177,7 @@ class Band(NamedTuple):
 def collapse_bands(density, counts) -> tuple[Band, ...]:
     """Runs of neighbouring densities (in the given order) whose counts are equal: ``((count, first density,
     last density), …)``. With a SetSweep: ``collapse_bands(sweep.density, sweep.collapsed)``."""
-    density, counts = _numpy("density", density, 1), np.asarray(counts)
+    density, counts = check_array("density", density, ndim=1), np.asarray(counts)
     if counts.shape != density.shape:
         raise ConfigError(f"counts must have one entry per density ({density.shape}), got {counts.shape}")
     return tuple(
@@ -188,7 +189,7 @@ def paper_collapsed(density) -> np.ndarray:
     """The number of collapsed pairs the paper reports at each density: 0 for p ≤ 0.05, 1 for 0.05 < p < 0.15,
     2 for 0.15 ≤ p ≤ 0.2, 3 for p ≥ 0.25 (all collapsed, "most PCA-like" from 0.5), and −1 where the paper
     states nothing (0.2 < p < 0.25)."""
-    p = _numpy("density", density)
+    p = as_float64("density", density)
     return np.select([p <= 0.05, p < 0.15, p <= 0.2, p < 0.25], [0, 1, 2, -1], 3)
 
 
@@ -204,7 +205,7 @@ class BlockOverlaps(NamedTuple):
 def block_overlaps(W, set_size: int) -> BlockOverlaps:
     """For W (…, m, n) with consecutive sets of ``set_size`` features: within-set against across-set overlaps
     of WᵀW. Local orthogonal bases (paper §4) show within ≈ 0, across > 0, across_share ≈ 1."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     if W.ndim < 2:
         raise ConfigError(f"W must have shape (..., n_hidden, n_features), got {W.shape}")
     n = W.shape[-1]

@@ -11,9 +11,10 @@ import numpy as np
 
 from .. import losses as core
 from .. import theory
-from ..config import DataConfig, as_float64
+from ..config import DataConfig
 from ..errors import ConfigError
 from ..results import TrainResult
+from ..validation import check_array
 
 MAX_PATTERNS = core.MAX_PATTERNS  # expected_loss enumerates the active patterns: at most this many
 
@@ -53,22 +54,15 @@ def fit_losses(result: TrainResult, n_points: int = 2048, seed: int = 0) -> np.n
     return core.fit_losses(result, n_points, seed)
 
 
-def _numpy(name: str, value, ndim: int | None = None) -> np.ndarray:
-    array = as_float64(name, value)
-    if ndim is not None and array.ndim != ndim:
-        raise ConfigError(f"{name} must have {ndim} dimensions, got shape {array.shape}")
-    return array
-
-
 def _weights(result: TrainResult) -> np.ndarray:
     """(n_settings, K, m, n) weights of every fit."""
-    W = _numpy("W", result.model.W, 3)
+    W = check_array("W", result.model.W, ndim=3)
     return W.reshape(result.experiment.n_settings, result.fits_per_setting, *W.shape[1:])
 
 
 def _biases(result: TrainResult) -> np.ndarray:
     """(n_settings, K, n) biases of every fit."""
-    b = _numpy("b", result.model.b, 2)
+    b = check_array("b", result.model.b, ndim=2)
     return b.reshape(result.experiment.n_settings, result.fits_per_setting, b.shape[-1])
 
 

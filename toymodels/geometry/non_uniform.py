@@ -11,8 +11,9 @@ import numpy as np
 from .. import theory
 from ..errors import ConfigError
 from ..results import TrainResult
+from ..validation import as_float64, check_array
 from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM
-from .losses import _biases, _numpy, _pick, _probability, _weights, fit_losses
+from .losses import _biases, _pick, _probability, _weights, fit_losses
 
 DROPPED_NORM = 0.1  # the varied feature counts as dropped below this norm (trained digons leave it at ≈ 0.01)
 PENTAGON_GAP = (36.0, 144.0)  # degrees between neighbours on the circle: within 2× of the regular 72°
@@ -30,7 +31,7 @@ def _unit(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def angular_gaps(W) -> np.ndarray:
     """For W (…, 2, n): the angles in degrees between neighbouring features going round the circle (…, n),
     starting after the feature with the smallest angle; they sum to 360."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     if W.ndim < 2 or W.shape[-2] != 2:
         raise ConfigError(f"W must have shape (..., 2, n_features) (m = 2), got {W.shape}")
     angles = np.sort(np.degrees(np.arctan2(W[..., 1, :], W[..., 0, :])), axis=-1)
@@ -41,7 +42,7 @@ def room(W, feature: int) -> np.ndarray:
     """For W (…, 2, n): the mean of the two angles (degrees) between ``feature`` and its neighbours on the
     circle: 72° in a regular pentagon, more for a feature that pushes the others away, less for one that takes
     less room."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     n = W.shape[-1] if W.ndim >= 2 else 0
     if isinstance(feature, bool) or not isinstance(feature, (int, np.integer)) or not 0 <= feature < n:
         raise ConfigError(f"feature must be an index in [0, {n - 1}], got {feature!r}")
@@ -66,7 +67,7 @@ def _antipodal_pairs(cos: np.ndarray) -> np.ndarray:
 def classify_non_uniform(W, varied: int = 0) -> np.ndarray:
     """Class index into ``NON_UNIFORM_CLASSES`` of every fit in W (…, 2, 5): pentagon, two digons (the varied
     feature dropped) or other; rules in the module docstring."""
-    W = _numpy("W", W)
+    W = as_float64("W", W)
     if W.ndim < 2 or W.shape[-2:] != (2, 5):
         raise ConfigError(f"W must have shape (..., 2, 5): five features in two dimensions, got {W.shape}")
     if isinstance(varied, bool) or not isinstance(varied, (int, np.integer)) or not 0 <= varied < 5:
@@ -105,7 +106,7 @@ def digon_loss_theory(varied_density, base_density: float = PAPER_BASE_DENSITY, 
 def crossings(x, difference) -> np.ndarray:
     """The x where ``difference`` changes sign between neighbouring points (NaN entries skipped), by linear
     interpolation in log x. x must be positive and increasing."""
-    x, difference = _numpy("x", x, 1), _numpy("difference", difference, 1)
+    x, difference = check_array("x", x, ndim=1), check_array("difference", difference, ndim=1)
     if x.shape != difference.shape or np.any(x <= 0) or np.any(np.diff(x) <= 0):
         raise ConfigError("x must be positive and increasing, with one difference per x")
     valid = ~np.isnan(difference)
@@ -189,7 +190,7 @@ def non_uniform_sweep(
     if np.any(np.diff(varied_density) <= 0):
         raise ConfigError("the varied density must increase along the settings")
     W = _weights(result)
-    loss = fit_losses(result, n_points) if losses is None else _numpy("losses", losses, 2)
+    loss = fit_losses(result, n_points) if losses is None else check_array("losses", losses, ndim=2)
     if loss.shape != W.shape[:2]:
         raise ConfigError(f"losses must have shape (n_settings, fits) = {W.shape[:2]}, got {loss.shape}")
     fit_class = classify_non_uniform(W, varied)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import as_float64
 from ..errors import ConfigError
 from ..metrics import runs
+from ..validation import as_float64, check_array
 from ..vocabulary import POLYTOPES, REPRESENTED_NORM, polytope_lines
 
 _LINES = np.array(list(polytope_lines().values()))
@@ -33,10 +33,7 @@ STICKY = (1.0, 0.5)
 
 
 def _weights(W) -> np.ndarray:
-    W = as_float64("W", W)
-    if W.ndim != 2 or 0 in W.shape:
-        raise ConfigError(f"W must have shape (n_hidden, n_features) for one model, got {W.shape}")
-    return W
+    return check_array("W", W, shape=(None, None), expected="(n_hidden, n_features) for one model", non_empty=True)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import torch
 from ..errors import ConfigError
 from ..kit.panels import (
     OUTLINE,
-    as_array,
     instance_slider,
     single_W,
 )
 from ..metrics import dimensions_per_feature, feature_dimensionality, feature_norms
+from ..validation import check_array
 from ..vocabulary import polytope_lines
 from .uniform import components
 
@@ -56,8 +56,10 @@ def feature_dimensionality_figure(density, W, title: str | None = None, represen
 
     ``density`` is ``(n_settings,)``; W ``(n_settings, n_hidden, n_features)``."""
 
-    density = as_array("density", density, (None,), "(n_settings,)")
-    W = as_array("W", W, (len(density), None, None), f"(n_settings={len(density)}, n_hidden, n_features)")
+    density = check_array("density", density, shape=(None,), expected="(n_settings,)")
+    W = check_array(
+        "W", W, shape=(len(density), None, None), expected=f"(n_settings={len(density)}, n_hidden, n_features)"
+    )
     x = 1 / density
     D = feature_dimensionality(torch.from_numpy(W)).numpy()
     learned = feature_norms(torch.from_numpy(W)).numpy() > represented
@@ -176,8 +178,10 @@ def geometry_graph_sweep(
 ) -> go.Figure:
     """:func:`geometry_graph` of every model of a sparsity sweep (one per density), under a slider labelled
     by 1/(1−S). ``density`` is ``(n_settings,)``; W ``(n_settings, n_hidden, n_features)``."""
-    density = as_array("density", density, (None,), "(n_settings,)")
-    W = as_array("W", W, (len(density), None, None), f"(n_settings={len(density)}, n_hidden, n_features)")
+    density = check_array("density", density, shape=(None,), expected="(n_settings,)")
+    W = check_array(
+        "W", W, shape=(len(density), None, None), expected=f"(n_settings={len(density)}, n_hidden, n_features)"
+    )
     return instance_slider(
         lambda k: geometry_graph(W[k], represented=represented, overlap=overlap),
         len(density),
@@ -190,8 +194,11 @@ def feature_dimensionality_over_training(density, history_W, steps, title: str |
     """:func:`feature_dimensionality_figure` at every snapshot of a sweep's training, under a slider over the
     steps: how the D_i gather onto the polytope lines as training goes on. ``history_W`` is
     ``(n_snapshots, n_settings, n_hidden, n_features)`` (``TrainResult.history.W`` of one fit per setting)."""
-    history_W = as_array(
-        "history_W", history_W, (None, None, None, None), "(n_snapshots, n_settings, n_hidden, n_features)"
+    history_W = check_array(
+        "history_W",
+        history_W,
+        shape=(None, None, None, None),
+        expected="(n_snapshots, n_settings, n_hidden, n_features)",
     )
     steps = [int(step) for step in np.asarray(steps).ravel()]
     if len(steps) != len(history_W):

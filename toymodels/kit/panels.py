@@ -26,9 +26,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from ..config import Experiment, as_float64
+from ..config import Experiment
 from ..errors import ConfigError
 from ..metrics import feature_norms, superposition
+from ..validation import check_array
 
 DIVERGING = "RdBu_r"  # WᵀW and b: blue negative, near-white zero, red positive
 SUPERPOSITION_COLORS = "Plasma"
@@ -40,20 +41,14 @@ SLIDER_PAD = 60  # px between the x axis and a slider
 LEGEND_ROW = 50  # px more when a horizontal legend sits under the x axis
 
 
-def as_array(name: str, value, shape: tuple[int | None, ...], expected: str) -> np.ndarray:
-    """``value`` as a float array of ``shape`` (None matches any size), else a ConfigError naming it."""
-    array = as_float64(name, value)
-    if array.ndim != len(shape) or any(want not in (None, got) for want, got in zip(shape, array.shape)):
-        raise ConfigError(f"{name} must have shape {expected}, got {array.shape}")
-    return array
-
-
 def single_W(W) -> np.ndarray:
-    return as_array("W", W, (None, None), "(n_hidden, n_features) for one instance (index a sweep: W[k])")
+    return check_array(
+        "W", W, shape=(None, None), expected="(n_hidden, n_features) for one instance (index a sweep: W[k])"
+    )
 
 
 def _feature_vector(name: str, value, n: int) -> np.ndarray:
-    return as_array(name, value, (n,), f"(n_features,) = ({n},)")
+    return check_array(name, value, shape=(n,), expected=f"(n_features,) = ({n},)")
 
 
 class _Scale(NamedTuple):
@@ -379,8 +374,13 @@ def sweep_figure(W, b, experiment: Experiment, kind: str = "summary", sqrt_super
     if kind not in SWEEP_KINDS:
         raise ConfigError(f"kind must be one of {', '.join(map(repr, SWEEP_KINDS))}; got {kind!r}")
     s, m, n = experiment.n_settings, experiment.model.n_hidden, experiment.model.n_features
-    W = as_array("W", W, (s, m, n), f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n}), one instance per setting")
-    b = as_array("b", b, (s, n), f"(n_settings, n_features) = ({s}, {n})")
+    W = check_array(
+        "W",
+        W,
+        shape=(s, m, n),
+        expected=f"(n_settings, n_hidden, n_features) = ({s}, {m}, {n}), one instance per setting",
+    )
+    b = check_array("b", b, shape=(s, n), expected=f"(n_settings, n_features) = ({s}, {n})")
     importance = experiment.importance_tensor(per="setting").numpy()
     end = norm_axis_end(W)  # one norm axis for every setting
     builders = {
@@ -436,7 +436,7 @@ def features_2d_row(
     """The paper's opening figure: the 2-D picture of ``features_2d`` for each instance, side by side.
     W is ``(n_instances, 2, n_features)``; ``importance`` ``(n_features,)`` or ``(n_instances, n_features)``;
     ``labels`` (one per instance) title the panels."""
-    W = as_array("W", W, (None, 2, None), "(n_instances, 2, n_features)")
+    W = check_array("W", W, shape=(None, 2, None), expected="(n_instances, 2, n_features)")
     k, n = W.shape[0], W.shape[2]
     if labels and len(labels) != k:
         raise ConfigError(f"labels must have one label per instance ({k}), got {len(labels)}")

@@ -20,23 +20,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import ACTIVATIONS, Experiment, as_float64
+from ..config import ACTIVATIONS, Experiment
 from ..errors import ConfigError
 from ..grids import check_discard_worst, grid_axes
 from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms
 from ..models import activate
 from ..results import TrainResult
+from ..validation import as_float64, check_array
 from ..vocabulary import REPRESENTED_SHARE
 
 INTERFERING = 0.1  # ... and in superposition when its relative superposition exceeds this
 
 
 def _weights(W) -> torch.Tensor:
-    W = torch.as_tensor(as_float64("W", W))
-    if W.ndim != 3:
-        raise ConfigError(f"W must have shape (n_instances, n_hidden, n_features), got {tuple(W.shape)}")
-    return W
+    return torch.as_tensor(check_array("W", W, ndim=3, expected="(n_instances, n_hidden, n_features)"))
 
 
 def represented(W, threshold: float = REPRESENTED_SHARE) -> torch.Tensor:

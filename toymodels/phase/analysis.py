@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grids, theory
-from ..config import Experiment, as_float64
+from ..config import Experiment
 from ..errors import ConfigError
 from ..results import TrainResult
+from ..validation import as_float64
 
 # Candidate weights (m, n) by phase name: the theory's, plus the confused solution for n = 2.
 PHASE_WEIGHTS: dict[str, np.ndarray] = dict(theory.CANDIDATE_WEIGHTS, confused=np.full((1, 2), 2**-0.5))

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import as_float64
 from ..errors import ConfigError
 from ..kit.palettes import PHASE_COLORS
-from ..kit.panels import OUTLINE, PANEL_GAP, as_array, features_2d, instance_slider
+from ..kit.panels import OUTLINE, PANEL_GAP, features_2d, instance_slider
 from ..results import TrainResult
+from ..validation import as_float64, check_array
 from .analysis import PHASE_DESCRIPTIONS, classify, grid_axes, nearest_column, phases
 
 _WHITE, _BLUE, _RED = np.array([255.0, 255, 255]), np.array([33.0, 102, 172]), np.array([178.0, 24, 43])
@@ -78,7 +78,9 @@ def phase_diagrams(empirical, theory, title: str | None = None) -> go.Figure:
     :func:`toymodels.phase.theory_phase_diagram`; hovering a grid point shows its numbers."""
 
     names, r, s = empirical.names, empirical.relative_importance, empirical.density
-    on_grid = as_array("theory.on_grid", theory.on_grid, empirical.phase.shape, f"{empirical.phase.shape}").astype(int)
+    on_grid = check_array(
+        "theory.on_grid", theory.on_grid, shape=empirical.phase.shape, expected=f"{empirical.phase.shape}"
+    ).astype(int)
     theory_r, theory_s, theory_phase, boundaries = (
         theory.relative_importance,
         theory.density,

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import as_float64
 from ..errors import ConfigError
 from ..metrics import represented_features
+from ..validation import as_float64
 from ..vocabulary import DEAD_WEIGHT
 
 ON_FRACTION = 1 / 3  # a quarter called a 0.23 weight beside 0.8 and 0.95 a third neuron of a pair

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ..errors import ConfigError
-from ..kit.panels import DIVERGING, OUTLINE, as_array, instance_slider, log_ticks, single_W
+from ..kit.panels import DIVERGING, OUTLINE, instance_slider, log_ticks, single_W
+from ..validation import check_array
 from .analysis import PAPER_REGIMES, neurons
 
 FEATURE_COLORS = "Viridis"  # feature i coloured by its place in the importance order (0: most important)
@@ -63,7 +64,7 @@ def neuron_figure(
     W = single_W(W)
     m, n = W.shape
     if importance is not None:
-        importance = as_array("importance", importance, (n,), f"(n_features,) = ({n},)")
+        importance = check_array("importance", importance, shape=(n,), expected=f"(n_features,) = ({n},)")
     bar_range = stack_range(W) if bar_range is None else bar_range
     reading = neurons(W)
     split = 0.34
@@ -141,8 +142,8 @@ def density_slider(W, densities, importance=None, title: str | None = None, labe
     that holds every fit's stacks. W is (n_densities, m, n), one fit per density; ``labels`` (one per density)
     name the steps and are appended to the title. By default the steps read "1−S = p" and the title
     "title — 1−S = p: regime"."""
-    W = as_array("W", W, (None, None, None), "(n_densities, n_hidden, n_features)")
-    densities = as_array("densities", densities, (len(W),), f"(n_densities,) = ({len(W)},)")
+    W = check_array("W", W, shape=(None, None, None), expected="(n_densities, n_hidden, n_features)")
+    densities = check_array("densities", densities, shape=(len(W),), expected=f"(n_densities,) = ({len(W)},)")
     if labels and len(labels) != len(W):
         raise ConfigError(f"labels must have one label per density ({len(W)}), got {len(labels)}")
     bar_range = stack_range(W)
@@ -163,7 +164,7 @@ def loss_distribution(
     """Every fit of one density as a point: its loss (x, log scale) and its regime (rows, coloured), so the
     spread of K fits shows, and the best of each regime. ``marks`` maps a label (say "best of 10") to a loss,
     drawn as a vertical line."""
-    losses = as_array("losses", losses, (None,), "(K,)")
+    losses = check_array("losses", losses, shape=(None,), expected="(K,)")
     regimes = list(regimes)
     if len(regimes) != len(losses):
         raise ConfigError(f"regimes must have one regime per fit ({len(losses)}), got {len(regimes)}")
@@ -216,10 +217,10 @@ def loss_distribution(
 def regime_map(densities, monosemantic, represented, regimes, title: str | None = None) -> go.Figure:
     """The fine sweep at a glance: features represented and monosemantic neurons of the best fit at each density
     (lines), the regime as the markers' colour, and the paper's bands and counts (shaded, dashed)."""
-    densities = as_array("densities", densities, (None,), "(n_densities,)")
+    densities = check_array("densities", densities, shape=(None,), expected="(n_densities,)")
     count = len(densities)
-    monosemantic = as_array("monosemantic", monosemantic, (count,), f"({count},)")
-    represented = as_array("represented", represented, (count,), f"({count},)")
+    monosemantic = check_array("monosemantic", monosemantic, shape=(count,), expected=f"({count},)")
+    represented = check_array("represented", represented, shape=(count,), expected=f"({count},)")
     regimes = list(regimes)
     if len(regimes) != count:
         raise ConfigError(f"regimes must have one regime per density ({count}), got {len(regimes)}")

@@ -33,9 +33,9 @@ import numpy as np
 import torch
 
 from ..block import torch_threads
-from ..config import as_float64
 from ..data import FeatureSampler, Uniforms, stream_seed
 from ..errors import ConfigError
+from ..validation import as_float64
 
 SAE_VERSION = 1  # bump when what a seed trains to changes: stored SAE entries are then stale
 

@@ -23,18 +23,15 @@ import math
 
 import numpy as np
 
-from ..config import as_float64
 from ..errors import ConfigError
+from ..validation import check_array
 
 RECOVERED = 0.9  # a true feature counts as recovered when some decoder direction has cosine above this
 ZERO_NORM = 1e-8  # a decoder column below this norm points nowhere: its cosines are 0
 
 
 def _matrix(name: str, value) -> np.ndarray:
-    array = as_float64(name, value)
-    if array.ndim != 2 or min(array.shape) < 1:
-        raise ConfigError(f"{name} must be a 2-D array (d, columns), got shape {array.shape}")
-    return array
+    return check_array(name, value, ndim=2, expected="(d, columns), a 2-D array", non_empty=True)
 
 
 def _unit_columns(array: np.ndarray) -> np.ndarray:
