@@ -8,7 +8,7 @@ import torch
 
 from toymodels.config import ConfigError, Experiment, ModelConfig, importance_decay
 from toymodels.kit import feature_norms_bar, features_2d, instance_slider, summary_figure, sweep_figure, weights_heatmap
-from toymodels.kit.panels import menu_slider
+from toymodels.kit.sliders import menu_slider
 
 # Features 0 and 1 form an antipodal pair (superposition 1 each); feature 2 is orthogonal to both (0).
 ANTIPODAL_PLUS_ORTHOGONAL = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
-from ..kit.panels import DIVERGING, OUTLINE, instance_slider, log_ticks, sweep_figure
+from ..kit.panels import DIVERGING, OUTLINE, log_ticks
+from ..kit.sliders import instance_slider, sweep_figure
 from ..results import TrainResult
 from .analysis import AdversarialTraining, Vulnerability
 

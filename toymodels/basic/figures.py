@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from ..errors import ConfigError
-from ..kit.panels import OUTLINE, instance_slider, norm_axis_end, stacked, summary_figure
+from ..kit.panels import OUTLINE, norm_axis_end, stacked, summary_figure
+from ..kit.sliders import instance_slider
 from ..validation import check_array
 
 

@@ -13,7 +13,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
-from ..kit.panels import DIVERGING, GROUP_COLORS, IMPORTANCE_COLORS, OUTLINE, instance_slider
+from ..kit.panels import DIVERGING, IMPORTANCE_COLORS, OUTLINE
+from ..kit.pictures import GROUP_COLORS
+from ..kit.sliders import instance_slider
 from ..kit.table import density_label
 from .analysis import (
     GRID,

@@ -9,7 +9,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
-from ..kit.panels import instance_slider
+from ..kit.sliders import instance_slider
 from ..validation import as_float64
 from ..vocabulary import polytope_lines
 from .analysis import Jump, Regime

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..errors import ConfigError
-from ..kit.panels import instance_slider
+from ..kit.sliders import instance_slider
 from ..kit.table import Table, density_label
 from ..models import ToyModel
 from ..results import TrainResult

@@ -10,15 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..errors import ConfigError
-from ..kit.panels import (
-    DIVERGING,
-    OUTLINE,
-    features_2d_groups,
-    instance_slider,
-    log_ticks,
-    side_by_side,
-    single_W,
-)
+from ..kit.panels import DIVERGING, OUTLINE, log_ticks, side_by_side, single_W
+from ..kit.pictures import features_2d_groups
+from ..kit.sliders import instance_slider
 from .correlated import block_overlaps, paper_collapsed
 from .non_uniform import NON_UNIFORM_CLASSES, PAPER_THRESHOLD_RATIO
 

@@ -9,11 +9,8 @@ import plotly.graph_objects as go
 import torch
 
 from ..errors import ConfigError
-from ..kit.panels import (
-    OUTLINE,
-    instance_slider,
-    single_W,
-)
+from ..kit.panels import OUTLINE, single_W
+from ..kit.sliders import instance_slider
 from ..metrics import dimensions_per_feature, feature_dimensionality, feature_norms
 from ..validation import check_array
 from ..vocabulary import polytope_lines

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ..config import Experiment
 from ..kit.live import live_figure, log_slider
-from ..kit.panels import features_2d_groups
+from ..kit.pictures import features_2d_groups
 from ..train import train
 from .correlated import ARRANGEMENTS, classify_sets
 from .losses import fit_losses

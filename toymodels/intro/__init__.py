@@ -2,7 +2,8 @@
 with.
 """
 
-from ..kit.panels import features_2d_row, sweep_figure  # the kit's figures that chapter 1 draws
+from ..kit.pictures import features_2d_row  # the kit's figures that chapter 1 draws
+from ..kit.sliders import sweep_figure
 from .analysis import GEOMETRIES, describe, geometry
 from .tables import geometry_phases, geometry_table
 from .widgets import browser_intro, live_intro

@@ -10,7 +10,7 @@ from ..config import Experiment, importance_decay
 from ..errors import ConfigError
 from ..kit.browser import LIVE_LABEL, NOTE, BrowserLive, Slider, colorscale, plain_figure, protocol, trace_groups
 from ..kit.live import live_figure, log_slider, slider
-from ..kit.panels import features_2d
+from ..kit.pictures import features_2d
 from ..kit.table import density_label
 from ..train import train
 from .analysis import GEOMETRIES, describe

@@ -8,23 +8,18 @@ from .browser import BrowserLive, Slider
 from .live import live_figure
 from .panels import (
     DIVERGING,
-    GROUP_COLORS,
     IMPORTANCE_COLORS,
     OUTLINE,
     PANEL_GAP,
     SUPERPOSITION_COLORS,
-    SWEEP_KINDS,
     feature_norms_bar,
-    features_2d,
-    features_2d_groups,
-    features_2d_row,
-    instance_slider,
     norm_axis_end,
     summary_figure,
-    sweep_figure,
     weights_heatmap,
 )
+from .pictures import GROUP_COLORS, features_2d, features_2d_groups, features_2d_row
 from .render import PLOT_CONFIG, PLOTLY_MIMETYPE, RENDERER, BookRenderer, in_colab, setup
+from .sliders import SWEEP_KINDS, instance_slider, sweep_figure
 from .table import Table, density_label
 
 __all__ = [

@@ -11,7 +11,9 @@ from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
 from ..kit.palettes import PHASE_COLORS  # chapter 3's colours for the same phases
-from ..kit.panels import OUTLINE, features_2d, instance_slider, menu_slider, norm_axis_end, summary_figure
+from ..kit.panels import OUTLINE, norm_axis_end, summary_figure
+from ..kit.pictures import features_2d
+from ..kit.sliders import instance_slider, menu_slider
 from ..results import TrainResult
 from .analysis import PHASE_DESCRIPTIONS, PHASES, PhaseGrid, SweepCounts
 

@@ -11,7 +11,9 @@ import plotly.graph_objects as go
 
 from ..errors import ConfigError
 from ..kit.palettes import PHASE_COLORS
-from ..kit.panels import OUTLINE, PANEL_GAP, features_2d, instance_slider
+from ..kit.panels import OUTLINE, PANEL_GAP
+from ..kit.pictures import features_2d
+from ..kit.sliders import instance_slider
 from ..results import TrainResult
 from ..validation import as_float64, check_array
 from .analysis import PHASE_DESCRIPTIONS, classify, grid_axes, nearest_column, phases

@@ -11,7 +11,7 @@ from ..config import Experiment
 from ..errors import ConfigError
 from ..kit.browser import LIVE_LABEL, NOTE, BrowserLive, Slider, colorscale, plain_figure, protocol, trace_groups
 from ..kit.live import live_figure, log_slider
-from ..kit.panels import features_2d, features_2d_row
+from ..kit.pictures import features_2d, features_2d_row
 from ..train import train
 from .analysis import PHASE_DESCRIPTIONS, PHASES, _candidate_grams, classify
 

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ..errors import ConfigError
-from ..kit.panels import DIVERGING, OUTLINE, instance_slider, log_ticks, single_W
+from ..kit.panels import DIVERGING, OUTLINE, log_ticks, single_W
+from ..kit.sliders import instance_slider
 from ..validation import check_array
 from .analysis import PAPER_REGIMES, neurons
 

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import ConfigError
-from ..kit.panels import DIVERGING, instance_slider, log_ticks, norm_axis_end, summary_figure
+from ..kit.panels import DIVERGING, log_ticks, norm_axis_end, summary_figure
+from ..kit.sliders import instance_slider
 from ..results import TrainResult
 from .analysis import AbsorptionSweep, L1Measures, SaeSweep
 from .scores import RECOVERED, best_latents, cosines, max_cosines
