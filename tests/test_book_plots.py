@@ -7,7 +7,7 @@ import pytest
 import toymodels as tm
 from toymodels import theory
 from toymodels.basic import compare_sweeps, loss_decomposition
-from toymodels.config import ConfigError
+from toymodels.errors import ConfigError
 from toymodels.kit import features_2d_row
 
 

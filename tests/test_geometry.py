@@ -10,7 +10,8 @@ import torch
 
 import toymodels as tm
 from toymodels import geometry, kit, theory
-from toymodels.config import ConfigError, DataConfig
+from toymodels.config import DataConfig
+from toymodels.errors import ConfigError
 
 PENTAGON = theory.ideal_polytope("pentagon")  # (2, 5), unit columns 72° apart
 E0, E1 = np.array([1.0, 0.0]), np.array([0.0, 1.0])

@@ -10,7 +10,7 @@ import torch
 
 import toymodels as tm
 from toymodels import phase, presets, theory
-from toymodels.config import ConfigError
+from toymodels.errors import ConfigError
 from toymodels.models import ToyModel
 from toymodels.results import TrainResult
 

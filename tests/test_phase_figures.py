@@ -7,7 +7,7 @@ import pytest
 
 import toymodels as tm
 from toymodels import phase, theory
-from toymodels.config import ConfigError
+from toymodels.errors import ConfigError
 from toymodels.models import ToyModel
 from toymodels.results import TrainResult
 

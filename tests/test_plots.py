@@ -6,7 +6,9 @@ import plotly.io as pio
 import pytest
 import torch
 
-from toymodels.config import ConfigError, Experiment, ModelConfig, importance_decay
+from toymodels.config import ModelConfig
+from toymodels.errors import ConfigError
+from toymodels.experiment import Experiment, importance_decay
 from toymodels.kit import feature_norms_bar, features_2d, instance_slider, summary_figure, sweep_figure, weights_heatmap
 from toymodels.kit.sliders import menu_slider
 

@@ -7,7 +7,7 @@ import torch
 
 import toymodels as tm
 from toymodels import geometry, theory, vocabulary
-from toymodels.config import ConfigError
+from toymodels.errors import ConfigError
 
 
 def _rotated(W: np.ndarray, m: int, seed: int = 0) -> np.ndarray:

@@ -12,7 +12,7 @@ import torch
 
 import toymodels as tm
 from toymodels import privileged
-from toymodels.config import ConfigError
+from toymodels.errors import ConfigError
 
 N, M = 10, 5
 IMPORTANCE = 0.75 ** np.arange(N)

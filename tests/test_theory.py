@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from toymodels import theory, vocabulary
-from toymodels.config import ConfigError
+from toymodels.errors import ConfigError
 
 MC_SAMPLES = 400_000
 SIGMAS = 5  # a closed form must sit within 5 standard errors of its Monte Carlo estimate

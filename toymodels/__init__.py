@@ -8,12 +8,12 @@
 
 Layers, imported one way (core ← kit ← sections ← notebooks):
 
-* the core, which knows no chapter: ``config`` (dataclasses), ``errors`` (every exception), ``validation``
-  (checking what users pass), ``presets`` (the paper's experiments), ``grids`` (the (r, density) grids of the
-  phase diagrams), ``data`` (sparse features), ``models`` (the toy models and their hand-derived gradients),
-  ``train``, ``results`` (what it returns), ``workers`` (the processes a sweep trains on), ``metrics``,
-  ``losses`` (exact expected losses), ``theory`` (closed forms), ``vocabulary`` (the paper's polytopes and the
-  thresholds that name what a fit does, defined once), ``store`` (the committed results store);
+* the core, which knows no chapter: ``config`` and ``experiment`` (dataclasses), ``errors`` (every exception),
+  ``validation`` (checking what users pass), ``presets`` (the paper's experiments), ``grids`` (the (r, density)
+  grids of the phase diagrams), ``data`` (sparse features), ``models`` (the toy models and their hand-derived
+  gradients), ``train``, ``results`` (what it returns), ``workers`` (the processes a sweep trains on),
+  ``metrics``, ``losses`` (exact expected losses), ``theory`` (closed forms), ``vocabulary`` (the paper's
+  polytopes and the thresholds that name what a fit does, defined once), ``store`` (the committed results store);
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
   ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``dynamics`` (§5), ``adversarial`` (§6), ``privileged``
@@ -43,9 +43,10 @@ from . import (
     vocabulary,
     ways_out,
 )
-from .config import DataConfig, Experiment, ModelConfig, TrainConfig, importance_decay, log_densities
+from .config import DataConfig, ModelConfig, TrainConfig
 from .data import FeatureSampler, sample_features, target_of
 from .errors import ConfigError, StoreError, StoreWarning, TrainingDiverged, WorkerLost
+from .experiment import Experiment, importance_decay, log_densities
 from .metrics import (
     count_represented,
     dimensions_per_feature,

@@ -19,9 +19,10 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from .config import Experiment, TrainConfig
+from .config import TrainConfig
 from .data import FeatureSampler, Uniforms, stream_seed, target_of
 from .errors import ConfigError, TrainingDiverged
+from .experiment import Experiment
 from .models import ToyModel, attacked_inputs, loss_and_grads
 from .workspace import Workspace
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import Experiment
 from .errors import ConfigError
+from .experiment import Experiment
 
 
 def r_major(relative_importance, density) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import Experiment
+from .experiment import Experiment
 from .models import ToyModel
 
 

@@ -34,9 +34,10 @@ from .block import (
     check_device,
     torch_threads,
 )
-from .config import Experiment, ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig
 from .data import Uniforms
 from .errors import ConfigError
+from .experiment import Experiment
 from .models import ToyModel
 from .results import TrainResult, _joined, result_from_arrays
 from .workers import _shares, _worker_lost, default_workers, discard_pool, local_pool

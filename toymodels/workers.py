@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from .block import _cores, _large, blocks
-from .config import Experiment
 from .errors import ConfigError, WorkerLost
+from .experiment import Experiment
 
 # ``train`` splits a sweep across a local process pool only when it has at least this many activation
 # elements to process in all (instances · features · batch · steps; about 10 s on one core): below it, the

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import Experiment
 from ..data import FeatureSampler, Uniforms, target_of
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..metrics import count_represented, represented_features
 from ..models import ToyModel, activate, interference_directions
 from ..results import TrainResult

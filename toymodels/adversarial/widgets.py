@@ -7,7 +7,7 @@ from functools import lru_cache
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..config import Experiment
+from ..experiment import Experiment
 from ..kit.live import live_figure, log_slider, slider
 from ..train import train
 from .analysis import analytic_attack, evaluation_batch, no_superposition_model

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from .. import store
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..models import ToyModel
 from ..presets import SWEEP_PROTOCOLS, computation_sweep
 from ..results import TrainResult, result_from_arrays

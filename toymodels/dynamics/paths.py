@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import store
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..presets import preset
 from ..train import train
 from .analysis import LEVEL_NORM, EnergyLevels, dimensionality_paths, levels_from_paths

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import plotly.graph_objects as go
 
-from ..config import Experiment
+from ..experiment import Experiment
 from ..kit.live import int_slider, live_figure
 from ..train import train
 from .analysis import name_regime

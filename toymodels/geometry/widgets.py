@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import Experiment
+from ..experiment import Experiment
 from ..kit.live import live_figure, log_slider
 from ..kit.pictures import features_2d_groups
 from ..train import train

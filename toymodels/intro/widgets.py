@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import Experiment, importance_decay
 from ..errors import ConfigError
+from ..experiment import Experiment, importance_decay
 from ..kit.browser import LIVE_LABEL, NOTE, BrowserLive, Slider, colorscale, plain_figure, protocol, trace_groups
 from ..kit.live import live_figure, log_slider, slider
 from ..kit.pictures import features_2d

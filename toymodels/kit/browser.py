@@ -27,8 +27,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from .panels import IMPORTANCE_COLORS
 from .render import PLOT_CONFIG
 

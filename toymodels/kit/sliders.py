@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..validation import check_array
 from .panels import feature_norms_bar, norm_axis_end, summary_figure, weights_heatmap
 from .pictures import features_2d

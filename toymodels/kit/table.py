@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from ..config import Experiment
+from ..experiment import Experiment
 
 
 @dataclass(frozen=True)

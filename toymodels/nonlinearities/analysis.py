@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import ACTIVATIONS, Experiment
+from ..config import ACTIVATIONS
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..grids import check_discard_worst, grid_axes
 from ..kit.table import setting_densities
 from ..metrics import NORM_EPS, feature_dimensionality, feature_norms

@@ -6,8 +6,8 @@ import math
 
 import plotly.graph_objects as go
 
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..kit.live import dropdown, live_figure, log_slider
 from ..kit.panels import summary_figure
 from ..kit.table import density_label

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grids, theory
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..results import TrainResult
 from ..validation import as_float64
 

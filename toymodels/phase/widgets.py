@@ -7,8 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .. import theory
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..kit.browser import LIVE_LABEL, NOTE, BrowserLive, Slider, colorscale, plain_figure, protocol, trace_groups
 from ..kit.live import live_figure, log_slider
 from ..kit.pictures import features_2d, features_2d_row

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from .base import BASIC_SWEEP
 from .computation import (
     MOTIF_DENSITIES,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..config import DataConfig, Experiment, ModelConfig, importance_decay
+from ..config import DataConfig, ModelConfig
 from ..errors import ConfigError
+from ..experiment import Experiment, importance_decay
 from .base import BASIC_SWEEP, _train
 
 

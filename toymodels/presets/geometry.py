@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import (
-    DataConfig,
-    Experiment,
-    ModelConfig,
-    log_densities,
-)
+from ..config import DataConfig, ModelConfig
+from ..experiment import Experiment, log_densities
 from .base import _train
 
 

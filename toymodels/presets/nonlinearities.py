@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import (
-    DataConfig,
-    Experiment,
-    ModelConfig,
-)
+from ..config import DataConfig, ModelConfig
+from ..experiment import Experiment
 from ..grids import r_major
 from .base import _train
 from .superposition import basic, phase_change

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import (
-    Experiment,
-    ModelConfig,
-    importance_decay,
-    log_densities,
-)
+from ..config import ModelConfig
+from ..experiment import Experiment, importance_decay, log_densities
 from .base import _train
 
 PRIVILEGED_DENSITIES = (0.6, 0.3, 0.15, 0.12, 0.06, 0.03)  # one density in each of the paper's bands

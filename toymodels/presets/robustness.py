@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import (
-    Experiment,
-    ModelConfig,
-    log_densities,
-)
+from ..config import ModelConfig
+from ..experiment import Experiment, log_densities
 from .base import _train
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Experiment, ModelConfig, importance_decay, log_densities
+from ..config import ModelConfig
 from ..errors import ConfigError
+from ..experiment import Experiment, importance_decay, log_densities
 from ..grids import r_major
 from .base import BASIC_SWEEP, _train
 

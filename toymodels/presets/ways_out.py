@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import (
-    Experiment,
-    ModelConfig,
-    importance_decay,
-)
+from ..config import ModelConfig
+from ..experiment import Experiment, importance_decay
 from .base import _train
 from .superposition import basic
 

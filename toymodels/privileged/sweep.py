@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..results import TrainResult
 from ..train import evaluate
 from .analysis import Neurons, neurons

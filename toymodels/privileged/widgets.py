@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..config import Experiment
+from ..experiment import Experiment
 from ..kit.live import live_figure, log_slider
 from ..train import train
 from .analysis import neurons

@@ -42,8 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Experiment
 from ..errors import ConfigError, StoreError, StoreWarning
+from ..experiment import Experiment
 from ..results import TrainResult, result_from_arrays
 from ..train import TRAINER_VERSION
 from ..train import train as _train

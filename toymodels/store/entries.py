@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Experiment
 from ..errors import ConfigError, StoreError
+from ..experiment import Experiment
 from ..results import TrainResult, result_from_arrays
 from ..train import TRAINER_VERSION
 from .checks import machine

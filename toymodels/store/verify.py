@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Experiment
 from ..errors import StoreError
+from ..experiment import Experiment
 from ..train import TRAINER_VERSION, Trainer, blocks, train_blocks
 from ..train import train as _train
 from ..workers import local_pool

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from .. import store
-from ..config import Experiment
 from ..errors import ConfigError
+from ..experiment import Experiment
 from ..metrics import feature_dimensionality, neuron_counts, represented_features, superposition
 from ..models import ToyModel
 from ..results import TrainResult
