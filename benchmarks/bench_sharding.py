@@ -18,7 +18,8 @@ import torch
 from machine import matmul_gflops
 
 import toymodels as tm
-from toymodels.train import _cores, blocks, default_workers, local_pool
+from toymodels.block import available_cores, blocks
+from toymodels.workers import default_workers, local_pool
 
 CHAPTERS = {
     1: ["intro", "intro_sweep"],
@@ -40,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=500, help="steps timed per experiment (the uniform sweep: 1/5)")
     args = parser.parse_args()
-    cores = _cores()
+    cores = available_cores()
     print(f"torch {torch.__version__}, CPU kernels {torch.backends.cpu.get_cpu_capability()}, {cores} cores")
     print(f"matrix product (2048², float32): {matmul_gflops():.0f} GFLOP/s")
     list(local_pool().map(abs, range(cores)))  # start the workers

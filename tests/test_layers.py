@@ -50,8 +50,7 @@ def violations(package: Path) -> list[str]:
                 if rule:
                     found.append(f"{'.'.join(parts)}: imports {'.'.join(t)} ({here} → {there})")
             private = [name for name in names if name.startswith("_") and not name.startswith("__")]
-            # Private names shared inside one layer or one section are the modules' own business (the core's
-            # train and block still share six; splitting those modules is issue 31's); across, never.
+            # Private names shared inside one layer or one section are the modules' own business; across, never.
             if private and target and _layer(target, sections) != here:
                 found.append(f"{'.'.join(parts)}: imports private {', '.join(private)} from {'.'.join(target)}")
     return found

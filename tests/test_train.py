@@ -33,12 +33,12 @@ def reference_training(exp: Experiment) -> ToyModel:
     adversarial training each input gets the analytic attack on a random feature, δ = λ (WᵀW)_f / ‖(WᵀW)_f‖ with
     λ = attack × the batch's mean input norm, held fixed; the target stays clean."""
     assert len(train_module.blocks(exp)) == 1, "the reference draws for one block"
-    seed = tm.data.stream_seed(exp.train.seed, (0, block_module._INIT))
+    seed = tm.data.stream_seed(exp.train.seed, (0, block_module.INIT_STREAM))
     model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(seed))
-    uniforms = Uniforms(exp.train.seed, stream=(0, block_module._TRAIN))
+    uniforms = Uniforms(exp.train.seed, stream=(0, block_module.TRAIN_STREAM))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance, attack = exp.probability_tensor(), exp.importance_tensor(), exp.attack_tensor()
-    attacks = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (0, block_module._ATTACK)))
+    attacks = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (0, block_module.ATTACK_STREAM)))
     for step in range(exp.train.steps):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, exp.train)
@@ -209,9 +209,9 @@ def test_a_block_trains_as_the_reference_on_its_own_streams(monkeypatch):
     assert block_module.batch_chunks(exp, 2) == [64] * 4
     trained = tm.train(exp).model
     k, (start, stop) = 1, (2, 4)
-    generator = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (k, block_module._INIT)))
+    generator = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (k, block_module.INIT_STREAM)))
     model = ToyModel(exp.model, 2, generator=generator)
-    stream = Uniforms(exp.train.seed, stream=(k, block_module._TRAIN))
+    stream = Uniforms(exp.train.seed, stream=(k, block_module.TRAIN_STREAM))
     optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
     probability, importance = exp.probability_tensor()[start:stop], exp.importance_tensor()[start:stop]
     for _ in range(exp.train.steps):
@@ -281,7 +281,7 @@ def test_large_blocks_side_by_side_on_threads_equal_one_after_the_other():
 
 def test_default_workers(monkeypatch):
     monkeypatch.delenv("TOYMODELS_WORKERS", raising=False)
-    monkeypatch.setattr(workers_module, "_cores", lambda: 2)
+    monkeypatch.setattr(workers_module, "available_cores", lambda: 2)
     assert workers_module.default_workers(small()) == 1  # little work: this process
     assert workers_module.default_workers(tm.preset("phase_change_3")) == 2
     assert workers_module.default_workers(tm.preset("phase_change_3"), callback=print) == 1
@@ -330,7 +330,7 @@ def drawn_ahead(monkeypatch, ahead: bool) -> list:
 
     monkeypatch.setattr(block_module, "_DrawAhead", Counted)
     monkeypatch.setattr(block_module, "_DRAW_AHEAD_ELEMENTS", 1 if ahead else 1 << 62)
-    monkeypatch.setattr(workers_module, "_cores", lambda: 2)  # so that it is exercised on a one-core machine too
+    monkeypatch.setattr(train_module, "available_cores", lambda: 2)  # exercised on a one-core machine too
     return made
 
 
@@ -360,7 +360,7 @@ def test_draw_ahead_is_only_for_one_thread_on_the_cpu(monkeypatch):
     tm.Trainer(large(batch_size=2048, n_seeds=20)).run(2)  # large blocks side by side: both cores are busy
     tm.Trainer(small(threads=2)).run(2)
     assert made == []
-    monkeypatch.setattr(train_module, "_cores", lambda: 1)
+    monkeypatch.setattr(train_module, "available_cores", lambda: 1)
     tm.Trainer(small()).run(2)
     assert made == []
 

@@ -2,7 +2,7 @@
 
 The instance axis is cut into blocks of a fixed size (:func:`blocks`: cache-sized, set by the model's size, the
 batch size and, with successive halving, the number of seeds; never by the number of settings, of workers or of
-cores). Each block is a run of its own (:class:`_Block`): its initial weights, training batches and evaluation
+cores). Each block is a run of its own (:class:`Block`): its initial weights, training batches and evaluation
 batches come from random streams keyed by the seed and the block's index alone, and it has its own optimiser
 state (:class:`AdamW`) and buffers. So a block trains to the same weights, bit for bit, whether it trains alone,
 beside other blocks in this process, or in another process or machine. This module also holds what a block's
@@ -27,7 +27,7 @@ from .models import ToyModel, attacked_inputs, loss_and_grads
 from .workspace import Workspace
 
 # The random streams of a block: (block index, role).
-_INIT, _TRAIN, _EVAL, _ATTACK = 0, 1, 2, 3
+INIT_STREAM, TRAIN_STREAM, EVAL_STREAM, ATTACK_STREAM = 0, 1, 2, 3
 # A block holds about this many activation elements, (instance, feature, batch) floats, per step: small
 # enough that the sampled features, pre-activations and output gradients stay in the CPU's cache between the
 # operations that read them, large enough that the ~30 operations of a step are not dominated by their fixed
@@ -46,7 +46,7 @@ _DRAW_AHEAD_ELEMENTS = 1 << 17
 _FINITE_CHECK_EVERY = 100
 
 
-def _large(experiment: Experiment) -> bool:
+def is_large(experiment: Experiment) -> bool:
     """Whether the model's matrices are large (n·m ≥ _LARGE_WEIGHTS): its blocks are larger and their batches
     are split into chunks."""
     return experiment.model.n_features * experiment.model.n_hidden >= _LARGE_WEIGHTS
@@ -55,7 +55,7 @@ def _large(experiment: Experiment) -> bool:
 def block_size(experiment: Experiment) -> int:
     """Instances per block (the last block may hold fewer). With successive halving a block holds whole
     settings, since the fits of a setting are compared with each other mid-run."""
-    target = _LARGE_BLOCK_ELEMENTS if _large(experiment) else _BLOCK_ELEMENTS
+    target = _LARGE_BLOCK_ELEMENTS if is_large(experiment) else _BLOCK_ELEMENTS
     size = max(1, target // (experiment.model.n_features * experiment.train.batch_size))
     if experiment.train.halving_steps:
         size = math.ceil(size / experiment.n_seeds) * experiment.n_seeds
@@ -73,7 +73,7 @@ def batch_chunks(experiment: Experiment, n_instances: int) -> list[int]:
     (large models only; small ones take the whole batch at once). Set by size alone, like the blocks."""
     batch = experiment.train.batch_size
     largest = max(32, _CHUNK_ELEMENTS // 2 // (n_instances * experiment.model.n_features))
-    if largest >= batch or not _large(experiment):
+    if largest >= batch or not is_large(experiment):
         return [batch]
     sizes = [batch // k for k in range(2, batch // 32 + 1) if batch % k == 0 and batch // k <= largest]
     return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
@@ -89,7 +89,7 @@ def lr_at(step: int, train: TrainConfig) -> float:
 
 
 @torch.no_grad()
-def _evaluate(model, experiment, probability, importance, uniforms: Uniforms, n_batches=None) -> torch.Tensor:
+def evaluate_block(model, experiment, probability, importance, uniforms: Uniforms, n_batches=None) -> torch.Tensor:
     train = experiment.train
     sampler = FeatureSampler(probability, experiment.data, uniforms)
     dtype = model.W.dtype  # the samples are drawn in float32 either way; a float64 model evaluates them in float64
@@ -136,7 +136,7 @@ def check_device(device: torch.device) -> None:
         ) from None  # torch's message lists every backend of its dispatcher: its first line says enough
 
 
-def _cores() -> int:
+def available_cores() -> int:
     """CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -230,7 +230,7 @@ class AdamW:
         self.exp_avg_sq = [v[index] for v in self.exp_avg_sq]
 
 
-class _Block:
+class Block:
     """Instances ``start:stop`` of an experiment (block ``index``), trained as a run of their own: initial
     weights, training and evaluation batches from the streams ``(index, role)`` of the seed, and an optimiser
     state and buffers of its own. Nothing it computes depends on the other blocks."""
@@ -238,7 +238,7 @@ class _Block:
     def __init__(self, experiment: Experiment, index: int, start: int, stop: int, device: torch.device) -> None:
         config = experiment.train
         self.experiment, self.index, self.device, self.start = experiment, index, device, start
-        generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _INIT)))
+        generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, INIT_STREAM)))
         # The notebook's initialisation scales with the whole experiment's instance count, not the block's.
         self.model = ToyModel(
             experiment.model, stop - start, generator=generator, device=device, init_instances=experiment.n_instances
@@ -251,8 +251,10 @@ class _Block:
         # Adversarial training draws the attacked feature of every training input from a stream of its own.
         self.attack_generator = None
         if any(experiment.attack_fraction):
-            self.attack_generator = torch.Generator(device).manual_seed(stream_seed(config.seed, (index, _ATTACK)))
-        self.stream = Uniforms(config.seed, device, stream=(index, _TRAIN))
+            self.attack_generator = torch.Generator(device).manual_seed(
+                stream_seed(config.seed, (index, ATTACK_STREAM))
+            )
+        self.stream = Uniforms(config.seed, device, stream=(index, TRAIN_STREAM))
         self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.workspace = Workspace()
         self.step = 0
@@ -346,8 +348,8 @@ class _Block:
 
     def evaluate(self) -> torch.Tensor:
         """Loss of each current instance on the block's evaluation batches (the same at every call)."""
-        uniforms = Uniforms(self.experiment.train.seed, self.device, stream=(self.index, _EVAL))
-        return _evaluate(self.model, self.experiment, self.probability, self.importance, uniforms)
+        uniforms = Uniforms(self.experiment.train.seed, self.device, stream=(self.index, EVAL_STREAM))
+        return evaluate_block(self.model, self.experiment, self.probability, self.importance, uniforms)
 
     def keep_best(self, k: int) -> None:
         """Continue with only the k lowest-loss fits of each of the block's settings (whole settings: with

@@ -85,7 +85,7 @@ class TrainResult:
 def result_from_arrays(experiment: Experiment, arrays: dict) -> TrainResult:
     """A :class:`TrainResult` from named arrays (tensors or NumPy arrays): ``W``, ``b``, ``losses``, ``seeds``,
     ``W_out`` for untied models, and ``history_*`` when snapshots were kept; what a block's
-    :meth:`_Block.finish` and a results-store entry hold."""
+    :meth:`Block.finish` and a results-store entry hold."""
     device = torch.device(experiment.train.device)
     tensor = {name: torch.as_tensor(value) for name, value in arrays.items()}
     model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)

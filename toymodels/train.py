@@ -25,13 +25,13 @@ import torch
 from tqdm.auto import tqdm
 
 from .block import (
-    _EVAL,
-    _Block,
-    _cores,
-    _evaluate,
-    _large,
+    EVAL_STREAM,
+    Block,
+    available_cores,
     blocks,
     check_device,
+    evaluate_block,
+    is_large,
     torch_threads,
 )
 from .config import ModelConfig, TrainConfig
@@ -90,12 +90,12 @@ def evaluate(
     with torch_threads(experiment.train.threads or 1):
         return torch.cat(
             [
-                _evaluate(
+                evaluate_block(
                     model.select(range(start, stop)).to(dtype),
                     experiment,
                     probability[start:stop],
                     importance[start:stop],
-                    Uniforms(seed, device, stream=(index, _EVAL)),
+                    Uniforms(seed, device, stream=(index, EVAL_STREAM)),
                     n_batches,
                 )
                 for index, (start, stop) in enumerate(ranges)
@@ -126,13 +126,13 @@ class Trainer:
         self.device = torch.device(experiment.train.device)
         check_device(self.device)
         self.threads = experiment.train.threads or 1
-        self.cores = cores or _cores()
+        self.cores = cores or available_cores()
         ranges = blocks(experiment)
         first, stop = block_range or (0, len(ranges))
         if not 0 <= first < stop <= len(ranges):
             raise ConfigError(f"block_range must lie within the experiment's {len(ranges)} blocks, got {block_range}")
         with torch_threads(self.threads):
-            self.blocks = [_Block(experiment, k, *ranges[k], self.device) for k in range(first, stop)]
+            self.blocks = [Block(experiment, k, *ranges[k], self.device) for k in range(first, stop)]
         self.step = 0
         self._called_back = -1  # the step of the last snapshot passed to the callback
 
@@ -152,7 +152,7 @@ class Trainer:
     def _side_by_side(self) -> int:
         """Threads the blocks train on at once: one per core for large models (their operations release the GIL
         long enough), else one (tiny operations hand the GIL over too often; processes share those instead)."""
-        if self.threads > 1 or self.device.type != "cpu" or not _large(self.experiment):
+        if self.threads > 1 or self.device.type != "cpu" or not is_large(self.experiment):
             return 1
         return max(1, min(self.cores, len(self.blocks)))
 
@@ -233,7 +233,7 @@ class Trainer:
                 block.keep_best(k)
 
     def arrays(self) -> list[dict]:
-        """Each block's final arrays (:meth:`_Block.finish`)."""
+        """Each block's final arrays (:meth:`Block.finish`)."""
         with torch_threads(self.threads):
             arrays = [block.finish() for block in self.blocks]
         if (
@@ -331,7 +331,7 @@ def train(
         executor = local_pool()
         # A share per block when every core of the pool may work (finer shares: the bar moves and the work
         # balances); else ``workers`` shares, so that no more than that many processes train at once.
-        parts = n_blocks if workers >= _cores() else workers
+        parts = n_blocks if workers >= available_cores() else workers
     else:
         parts = n_blocks
     if getattr(multiprocessing.current_process(), "_inheriting", False):

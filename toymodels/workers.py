@@ -12,7 +12,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 import numpy as np
 import torch
 
-from .block import _cores, _large, blocks
+from .block import available_cores, blocks, is_large
 from .errors import ConfigError, WorkerLost
 from .experiment import Experiment
 
@@ -32,7 +32,7 @@ def local_pool() -> ProcessPoolExecutor:
     global _POOL
     if _POOL is None:
         _POOL = ProcessPoolExecutor(
-            _cores(),
+            available_cores(),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=signal.signal,
             initargs=(signal.SIGINT, signal.SIG_IGN),
@@ -58,10 +58,10 @@ def default_workers(experiment: Experiment, callback=None) -> int:
         callback is not None
         or torch.device(config.device).type != "cpu"
         or work < _POOL_MIN_ELEMENTS
-        or _large(experiment)
+        or is_large(experiment)
     ):  # a large model's blocks already train side by side on threads
         return 1
-    return max(1, min(_cores(), len(blocks(experiment))))
+    return max(1, min(available_cores(), len(blocks(experiment))))
 
 
 def _shares(experiment: Experiment, parts: int) -> list[tuple[int, int]]:
