@@ -57,7 +57,7 @@ def intro_rows(stored_name: str) -> None:
     same = sum(a == b for a, b in zip(live_text, stored_text))
     print(f"\n{stored_name}: live and stored geometry agree at {same} of {len(live_text)} densities ({seconds:.1f} s)")
     for p, a, b in zip(stored_experiment.density_per_setting().tolist(), live_text, stored_text):
-        print(f"  {tm.kit.sparsity_label(p):>8}  live: {a:<40} stored: {b}{'' if a == b else '   <-- differs'}")
+        print(f"  {tm.kit.density_label(p):>8}  live: {a:<40} stored: {b}{'' if a == b else '   <-- differs'}")
 
 
 def phase_rows() -> None:
@@ -91,6 +91,7 @@ def phase_rows() -> None:
 
 def main() -> None:
     os.environ.setdefault("TOYMODELS_STORE", "use")
+    tm.store.use_book_store()  # the chapters' stored fits (book/results)
     started = time.perf_counter()
     intro_rows("intro")
     intro_rows("intro_sweep")
