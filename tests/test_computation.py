@@ -10,6 +10,7 @@ import torch
 
 import toymodels as tm
 from toymodels import computation
+from toymodels.results import result_of
 
 C = computation
 
@@ -48,9 +49,7 @@ def _result(W1, W2, b, density=(1.0,), n_seeds=1, losses=None):
         n_seeds=n_seeds,
         data=tm.DataConfig(signed=True, target="abs"),
     )
-    model = tm.ToyModel.from_arrays(exp.model, W1, b, W2)
-    losses = np.zeros(W1.shape[0]) if losses is None else np.asarray(losses, dtype=float)
-    return tm.TrainResult(exp, model, torch.as_tensor(losses, dtype=torch.float32))
+    return result_of(exp, W1, b, losses, W_out=W2)
 
 
 # ----------------------------------------------------------------------------------------------------

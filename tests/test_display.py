@@ -15,6 +15,7 @@ import toymodels as tm
 from toymodels import basic, intro, kit, theory
 from toymodels.intro import describe, geometry
 from toymodels.kit import PLOTLY_MIMETYPE, BookRenderer, Table, density_label
+from toymodels.results import result_of
 
 
 @pytest.fixture
@@ -156,11 +157,7 @@ def test_a_long_table_shows_its_first_rows_and_folds_the_whole():
 
 def _result(W, b, experiment, losses) -> tm.TrainResult:
     """A TrainResult holding given weights (one fit per setting)."""
-    model = tm.ToyModel(experiment.model, experiment.n_instances)
-    with torch.no_grad():
-        model.W.copy_(torch.as_tensor(W, dtype=torch.float32))
-        model.b.copy_(torch.as_tensor(b, dtype=torch.float32))
-    return tm.TrainResult(experiment, model, torch.as_tensor(losses, dtype=torch.float32))
+    return result_of(experiment, W, b, losses)
 
 
 def _intro_like_result():

@@ -6,12 +6,12 @@ those numbers, and short seeded runs reproduce the paper's qualitative results."
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-import torch
 
 import toymodels as tm
 from toymodels import geometry, kit, theory
 from toymodels.config import DataConfig
 from toymodels.errors import ConfigError
+from toymodels.results import result_of
 
 PENTAGON = theory.ideal_polytope("pentagon")  # (2, 5), unit columns 72° apart
 E0, E1 = np.array([1.0, 0.0]), np.array([0.0, 1.0])
@@ -38,14 +38,7 @@ def _rotation(degrees: float) -> np.ndarray:
 
 def _result(experiment, W, b=None, losses=None) -> tm.TrainResult:
     """A TrainResult holding given weights W (n_instances, m, n), laid out setting-major as the trainer does."""
-    W = np.asarray(W, dtype=float)
-    model = tm.ToyModel(experiment.model, W.shape[0])
-    with torch.no_grad():
-        model.W.copy_(torch.as_tensor(W, dtype=torch.float32))
-        if b is not None:
-            model.b.copy_(torch.as_tensor(b, dtype=torch.float32))
-    losses = np.zeros(W.shape[0]) if losses is None else np.asarray(losses, dtype=float).ravel()
-    return tm.TrainResult(experiment, model, torch.as_tensor(losses, dtype=torch.float32))
+    return result_of(experiment, np.asarray(W, dtype=float), b, losses)
 
 
 # ----------------------------------------------------------------------------------------------------

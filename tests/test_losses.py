@@ -11,6 +11,7 @@ from toymodels import losses
 from toymodels.config import DataConfig
 from toymodels.data import Uniforms
 from toymodels.errors import ConfigError
+from toymodels.results import result_of
 
 DATA = {
     "independent": DataConfig(),
@@ -37,8 +38,7 @@ def _random_result(experiment: tm.Experiment, seed: int = 0) -> tm.TrainResult:
     rng = np.random.default_rng(seed)
     count, m, n = experiment.n_instances, experiment.model.n_hidden, experiment.model.n_features
     W, b = rng.normal(scale=0.7, size=(count, m, n)), rng.normal(scale=0.2, size=(count, n))
-    model = tm.ToyModel.from_arrays(experiment.model, W, b)
-    return tm.TrainResult(experiment, model, torch.zeros(count))
+    return result_of(experiment, W, b)
 
 
 def _monte_carlo(result: tm.TrainResult, runs: int = 16, n_batches: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from toymodels import DataConfig, ModelConfig, ToyModel, loss_and_grads, sample_
 from toymodels.config import ACTIVATIONS
 from toymodels.data import Uniforms
 from toymodels.models import activation_and_slope
+from toymodels.results import result_of
 
 ELEMENTWISE = [a for a in ACTIVATIONS if a != "softmax"]
 
@@ -155,8 +156,7 @@ def test_shape_phase_names_the_four_shapes_up_to_sign_and_scale():
 
 
 def _fake_result(experiment, W, losses):
-    model = ToyModel.from_arrays(experiment.model, W, torch.zeros(W.shape[0], experiment.model.n_features))
-    return tm.TrainResult(experiment, model, torch.as_tensor(losses, dtype=torch.float32))
+    return result_of(experiment, W, losses=losses)
 
 
 def test_phase_grid_follows_the_protocol_and_finds_the_onset():

@@ -12,7 +12,7 @@ import toymodels as tm
 from toymodels import phase, presets, theory
 from toymodels.errors import ConfigError
 from toymodels.models import ToyModel
-from toymodels.results import TrainResult
+from toymodels.results import TrainResult, result_of
 
 train_module = importlib.import_module("toymodels.train")  # `toymodels.train` itself is the function
 
@@ -282,11 +282,9 @@ def test_grid_axes_reject_experiments_that_are_not_the_r_major_grid():
 
 
 def _result(exp, W: np.ndarray, loss: np.ndarray, b: np.ndarray | None = None) -> TrainResult:
-    model = ToyModel(exp.model, exp.n_instances)
-    model.W.data = torch.tensor(W.reshape(model.W.shape), dtype=torch.float32)
-    if b is not None:
-        model.b.data = torch.tensor(b.reshape(model.b.shape), dtype=torch.float32)
-    return TrainResult(exp, model, torch.tensor(loss.ravel(), dtype=torch.float32))
+    m, n = exp.model.n_hidden, exp.model.n_features
+    b = None if b is None else b.reshape(exp.n_instances, n)
+    return result_of(exp, W.reshape(exp.n_instances, m, n), b, loss.ravel())
 
 
 def _fit(name: str, rng: np.random.Generator, noise: float = 0.02) -> np.ndarray:

@@ -8,6 +8,7 @@ import torch
 import toymodels as tm
 from toymodels import geometry, theory, vocabulary
 from toymodels.errors import ConfigError
+from toymodels.results import result_of
 
 
 def _rotated(W: np.ndarray, m: int, seed: int = 0) -> np.ndarray:
@@ -157,10 +158,7 @@ def _uniform_result(models: list[np.ndarray], densities: list[float]) -> tm.Trai
     """A trained-looking sweep of one model per density, with the given weights (m, n)."""
     m, n = models[0].shape
     exp = tm.Experiment(tm.ModelConfig(n, m), feature_probability=densities, train=tm.TrainConfig(steps=1))
-    model = tm.ToyModel(exp.model, len(models))
-    with torch.no_grad():
-        model.W.copy_(torch.tensor(np.stack(models), dtype=torch.float32))
-    return tm.TrainResult(exp, model, torch.zeros(len(models)))
+    return result_of(exp, np.stack(models))
 
 
 def test_uniform_tables_report_plateaus_and_features_on_the_lines():

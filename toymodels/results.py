@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import ConfigError
 from .experiment import Experiment
 from .models import ToyModel
 
@@ -99,6 +100,26 @@ def result_from_arrays(experiment: Experiment, arrays: dict) -> TrainResult:
             tensor.get("history_W_out"),
         )
     return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
+
+
+def result_of(experiment: Experiment, W, b=None, losses=None, W_out=None) -> TrainResult:
+    """A :class:`TrainResult` holding given weights as if ``experiment`` had trained them: for models built by hand
+    (an ideal polytope, a constructed circuit) that the analysis, tables and figures should read as trained ones.
+    ``W`` (n_instances, m, n), laid out setting-major as the trainer does (instance = setting · k + fit, k fits
+    per setting); ``b`` (n_instances, n), default 0; ``losses`` one per instance, default 0; ``W_out``
+    (n_instances, n, m) for untied models. Held as float32, as the trainer holds its results."""
+    W = torch.as_tensor(W)
+    if W.ndim != 3 or len(W) % experiment.n_settings:
+        raise ConfigError(
+            f"W must have shape (n_instances, n_hidden, n_features) with n_instances a multiple of the "
+            f"experiment's {experiment.n_settings} settings, got {tuple(W.shape)}"
+        )
+    b = torch.zeros(len(W), W.shape[-1]) if b is None else torch.as_tensor(b)
+    losses = torch.zeros(len(W)) if losses is None else torch.as_tensor(losses).reshape(-1)
+    if len(losses) != len(W):
+        raise ConfigError(f"losses must hold one loss per instance ({len(W)}), got {len(losses)}")
+    model = ToyModel.from_arrays(experiment.model, W, b, W_out)
+    return TrainResult(experiment, model, losses.to(torch.float32))
 
 
 def _joined(parts: list[dict]) -> dict:
