@@ -36,8 +36,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ..errors import ConfigError
+from ..metrics import neuron_features
 from ..validation import as_float64
 from ..vocabulary import DEAD_WEIGHT, RESPONDS_SHARE
 
@@ -123,7 +125,8 @@ def classify_neurons(W1, responds: float = RESPONDS_SHARE, dead: float = DEAD_WE
     (W1,) = _weights(W1)
     largest = np.abs(W1).max(-1)
     alive = largest >= dead
-    mask = (np.abs(rescaled(W1)) >= responds) & alive[..., None]
+    batched = W1.reshape(-1, *W1.shape[-2:])  # the core's rule (toymodels.metrics.neuron_features), per instance
+    mask = neuron_features(torch.from_numpy(batched), responds, dead).numpy().reshape(W1.shape)
     count = mask.sum(-1)
     kind = np.where(~alive, 2, np.where(count > 1, 1, 0))
     total = np.maximum((W1**2).sum(-1), 1e-30)
