@@ -39,3 +39,16 @@ def test_a_matching_array_passes_unchanged():
     assert check_array("W", W, shape=(2, None)) is not None
     np.testing.assert_array_equal(check_array("W", W, shape=(2, None)), W)
     np.testing.assert_array_equal(check_array("W", torch.as_tensor(W), ndim=2), W)
+
+
+def test_one_model_or_several_come_back_with_an_instance_axis_and_say_which():
+    from toymodels.validation import as_instances
+
+    one, single = as_instances("W", np.ones((2, 3)))
+    assert one.shape == (1, 2, 3) and single
+    several, single = as_instances("W", np.ones((4, 2, 3)))
+    assert several.shape == (4, 2, 3) and not single
+    with pytest.raises(tm.ConfigError, match=r"W must have shape \(n_hidden, n_features\) or"):
+        as_instances("W", np.ones(3))
+    with pytest.raises(tm.ConfigError, match="W must be finite"):
+        as_instances("W", [[np.nan, 1.0]], finite=True)

@@ -47,7 +47,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigError
-from .validation import as_float64
+from .validation import as_float64, as_instances
 from .vocabulary import polytope
 
 ArrayLike = float | np.ndarray | torch.Tensor | list | tuple
@@ -95,16 +95,6 @@ def _nonnegative(name: str, value: ArrayLike) -> np.ndarray:
     return array
 
 
-def _weights(W: ArrayLike) -> tuple[np.ndarray, bool]:
-    """W as (n_instances, m, n), and whether it came batched."""
-    W = _array("W", W)
-    if W.ndim not in (2, 3) or 0 in W.shape:
-        raise ConfigError(
-            f"W must have shape (n_hidden, n_features) or (n_instances, n_hidden, n_features), got {W.shape}"
-        )
-    return (W, True) if W.ndim == 3 else (W[None], False)
-
-
 def _per_feature(name: str, array: np.ndarray, n_instances: int, n: int) -> np.ndarray:
     """Broadcast a scalar, (n,) or (n_instances, n) array to (n_instances, n)."""
     if array.shape not in ((), (n,), (n_instances, n)):
@@ -142,7 +132,7 @@ def expected_loss_monte_carlo(
         raise ConfigError(f"kind must be one of {MODEL_KINDS}, got {kind!r}")
     if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ConfigError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    W3, batched = _weights(W)
+    W3, single = as_instances("W", W, finite=True, non_empty=True)
     n_instances, _, n = W3.shape
     b = _per_feature("b", _array("b", b), n_instances, n)
     importance = _per_feature("importance", _nonnegative("importance", importance), n_instances, n)
@@ -163,7 +153,7 @@ def expected_loss_monte_carlo(
         total_sq += (loss**2).sum(0)
     mean = total / n_samples
     stderr = np.sqrt(np.maximum(total_sq / n_samples - mean**2, 0.0) / (n_samples - 1))
-    if not batched:
+    if single:
         mean, stderr = float(mean[0]), float(stderr[0])
     return (mean, stderr) if return_stderr else mean
 
@@ -312,14 +302,14 @@ def linear_loss_decomposition(W: ArrayLike, importance: ArrayLike) -> LinearLoss
     features and b = 0; for this package's data it is the loss up to the variance factor once b absorbs
     the mean (see ``linear_expected_loss``).
     """
-    W3, batched = _weights(W)
+    W3, single = as_instances("W", W, finite=True, non_empty=True)
     n_instances, _, n = W3.shape
     importance = _per_feature("importance", _nonnegative("importance", importance), n_instances, n)
     gram = np.einsum("imk,imj->ikj", W3, W3)
     norms_sq = np.diagonal(gram, axis1=1, axis2=2)
     benefit = importance * (1 - norms_sq) ** 2
     interference = importance[:, :, None] * gram**2 * (1 - np.eye(n))
-    return LinearLossTerms(benefit, interference) if batched else LinearLossTerms(benefit[0], interference[0])
+    return LinearLossTerms(benefit[0], interference[0]) if single else LinearLossTerms(benefit, interference)
 
 
 def linear_expected_loss(W: ArrayLike, b: ArrayLike, importance: ArrayLike, density: ArrayLike) -> float | np.ndarray:
@@ -329,7 +319,7 @@ def linear_expected_loss(W: ArrayLike, b: ArrayLike, importance: ArrayLike, dens
     v_k = s_k/3 − s_k²/4 give E e_i² = Σ_k A_ik² v_k + (A μ − b)_i². The paper's formula keeps only the
     variance part with v_k = 1; the mean term (A μ − b)_i² is what the bias is for.
     """
-    W3, batched = _weights(W)
+    W3, single = as_instances("W", W, finite=True, non_empty=True)
     n_instances, _, n = W3.shape
     b = _per_feature("b", _array("b", b), n_instances, n)
     importance = _per_feature("importance", _nonnegative("importance", importance), n_instances, n)
@@ -338,7 +328,7 @@ def linear_expected_loss(W: ArrayLike, b: ArrayLike, importance: ArrayLike, dens
     mean_error = np.einsum("ijk,ik->ij", A, s / 2) - b
     variance_error = np.einsum("ijk,ik->ij", A**2, s / 3 - s**2 / 4)
     loss = (importance * (variance_error + mean_error**2)).sum(-1)
-    return loss if batched else float(loss[0])
+    return float(loss[0]) if single else loss
 
 
 class LossAccounting(NamedTuple):
@@ -361,7 +351,7 @@ def loss_accounting(W: ArrayLike, importance: ArrayLike, density: ArrayLike, los
     and the measured ``loss`` (n_instances,) in the same units. ``density``: one density per instance
     (n_instances,); ``loss`` is the trainer's, a mean over features (``TrainResult.best_losses``), so it is
     multiplied by n here."""
-    W3, _ = _weights(W)
+    W3, _ = as_instances("W", W, finite=True, non_empty=True)
     n_instances, _, n = W3.shape
     s = _density(density)
     if s.shape not in ((), (n_instances,)):

@@ -72,4 +72,18 @@ def check_array(
     return array
 
 
-__all__ = ["require", "described", "positive_int", "one_of", "as_float64", "check_array"]
+def as_instances(name: str, value, finite: bool = False, non_empty: bool = False) -> tuple[np.ndarray, bool]:
+    """Weights of one model (m, n) or of several (n_instances, m, n) as float64 (n_instances, m, n), and
+    ``single``: whether one model was given (the caller then returns its result without the instance axis).
+    ``finite``: NaN and infinities are an error too; ``non_empty``: so is an axis of size 0."""
+    array = as_float64(name, value)
+    if array.ndim not in (2, 3) or (non_empty and 0 in array.shape):
+        raise ConfigError(
+            f"{name} must have shape (n_hidden, n_features) or (n_instances, n_hidden, n_features), got {array.shape}"
+        )
+    if finite and not np.all(np.isfinite(array)):
+        raise ConfigError(f"{name} must be finite numbers, got {value!r}")
+    return (array[None], True) if array.ndim == 2 else (array, False)
+
+
+__all__ = ["require", "described", "positive_int", "one_of", "as_float64", "check_array", "as_instances"]

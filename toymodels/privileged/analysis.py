@@ -35,7 +35,7 @@ import torch
 
 from ..errors import ConfigError
 from ..metrics import represented_features
-from ..validation import as_float64
+from ..validation import as_float64, as_instances
 from ..vocabulary import DEAD_WEIGHT
 
 ON_FRACTION = 1 / 3  # a quarter called a 0.23 weight beside 0.8 and 0.95 a third neuron of a pair
@@ -76,20 +76,9 @@ def paper_regime(density: float) -> PaperRegime | None:
     return None
 
 
-def _weights(W) -> tuple[np.ndarray, bool]:
-    W = as_float64("W", W)
-    if W.ndim == 2:
-        return W[None], True
-    if W.ndim != 3:
-        raise ConfigError(
-            f"W must have shape (n_hidden, n_features) or (n_instances, n_hidden, n_features), got {W.shape}"
-        )
-    return W, False
-
-
 def activates(W) -> np.ndarray:
     """(…, m, n) bool: feature i activates neuron j (see the module's reading rules)."""
-    W, single = _weights(W)
+    W, single = as_instances("W", W)
     largest = W.max(-1, keepdims=True)
     on = (W >= ON_FRACTION * largest) & (W >= DEAD_WEIGHT)
     return on[0] if single else on
@@ -98,7 +87,7 @@ def activates(W) -> np.ndarray:
 def represented(W) -> np.ndarray:
     """(…, n) bool: ‖W_i⁺‖ > REPRESENTED_NORM (:func:`toymodels.metrics.represented_features` of a model with a
     hidden ReLU)."""
-    W, single = _weights(W)
+    W, single = as_instances("W", W)
     value = represented_features(torch.as_tensor(W), hidden_relu=True).numpy()
     return value[0] if single else value
 
@@ -130,7 +119,7 @@ class Neurons:
 
 def neurons(W) -> Neurons:
     """Read one fit: which features activate which neurons, and its regime (module docstring)."""
-    W, single = _weights(W)
+    W, single = as_instances("W", W)
     if not single:
         raise ConfigError(
             f"neurons reads one fit: W must have shape (n_hidden, n_features), got {W.shape[1:]} × {len(W)}"
@@ -174,7 +163,7 @@ def separator_neurons(W, importance) -> tuple[int, ...]:
     """Neurons of one fit that separate important features from unimportant ones: activated by some represented
     features, silenced (W_ji ≤ −NEGATIVE_WEIGHT) by other represented features, and every feature that activates
     it on one side of the importance order of every feature that silences it (all more important, or all less)."""
-    W, single = _weights(W)
+    W, single = as_instances("W", W)
     if not single:
         raise ConfigError("separator_neurons reads one fit: W must have shape (n_hidden, n_features)")
     W = W[0]
