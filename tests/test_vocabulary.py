@@ -73,3 +73,12 @@ def test_a_feature_that_never_fires_a_hidden_relu_is_not_represented():
     assert tm.represented_features(W, hidden_relu=True).tolist() == [[True, False, True]]
     assert tm.count_represented(W, hidden_relu=True).tolist() == [2]
     np.testing.assert_array_equal(tm.privileged.represented(W.numpy()), [[True, False, True]])
+
+
+def test_unit_columns_gives_unit_directions_and_zero_for_an_absent_feature():
+    W = np.array([[3.0, 0.0, 1e-9], [4.0, 0.0, 0.0]])
+    unit, norms = vocabulary.unit_columns(W)
+    assert norms == pytest.approx([5.0, 0.0, 1e-9])
+    assert unit[:, 0] == pytest.approx([0.6, 0.8]) and not unit[:, 1:].any()
+    batched, _ = vocabulary.unit_columns(np.stack([W, 2 * W]))
+    assert batched.shape == (2, 2, 3) and batched[1] == pytest.approx(unit)

@@ -14,10 +14,7 @@ from collections.abc import Sequence
 import torch
 
 from .errors import ConfigError
-from .vocabulary import DEAD_WEIGHT, REPRESENTED_NORM, RESPONDS_SHARE
-
-# Below this norm a feature counts as absent: its unit vector Ŵ_i is taken to be 0, never NaN.
-NORM_EPS = 1e-8
+from .vocabulary import DEAD_WEIGHT, REPRESENTED_NORM, RESPONDS_SHARE, ZERO_NORM
 
 
 def _as_batched(W) -> tuple[torch.Tensor, bool]:
@@ -49,7 +46,7 @@ def feature_norms(W) -> torch.Tensor:
 def _overlaps(W: torch.Tensor) -> torch.Tensor:
     """(Ŵ_i · W_j)² as ``(n_instances, i, j)``; rows of absent features are zero."""
     norms = W.norm(dim=-2, keepdim=True)  # (I, 1, n)
-    unit = W / norms.clamp_min(NORM_EPS) * (norms > NORM_EPS)
+    unit = W / norms.clamp_min(ZERO_NORM) * (norms > ZERO_NORM)
     return torch.einsum("khi,khj->kij", unit, W).square()
 
 
@@ -76,7 +73,7 @@ def feature_dimensionality(W) -> torch.Tensor:
     squared_norm = W.square().sum(-2)
     denominator = _overlaps(W).sum(-1)
     value = torch.where(
-        denominator > 0, squared_norm / denominator.clamp_min(NORM_EPS**2), torch.zeros_like(squared_norm)
+        denominator > 0, squared_norm / denominator.clamp_min(ZERO_NORM**2), torch.zeros_like(squared_norm)
     )
     return _unbatch(value, single)
 

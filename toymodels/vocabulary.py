@@ -44,6 +44,17 @@ RESPONDS_SHARE = 0.25
 # Chapter 10's models change the output nonlinearity, which rescales the weights a feature needs (a sigmoid's
 # slope is 1/4): there a feature is represented when ‖W_i‖ exceeds this share of its model's largest ‖W_j‖.
 REPRESENTED_SHARE = 0.5
+# Below this norm a feature (or a decoder column) is absent: its unit vector Ŵ_i is taken to be 0, never NaN.
+ZERO_NORM = 1e-8
+
+
+def unit_columns(W) -> tuple[np.ndarray, np.ndarray]:
+    """The unit vectors Ŵ_i of the columns of W (..., d, n), 0 where ‖W_i‖ <= ZERO_NORM, and the norms (..., n),
+    in float64."""
+    W = np.asarray(W, dtype=float)
+    norms = np.linalg.norm(W, axis=-2)
+    unit = np.where(norms[..., None, :] > ZERO_NORM, W / np.maximum(norms, ZERO_NORM)[..., None, :], 0.0)
+    return unit, norms
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -130,6 +141,8 @@ __all__ = [
     "DEAD_WEIGHT",
     "RESPONDS_SHARE",
     "REPRESENTED_SHARE",
+    "ZERO_NORM",
+    "unit_columns",
     "Polytope",
     "POLYTOPES",
     "polytope",

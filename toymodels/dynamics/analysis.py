@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..metrics import runs
 from ..validation import as_float64
-from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
+from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS, unit_columns
 
 RANK_SHARE = 0.1  # a singular value counts towards the rank above this share of the largest
 
@@ -158,11 +158,6 @@ def loss_changes(loss, jumps: list[Jump], span: int = 5) -> np.ndarray:
     return out
 
 
-def _unit(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    norms = np.linalg.norm(W, axis=0)
-    return np.where(norms > 1e-8, W / np.maximum(norms, 1e-8), 0.0), norms
-
-
 def name_regime(W, set_size: int = 3) -> str:
     """The regime of one snapshot W (m, n) of a model with correlated sets of ``set_size`` consecutive features
     (rules in the module docstring)."""
@@ -172,7 +167,7 @@ def name_regime(W, set_size: int = 3) -> str:
     n = W.shape[1]
     if isinstance(set_size, bool) or not isinstance(set_size, (int, np.integer)) or set_size < 2 or n % set_size:
         raise ConfigError(f"set_size must be an integer >= 2 dividing n_features={n}, got {set_size!r}")
-    unit, norms = _unit(W)
+    unit, norms = unit_columns(W)
     learned = norms >= LEARNED_NORM
     if learned.sum() < 2:
         return "not learned"

@@ -13,9 +13,8 @@ from ..errors import ConfigError
 from ..metrics import runs
 from ..results import TrainResult
 from ..validation import as_float64, check_array
-from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS
+from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS, unit_columns
 from .losses import _biases, _densities, _pick, _weights, fit_losses
-from .non_uniform import _unit
 
 ARRANGEMENTS = ("orthogonal", "side by side", "collapsed", "antipodal", "obtuse", "not learned", "mixed")
 # Collapsed pairs of the 3-correlated-pairs model in m = 2 against density, as the paper states them.
@@ -42,7 +41,7 @@ def set_cosines(W, set_size: int) -> np.ndarray:
         raise ConfigError(f"W must have shape (..., n_hidden, n_features), got {W.shape}")
     n = W.shape[-1]
     k = _set_size(n, set_size)
-    unit, _ = _unit(W)
+    unit, _ = unit_columns(W)
     sets = unit.reshape(*unit.shape[:-1], n // k, k)  # (…, m, n_sets, k)
     return np.einsum("...msi,...msj->...sij", sets, sets)
 
@@ -55,7 +54,7 @@ def across_cosines(W, set_size: int) -> np.ndarray:
     k = _set_size(n, set_size)
     if n == k:
         raise ConfigError(f"set_size={k} leaves a single set: there is no other set")
-    unit, _ = _unit(W)
+    unit, _ = unit_columns(W)
     cos = np.einsum("...ki,...kj->...ij", unit, unit)
     group = np.arange(n) // k
     return np.where(group[:, None] == group[None, :], np.inf, cos).min(-1)

@@ -12,7 +12,7 @@ from .. import theory
 from ..errors import ConfigError
 from ..results import TrainResult
 from ..validation import as_float64, check_array
-from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM
+from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM, unit_columns
 from .losses import _biases, _pick, _probability, _weights, fit_losses
 
 DROPPED_NORM = 0.1  # the varied feature counts as dropped below this norm (trained digons leave it at ≈ 0.01)
@@ -21,11 +21,6 @@ NON_UNIFORM_CLASSES = ("pentagon", "two digons", "other")
 # The paper's values, for comparison in tables and figures.
 PAPER_BASE_DENSITY = 0.05
 PAPER_THRESHOLD_RATIO = 2.5  # the pentagon breaks when the varied feature is ≈ 2.5× sparser than the others
-
-
-def _unit(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    norms = np.linalg.norm(W, axis=-2)
-    return W / np.maximum(norms, 1e-12)[..., None, :], norms
 
 
 def angular_gaps(W) -> np.ndarray:
@@ -72,7 +67,7 @@ def classify_non_uniform(W, varied: int = 0) -> np.ndarray:
         raise ConfigError(f"W must have shape (..., 2, 5): five features in two dimensions, got {W.shape}")
     if isinstance(varied, bool) or not isinstance(varied, (int, np.integer)) or not 0 <= varied < 5:
         raise ConfigError(f"varied must be a feature index in [0, 4], got {varied!r}")
-    unit, norms = _unit(W)
+    unit, norms = unit_columns(W)
     gaps = angular_gaps(W)
     pentagon = (
         (norms > REPRESENTED_NORM).all(-1) & (gaps >= PENTAGON_GAP[0]).all(-1) & (gaps <= PENTAGON_GAP[1]).all(-1)

@@ -25,11 +25,11 @@ from ..errors import ConfigError
 from ..experiment import Experiment
 from ..grids import check_discard_worst, grid_axes
 from ..kit.table import setting_densities
-from ..metrics import NORM_EPS, feature_dimensionality, feature_norms
+from ..metrics import feature_dimensionality, feature_norms
 from ..models import activate
 from ..results import TrainResult
 from ..validation import as_float64, check_array
-from ..vocabulary import REPRESENTED_SHARE
+from ..vocabulary import REPRESENTED_SHARE, ZERO_NORM
 
 INTERFERING = 0.1  # ... and in superposition when its relative superposition exceeds this
 
@@ -43,7 +43,7 @@ def represented(W, threshold: float = REPRESENTED_SHARE) -> torch.Tensor:
     if not 0 < threshold < 1:
         raise ConfigError(f"threshold must lie in (0, 1), got {threshold!r}")
     norms = feature_norms(_weights(W))
-    return (norms > threshold * norms.amax(-1, keepdim=True)) & (norms > NORM_EPS)
+    return (norms > threshold * norms.amax(-1, keepdim=True)) & (norms > ZERO_NORM)
 
 
 def relative_superposition(W) -> torch.Tensor:
@@ -53,7 +53,7 @@ def relative_superposition(W) -> torch.Tensor:
     gram = torch.einsum("khi,khj->kij", W, W)
     squared = gram.diagonal(dim1=-2, dim2=-1)
     off = gram.square().sum(-1) - squared.square()
-    return torch.where(squared > NORM_EPS**2, off.clamp_min(0) / squared.clamp_min(NORM_EPS**2).square(), 0.0)
+    return torch.where(squared > ZERO_NORM**2, off.clamp_min(0) / squared.clamp_min(ZERO_NORM**2).square(), 0.0)
 
 
 def in_superposition(W, threshold: float = INTERFERING) -> torch.Tensor:

@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..kit.panels import DIVERGING, log_ticks, norm_axis_end, summary_figure
 from ..kit.sliders import instance_slider
 from ..results import TrainResult
+from ..vocabulary import unit_columns
 from .analysis import AbsorptionSweep, L1Measures, SaeSweep
 from .scores import RECOVERED, best_latents, cosines, max_cosines
 
@@ -130,17 +131,12 @@ def sae_heatmaps(sweep: SaeSweep, title: str | None = None) -> go.Figure:
     return fig
 
 
-def _unit(array: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(array, axis=0, keepdims=True)
-    return np.where(norms > 0, array / np.maximum(norms, 1e-12), 0.0)
-
-
 def dictionary_figure(true, decoder, title: str | None = None) -> go.Figure:
     """The true directions Ŵ_i (columns, top), the decoder direction that matches each best (middle), and that
     best cosine per feature (bottom), on the fixed range ±1 (red positive)."""
     true, decoder = np.asarray(true, dtype=float), np.asarray(decoder, dtype=float)
     best = best_latents(decoder, true)
-    matched = _unit(decoder)[:, best]
+    matched = unit_columns(decoder)[0][:, best]
     best_cos = max_cosines(decoder, true)
     features = np.arange(true.shape[1])
     fig = make_subplots(
@@ -151,7 +147,7 @@ def dictionary_figure(true, decoder, title: str | None = None) -> go.Figure:
         vertical_spacing=0.07,
         subplot_titles=("true directions Ŵᵢ", "best-matching decoder direction", "its cosine"),
     )
-    for row, z in ((1, _unit(true)), (2, matched)):
+    for row, z in ((1, unit_columns(true)[0]), (2, matched)):
         fig.add_trace(
             go.Heatmap(
                 z=z,

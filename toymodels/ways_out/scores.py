@@ -25,18 +25,13 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..validation import check_array
+from ..vocabulary import unit_columns
 
 RECOVERED = 0.9  # a true feature counts as recovered when some decoder direction has cosine above this
-ZERO_NORM = 1e-8  # a decoder column below this norm points nowhere: its cosines are 0
 
 
 def _matrix(name: str, value) -> np.ndarray:
     return check_array(name, value, ndim=2, expected="(d, columns), a 2-D array", non_empty=True)
-
-
-def _unit_columns(array: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(array, axis=0, keepdims=True)
-    return np.where(norms > ZERO_NORM, array / np.maximum(norms, ZERO_NORM), 0.0)
 
 
 def cosines(decoder, true) -> np.ndarray:
@@ -44,7 +39,7 @@ def cosines(decoder, true) -> np.ndarray:
     decoder, true = _matrix("decoder", decoder), _matrix("true", true)
     if decoder.shape[0] != true.shape[0]:
         raise ConfigError(f"decoder and true must have the same d (rows), got {decoder.shape[0]} and {true.shape[0]}")
-    return _unit_columns(decoder).T @ _unit_columns(true)
+    return unit_columns(decoder)[0].T @ unit_columns(true)[0]
 
 
 def max_cosines(decoder, true) -> np.ndarray:
@@ -167,7 +162,7 @@ def absorption(latents, features, decoder, true, n_children: int) -> dict[str, f
         raise ConfigError("features must hold samples with the parent alone and with a child")
     rate_alone = float(parent_fires[alone].mean())
     rate_with_child = float(parent_fires[with_child].mean())
-    unit_decoder, unit_true = _unit_columns(_matrix("decoder", decoder)), _unit_columns(_matrix("true", true))
+    unit_decoder, unit_true = unit_columns(_matrix("decoder", decoder))[0], unit_columns(_matrix("true", true))[0]
     child_latents = best[1 : 1 + n_children]
     return {
         "parent_alone": rate_alone,
