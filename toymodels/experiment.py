@@ -163,6 +163,13 @@ class Experiment:
         """Densities as a float32 tensor, ``(n_instances, n_features)`` or ``(n_settings, n_features)``."""
         return self._tensor(self.feature_probability, per, device)
 
+    def densities(self) -> np.ndarray:
+        """Densities as the experiment states them, ``(n_settings, n_features)`` float64, for analysis and theory
+        (the trainer samples with the float32 :meth:`probability_tensor`)."""
+        return np.broadcast_to(
+            np.array(self.feature_probability, dtype=np.float64), (self.n_settings, self.model.n_features)
+        )
+
     def density_per_setting(self) -> torch.Tensor:
         """One density per setting, ``(n_settings,)`` float32: the first feature's, which in a sparsity sweep (all
         features at one density) is the setting's density, the x axis of the sweep's figures."""

@@ -71,12 +71,5 @@ def _pick(values: np.ndarray, best: np.ndarray) -> np.ndarray:
     return np.take_along_axis(values, best.reshape(-1, *([1] * (values.ndim - 1))), axis=1)[:, 0]
 
 
-def _probability(experiment) -> np.ndarray:
-    """(n_settings, n_features) densities in float64, as the experiment stores them."""
-    return np.broadcast_to(
-        np.array(experiment.feature_probability, dtype=np.float64), (experiment.n_settings, experiment.model.n_features)
-    )
-
-
 def _densities(result: TrainResult, column: int = 0) -> np.ndarray:
-    return _probability(result.experiment)[:, column].copy()
+    return result.experiment.densities()[:, column].copy()

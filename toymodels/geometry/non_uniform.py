@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..results import TrainResult
 from ..validation import as_float64, check_array
 from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM, unit_columns
-from .losses import _biases, _pick, _probability, _weights, fit_losses
+from .losses import _biases, _pick, _weights, fit_losses
 
 DROPPED_NORM = 0.1  # the varied feature counts as dropped below this norm (trained digons leave it at ≈ 0.01)
 PENTAGON_GAP = (36.0, 144.0)  # degrees between neighbours on the circle: within 2× of the regular 72°
@@ -174,7 +174,7 @@ def non_uniform_sweep(
     experiment = result.experiment
     if isinstance(varied, bool) or not isinstance(varied, (int, np.integer)) or not 0 <= varied < 5:
         raise ConfigError(f"varied must be a feature index in [0, 4], got {varied!r}")
-    density = _probability(experiment)
+    density = experiment.densities()
     others = np.delete(density, varied, axis=1)
     if experiment.model.n_hidden != 2 or experiment.model.n_features != 5 or not np.allclose(others, others[0, 0]):
         raise ConfigError(
