@@ -133,6 +133,20 @@ def test_learning_rate_schedules():
     assert lr_at(77, TrainConfig(lr=0.5)) == 0.5
 
 
+def test_warmup_then_half_cosine_decays_to_zero():
+    config = TrainConfig(steps=1_100, lr=2.0, lr_schedule="half_cosine", warmup_steps=100)
+    assert [lr_at(s, config) for s in (0, 49, 99)] == pytest.approx([0.02, 1.0, 2.0])
+    assert lr_at(100, config) == 2.0 and lr_at(600, config) == pytest.approx(1.0)
+    assert lr_at(1_099, config) == pytest.approx(2.0 * 0.5 * (1 + math.cos(math.pi * 999 / 1000)))
+    with pytest.raises(tm.ConfigError, match=r"warmup_steps must be an integer in \[0, steps\)"):
+        TrainConfig(steps=10, warmup_steps=10)
+
+
+def test_a_warmup_leaves_old_store_keys_alone():
+    assert "warmup_steps" not in tm.store.key_fields(small())["train"]
+    assert tm.store.key_fields(small(warmup_steps=5))["train"]["warmup_steps"] == 5
+
+
 def test_halving_schedule():
     train = TrainConfig(steps=10_000, halving_steps=250, halving_eta=4)
     assert halving_schedule(train, 1000) == [(250, 250), (1000, 63), (4000, 16)]

@@ -80,11 +80,18 @@ def batch_chunks(experiment: Experiment, n_instances: int) -> list[int]:
 
 
 def lr_at(step: int, train: TrainConfig) -> float:
-    """Learning rate at ``step`` (0-based) for the configured schedule (the notebook's three schedules)."""
+    """Learning rate at ``step`` (0-based): a linear warm-up over ``warmup_steps`` (lr·(step + 1)/warmup), then
+    the configured schedule over the remaining steps (the notebook's three, and the usual half cosine)."""
+    warmup = train.warmup_steps
+    if step < warmup:
+        return train.lr * (step + 1) / warmup
+    step, steps = step - warmup, train.steps - warmup
     if train.lr_schedule == "linear":
-        return train.lr * (1 - step / train.steps)
+        return train.lr * (1 - step / steps)
     if train.lr_schedule == "cosine":
-        return train.lr * math.cos(0.5 * math.pi * step / max(train.steps - 1, 1))
+        return train.lr * math.cos(0.5 * math.pi * step / max(steps - 1, 1))
+    if train.lr_schedule == "half_cosine":
+        return train.lr * 0.5 * (1 + math.cos(math.pi * step / steps))
     return train.lr
 
 

@@ -34,7 +34,7 @@ TARGETS = ("identity", "abs", "argmax")
 # "none" is the identity (the linear model's output); "softmax" is over the features and trains by cross-entropy
 # against the "argmax" target (see toymodels.models).
 ACTIVATIONS = ("relu", "gelu", "silu", "softplus", "sigmoid", "tanh", "none", "softmax")
-LR_SCHEDULES = ("constant", "linear", "cosine")
+LR_SCHEDULES = ("constant", "linear", "cosine", "half_cosine")
 INITS = ("xavier", "notebook", "small")
 
 Numeric = float | int | Sequence[float] | Sequence[Sequence[float]] | np.ndarray | torch.Tensor
@@ -185,7 +185,10 @@ class TrainConfig:
         batch_size: fresh samples per step and instance.
         lr: the learning rate (> 0).
         weight_decay: AdamW's decoupled weight decay (>= 0; 0 gives plain Adam, as the ARENA course uses).
-        lr_schedule: ``"constant"``, ``"linear"`` (decays to 0) or ``"cosine"`` (the notebook's quarter cosine).
+        lr_schedule: ``"constant"``, ``"linear"`` (decays to 0), ``"cosine"`` (the notebook's quarter cosine) or
+            ``"half_cosine"`` (lr·(1 + cos(π·progress))/2, the usual cosine decay to 0).
+        warmup_steps: steps over which the learning rate first rises linearly to ``lr``; the schedule then runs over
+            the remaining steps (0, the default, has no warm-up; Henighan et al. 2023 warm up over 2,500 of 50,000).
         seed: seeds the initial weights and every batch (an integer >= 0); the same seed gives the same weights
             however the instances are split across workers.
         snapshot_every: keep W, b and the loss every this many steps (``TrainResult.history``); 0 keeps none.
@@ -206,8 +209,9 @@ class TrainConfig:
     batch_size: int = 1024
     lr: float = 1e-3
     weight_decay: float = 0.01  # decoupled (AdamW); 0 gives plain Adam, as ARENA uses
-    lr_schedule: str = "constant"  # "constant" | "linear" (to 0) | "cosine" (the notebook's quarter cosine)
+    lr_schedule: str = "constant"  # "constant" | "linear" (to 0) | "cosine" (the notebook's quarter) | "half_cosine"
     seed: int = 0  # seeds the initial weights and every batch
+    warmup_steps: int = 0  # a linear warm-up to lr over these steps, then the schedule over the rest
     snapshot_every: int = 0  # keep W, b and the loss every N steps for learning dynamics; 0 keeps none
     eval_batches: int = 4  # fresh batches used for the final per-instance loss (selection is by this loss)
     # Best-of-K by successive halving: every fit trains `halving_steps` steps, then only the best 1/η of each
@@ -233,6 +237,10 @@ class TrainConfig:
             f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}",
         )
         one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        require(
+            0 <= self.warmup_steps < self.steps,
+            f"warmup_steps must be an integer in [0, steps) = [0, {self.steps}), got {self.warmup_steps!r}",
+        )
         require(
             self.seed >= 0,
             f"seed must be an integer >= 0, got {self.seed!r}",

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from .errors import ConfigError
+from .validation import as_float64
 from .vocabulary import DEAD_WEIGHT, REPRESENTED_NORM, RESPONDS_SHARE, ZERO_NORM
 
 
@@ -137,3 +139,13 @@ def runs(values: Sequence) -> list[tuple[int, int, object]]:
         else:
             found.append((index, index, value))
     return found
+
+
+def angular_gaps(W) -> np.ndarray:
+    """For W (…, 2, n): the angles in degrees between neighbouring features going round the circle (…, n),
+    starting after the feature with the smallest angle; they sum to 360."""
+    W = as_float64("W", W)
+    if W.ndim < 2 or W.shape[-2] != 2:
+        raise ConfigError(f"W must have shape (..., 2, n_features) (m = 2), got {W.shape}")
+    angles = np.sort(np.degrees(np.arctan2(W[..., 1, :], W[..., 0, :])), axis=-1)
+    return np.diff(np.concatenate([angles, angles[..., :1] + 360.0], axis=-1), axis=-1)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import theory
 from ..errors import ConfigError
+from ..metrics import angular_gaps
 from ..results import TrainResult
 from ..validation import as_float64, check_array
 from ..vocabulary import ANTIPODAL_COS, REPRESENTED_NORM, unit_columns
@@ -21,16 +22,6 @@ NON_UNIFORM_CLASSES = ("pentagon", "two digons", "other")
 # The paper's values, for comparison in tables and figures.
 PAPER_BASE_DENSITY = 0.05
 PAPER_THRESHOLD_RATIO = 2.5  # the pentagon breaks when the varied feature is ≈ 2.5× sparser than the others
-
-
-def angular_gaps(W) -> np.ndarray:
-    """For W (…, 2, n): the angles in degrees between neighbouring features going round the circle (…, n),
-    starting after the feature with the smallest angle; they sum to 360."""
-    W = as_float64("W", W)
-    if W.ndim < 2 or W.shape[-2] != 2:
-        raise ConfigError(f"W must have shape (..., 2, n_features) (m = 2), got {W.shape}")
-    angles = np.sort(np.degrees(np.arctan2(W[..., 1, :], W[..., 0, :])), axis=-1)
-    return np.diff(np.concatenate([angles, angles[..., :1] + 360.0], axis=-1), axis=-1)
 
 
 def room(W, feature: int) -> np.ndarray:

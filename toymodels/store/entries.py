@@ -28,7 +28,7 @@ _IN_KEY_UNLESS_DEFAULT = {"attack_fraction": [0.0]}
 
 
 # The same for fields of the model, data and train configurations: (group, field) -> default.
-_GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {("model", "activation"): "relu"}
+_GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {("model", "activation"): "relu", ("train", "warmup_steps"): 0}
 
 
 def key_fields(experiment: Experiment) -> dict:
