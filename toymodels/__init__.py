@@ -12,12 +12,14 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
   ``validation`` (checking what users pass), ``presets`` (the paper's experiments), ``grids`` (the (r, density)
   grids of the phase diagrams), ``data`` (sparse features), ``models`` (the toy models and their hand-derived
   gradients), ``train``, ``results`` (what it returns), ``workers`` (the processes a sweep trains on),
-  ``metrics``, ``losses`` (exact expected losses), ``theory`` (closed forms), ``vocabulary`` (the paper's
-  polytopes and the thresholds that name what a fit does, defined once), ``store`` (the committed results store);
+  ``finite`` (training on a finite dataset), ``metrics``, ``losses`` (exact expected losses), ``theory`` (closed
+  forms), ``vocabulary`` (the paper's polytopes and the thresholds that name what a fit does, defined once),
+  ``store`` (the committed results store);
 * the presentation kit, ``kit``: the book's renderer and set-up, ``Table``, figure building blocks, live sliders;
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
   ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``dynamics`` (§5), ``adversarial`` (§6), ``privileged``
-  (§8), ``computation`` (§10), ``ways_out`` (§9) and ``nonlinearities``, all loaded with the package
+  (§8), ``computation`` (§10), ``ways_out`` (§9), ``nonlinearities`` and ``memorization`` (Henighan et al.,
+  2023), all loaded with the package
   (``tm.<section>``; a new section's folder is found on first use). A section imports the core and the kit,
   never another section (``tests/test_layers.py``).
 
@@ -35,6 +37,7 @@ from . import (
     geometry,
     intro,
     kit,
+    memorization,
     nonlinearities,
     phase,
     privileged,
@@ -141,4 +144,5 @@ __all__ = [  # the documented public API
     "computation",
     "ways_out",
     "nonlinearities",
+    "memorization",
 ]
