@@ -18,6 +18,28 @@ DATA_COLOR, FEATURE_COLOR = "#d62728", "#1f77b4"  # training examples' hidden ve
 TRAIN_COLOR, TEST_COLOR = "#7f7f7f", "#000000"
 M_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
 SHOWN_FEATURES = 40  # the hidden plane draws at most this many features, the longest
+# Log axes start here: a training loss of 1e-15 (an exact fit) or a D_t of 1e-10 (an example whose features the
+# model dropped) is drawn at this floor, its true value in the hover text, so that the axes show the range that
+# matters.
+FLOOR = 1e-6
+
+
+FLOOR_TEXT = f"10<sup>−{round(-np.log10(FLOOR))}</sup>"
+FLOORED_TRAIN = f"training losses below {FLOOR_TEXT} drawn at it"
+
+
+def _floored(values) -> np.ndarray:
+    return np.maximum(np.asarray(values, dtype=float), FLOOR)
+
+
+def _log_axis(values, title: str, top: float | None = None) -> dict:
+    """A log y axis from the floored values' smallest (half of it) to ``top`` (else 3× their largest), ticks as
+    powers of ten."""
+    values = _floored(np.ravel(values))
+    high = top if top is not None else float(values.max()) * 3
+    return dict(
+        type="log", range=[np.log10(values.min() / 2), np.log10(high)], title_text=title, exponentformat="power"
+    )
 
 
 RAYS_UP_TO = 200  # more vectors than this are drawn as points only (their lines would fill the plane)
@@ -55,15 +77,17 @@ def hidden_plane(sweep: MemorizationSweep, size_index: int, instance: int = 0) -
     scale = lambda V: V / max(float(np.linalg.norm(V, axis=0).max()), 1e-12)  # noqa: E731
     T = int(sweep.sizes[size_index])
     fig = go.Figure(
-        _rays(scale(W), FEATURE_COLOR, "feature W_i", 1.5) + _rays(scale(H), DATA_COLOR, "example h_t", 2.5)
+        _rays(scale(W), FEATURE_COLOR, "feature W<sub>i</sub>", 1.5)
+        + _rays(scale(H), DATA_COLOR, "example h<sub>t</sub>", 2.5)
     )
     axis = dict(range=[-1.15, 1.15], constrain="domain", zeroline=True, showticklabels=False)
     fig.update_layout(
         title_text=f"T = {T}: {T} examples (red) and the {W.shape[1]} longest features (blue), each kind scaled to 1",
         xaxis=dict(axis, title_text="hidden dimension 0"),
         yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
-        legend=dict(orientation="h", y=-0.12, x=0),
-        height=560,
+        legend=dict(orientation="h", y=-0.1, x=0),
+        height=680,
+        margin=dict(l=50, r=20, t=90, b=40),
     )
     return fig
 
@@ -71,13 +95,15 @@ def hidden_plane(sweep: MemorizationSweep, size_index: int, instance: int = 0) -
 def hidden_plane_slider(sweep: MemorizationSweep, instance: int = 0) -> go.Figure:
     """:func:`hidden_plane` at every T of the sweep, one at a time on a slider (no kernel)."""
     sizes = [int(T) for T in sweep.sizes]
-    return instance_slider(
+    fig = instance_slider(
         lambda k: hidden_plane(sweep, k, instance),
         len(sizes),
-        [f"T={T}" for T in sizes],
+        [str(T) for T in sizes],
         title="The hidden plane (m = 2)",
         headings=[f"T = {T}: examples (red), features (blue)" for T in sizes],
     )
+    fig.layout.sliders[0].currentvalue = dict(prefix="examples T = ")
+    return fig
 
 
 def dimensionality_figure(sweep: MemorizationSweep, instance: int = 0) -> go.Figure:
@@ -99,18 +125,19 @@ def dimensionality_figure(sweep: MemorizationSweep, instance: int = 0) -> go.Fig
         [
             go.Scatter(
                 x=np.concatenate(xs_data),
-                y=np.concatenate(ys_data),
+                y=_floored(np.concatenate(ys_data)),
+                customdata=np.concatenate(ys_data),
                 mode="markers",
                 marker=dict(color=DATA_COLOR, size=4, opacity=0.5),
-                name="examples' D_t",
-                hovertemplate="T ≈ %{x:.0f}: D_t = %{y:.3g}<extra></extra>",
+                name=f"examples' D<sub>t</sub> (below {FLOOR_TEXT} drawn at it)",
+                hovertemplate="T ≈ %{x:.0f}: D_t = %{customdata:.3g}<extra></extra>",
             ),
             go.Scatter(
                 x=np.concatenate(xs_feat),
                 y=np.concatenate(ys_feat),
                 mode="markers",
                 marker=dict(color=FEATURE_COLOR, size=8, symbol="diamond", line=OUTLINE),
-                name=f"features' D_i (‖W_i‖ > {REPRESENTED_NORM})",
+                name=f"features' D<sub>i</sub> (‖W<sub>i</sub>‖ > {REPRESENTED_NORM})",
                 hovertemplate="T = %{x:.0f}: D_i = %{y:.3g}<extra></extra>",
             ),
             go.Scatter(
@@ -127,20 +154,20 @@ def dimensionality_figure(sweep: MemorizationSweep, instance: int = 0) -> go.Fig
         if value in (0.4, 0.5) or name == "dedicated":
             fig.add_hline(y=value, line=dict(color="grey", width=1, dash="dot"))
             fig.add_annotation(
-                x=1,
+                x=1.01,
                 xref="paper",
-                xanchor="right",
+                xanchor="left",  # outside the plot, right of its end: the features' diamonds sit under the lines
                 y=np.log10(value),
                 text=name,
                 showarrow=False,
-                yshift=8,
+                yshift=8 if value > 0.45 else -8,  # the digon's label above its line, the pentagon's below
                 font=dict(size=10, color="grey"),
             )
-    low = max(min(float(np.concatenate(ys_data).min()), 1.0 / sizes.max()), 1e-4)
     fig.update_layout(
         title_text=f"Dimensionality of the training examples and of the features, m = {sweep.n_hidden}",
         xaxis=dict(log_ticks(sizes), title_text="examples T"),
-        yaxis=dict(type="log", range=[np.log10(low / 2), np.log10(1.6)], title_text="dimensionality"),
+        yaxis=_log_axis(np.concatenate([*ys_data, [1.0 / sizes.max()]]), "dimensionality", top=1.6),
+        margin=dict(r=80),
         legend=dict(orientation="h", y=-0.18, x=0),
         height=520,
     )
@@ -166,11 +193,12 @@ def loss_figure(sweeps: Sequence[MemorizationSweep]) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=sizes,
-                y=sweep.mean_train_loss(),
+                y=_floored(sweep.mean_train_loss()),
+                customdata=sweep.mean_train_loss(),
                 mode="lines",
                 line=dict(color=color, width=1.5, dash="dash"),
                 name=f"m = {m}, train",
-                hovertemplate="T = %{x}: train %{y:.3g}<extra></extra>",
+                hovertemplate="T = %{x}: train %{customdata:.3g}<extra></extra>",
             )
         )
         each = sweep.test_loss
@@ -192,24 +220,18 @@ def loss_figure(sweeps: Sequence[MemorizationSweep]) -> go.Figure:
             go.Scatter(
                 x=[T_star],
                 y=[loss],
-                mode="markers+text",
+                mode="markers",
                 marker=dict(color=color, size=14, symbol="star", line=OUTLINE),
-                text=[f"T* ≈ {found.interpolated:.0f}"],
-                textposition="top center",
-                showlegend=False,
+                name=f"m = {m}, peak: T* ≈ {found.interpolated:.0f}",
                 hovertemplate=f"m = {m}: peak at T = {T_star}, test %{{y:.3g}}<extra></extra>",
             )
         )
     fig.add_hline(y=1.0, line=dict(color="grey", width=1, dash="dot"))
-    values = np.concatenate([np.concatenate([s.test_loss.ravel(), s.train_loss.ravel()]) for s in sweeps])
-    values = values[values > 0]
-    low = max(float(values.min()), 1e-4)
+    values = np.concatenate([np.concatenate([s.test_loss.ravel(), s.mean_train_loss()]) for s in sweeps])
     fig.update_layout(
-        title_text="Training and test loss against the dataset size (1 = outputting 0)",
+        title_text=f"Training and test loss against the dataset size (1 = outputting 0; {FLOORED_TRAIN})",
         xaxis=dict(log_ticks(np.concatenate([s.sizes for s in sweeps])), title_text="examples T"),
-        yaxis=dict(
-            type="log", range=[np.log10(low / 2), np.log10(float(values.max()) * 3)], title_text="loss per example"
-        ),
+        yaxis=_log_axis(values, "loss per example"),
         legend=dict(orientation="h", y=-0.18, x=0),
         height=560,
     )
@@ -262,46 +284,38 @@ def ablation_figure(main: MemorizationSweep, ablation: MemorizationSweep) -> go.
     """Test (solid) and training (dashed) loss against T for m = 2 at the paper's weight decay and at the
     ablation's, on the Ts both trained."""
     fig = go.Figure()
+    values = []
     for color, sweep in zip((M_COLORS[0], "#d62728"), (main, ablation)):
         wd = sweep.experiments[0].train.weight_decay
         keep = np.isin(sweep.sizes, ablation.sizes)
-        sizes = sweep.sizes[keep]
+        sizes, test, train = sweep.sizes[keep], sweep.mean_test_loss()[keep], sweep.mean_train_loss()[keep]
+        values += [test, train]
         fig.add_trace(
             go.Scatter(
                 x=sizes,
-                y=sweep.mean_test_loss()[keep],
+                y=test,
                 mode="lines+markers",
                 line=dict(color=color, width=2.5),
                 name=f"weight decay {wd:g}, test",
+                hovertemplate="T = %{x}: test %{y:.3g}<extra></extra>",
             )
         )
         fig.add_trace(
             go.Scatter(
                 x=sizes,
-                y=sweep.mean_train_loss()[keep],
+                y=_floored(train),
+                customdata=train,
                 mode="lines",
                 line=dict(color=color, width=1.5, dash="dash"),
                 name=f"weight decay {wd:g}, train",
+                hovertemplate="T = %{x}: train %{customdata:.3g}<extra></extra>",
             )
         )
     fig.add_hline(y=1.0, line=dict(color="grey", width=1, dash="dot"))
-    values = np.concatenate(
-        [
-            main.test_loss.ravel(),
-            ablation.test_loss.ravel(),
-            ablation.train_loss.ravel(),
-            main.train_loss[np.isin(main.sizes, ablation.sizes)].ravel(),
-        ]
-    )
-    values = values[values > 0]
     fig.update_layout(
-        title_text=f"Weight decay against the bump (m = {main.n_hidden})",
+        title_text=f"Weight decay against the bump (m = {main.n_hidden}; {FLOORED_TRAIN})",
         xaxis=dict(log_ticks(ablation.sizes), title_text="examples T"),
-        yaxis=dict(
-            type="log",
-            range=[np.log10(max(values.min(), 1e-4) / 2), np.log10(values.max() * 3)],
-            title_text="loss per example",
-        ),
+        yaxis=_log_axis(np.concatenate(values), "loss per example"),
         legend=dict(orientation="h", y=-0.18, x=0),
         height=500,
     )
