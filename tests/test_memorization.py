@@ -75,13 +75,14 @@ def test_figures_and_tables_of_a_small_sweep(trained):
     assert len(tm.memorization.regime_table(sweep).rows) == len(sweep.sizes)
     assert [row[0] for row in tm.memorization.peak_table(sweeps).rows] == ["2", "3"]
     assert len(tm.memorization.cost_table([*sweeps, ablation]).rows) == 3
+    assert tm.memorization.peak_table([sweep, ablation]).columns[0] == "m, protocol"
     slider = tm.memorization.hidden_plane_slider(sweep)
     assert len(slider.layout.sliders[0].steps) == len(sweep.sizes)
     for figure in (
         tm.memorization.dimensionality_figure(sweep),
         tm.memorization.loss_figure(sweeps),
         tm.memorization.loss_map(sweeps),
-        tm.memorization.ablation_figure(sweep, ablation),
+        tm.memorization.ablation_figure(sweep, [ablation]),
     ):
         assert figure.data
     with pytest.raises(tm.ConfigError, match="needs m = 2"):
@@ -94,3 +95,17 @@ def test_hidden_vectors_are_w_times_the_examples(trained):
 
     x = datasets(sweep.experiments[1]).dense()[0].double().numpy()  # (T, n)
     assert sweep.hidden(1) == pytest.approx(sweep.W[1, 0] @ x.T)
+
+
+def test_plane_geometry_finds_a_pentagon_of_features_and_the_examples_angles():
+    sweep = constructed([1.0, 2.0, 1.5, 3.0, 1.0])
+    W = np.zeros_like(sweep.W)
+    W[..., :5] = tm.vocabulary.regular_polygon(5)  # features 0-4: a regular pentagon of norm 1
+    W[..., 5:] = 0.01 * np.random.default_rng(0).normal(size=W[..., 5:].shape)
+    sweep = MemorizationSweep(sweep.experiments, W, sweep.b, sweep.train_loss, sweep.test_loss)
+    for shape in tm.memorization.plane_geometry(sweep):
+        assert shape.feature_gaps == pytest.approx((72.0, 72.0)) and shape.feature_norms == pytest.approx((1, 1))
+        k = list(sweep.sizes).index(shape.size)
+        H = sweep.hidden(k)
+        gaps = tm.metrics.angular_gaps(H[:, np.linalg.norm(H, axis=0) > 0])
+        assert shape.example_gaps == pytest.approx((gaps.min(), gaps.max()))

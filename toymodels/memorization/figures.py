@@ -280,44 +280,55 @@ def loss_map(sweeps: Sequence[MemorizationSweep]) -> go.Figure:
     return fig
 
 
-def ablation_figure(main: MemorizationSweep, ablation: MemorizationSweep) -> go.Figure:
-    """Test (solid) and training (dashed) loss against T for m = 2 at the paper's weight decay and at the
-    ablation's, on the Ts both trained."""
+ABLATION_COLORS = ("#1f77b4", "#d62728", "#9467bd", "#8c564b")
+
+
+def _protocol(sweep: MemorizationSweep) -> str:
+    train = sweep.experiments[0].train
+    return f"weight decay {train.weight_decay:g}, {train.steps:,} steps"
+
+
+def ablation_figure(main: MemorizationSweep, variants: Sequence[MemorizationSweep]) -> go.Figure:
+    """Test (solid) and training (dashed) loss against T for the main sweep and variants of its protocol (weight
+    decay, steps), on the Ts they all trained."""
+    sweeps = [main, *variants]
+    common = sweeps[0].sizes
+    for sweep in sweeps[1:]:
+        common = common[np.isin(common, sweep.sizes)]
     fig = go.Figure()
     values = []
-    for color, sweep in zip((M_COLORS[0], "#d62728"), (main, ablation)):
-        wd = sweep.experiments[0].train.weight_decay
-        keep = np.isin(sweep.sizes, ablation.sizes)
-        sizes, test, train = sweep.sizes[keep], sweep.mean_test_loss()[keep], sweep.mean_train_loss()[keep]
+    for color, sweep in zip(ABLATION_COLORS, sweeps):
+        keep = np.isin(sweep.sizes, common)
+        test, train = sweep.mean_test_loss()[keep], sweep.mean_train_loss()[keep]
         values += [test, train]
         fig.add_trace(
             go.Scatter(
-                x=sizes,
+                x=common,
                 y=test,
                 mode="lines+markers",
                 line=dict(color=color, width=2.5),
-                name=f"weight decay {wd:g}, test",
+                name=f"{_protocol(sweep)}: test",
                 hovertemplate="T = %{x}: test %{y:.3g}<extra></extra>",
             )
         )
         fig.add_trace(
             go.Scatter(
-                x=sizes,
+                x=common,
                 y=_floored(train),
                 customdata=train,
                 mode="lines",
                 line=dict(color=color, width=1.5, dash="dash"),
-                name=f"weight decay {wd:g}, train",
+                name=f"{_protocol(sweep)}: train",
                 hovertemplate="T = %{x}: train %{customdata:.3g}<extra></extra>",
             )
         )
     fig.add_hline(y=1.0, line=dict(color="grey", width=1, dash="dot"))
     fig.update_layout(
-        title_text=f"Weight decay against the bump (m = {main.n_hidden}; {FLOORED_TRAIN})",
-        xaxis=dict(log_ticks(ablation.sizes), title_text="examples T"),
+        title_text=f"Weight decay and training time against the bump (m = {main.n_hidden}; {FLOORED_TRAIN})",
+        xaxis=dict(log_ticks(common), title_text="examples T"),
         yaxis=_log_axis(np.concatenate(values), "loss per example"),
         legend=dict(orientation="h", y=-0.18, x=0),
-        height=500,
+        height=540,
     )
     return fig
 

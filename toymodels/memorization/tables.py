@@ -52,6 +52,9 @@ def peak_table(sweeps: Sequence[MemorizationSweep]) -> Table:
             )
         )
     columns = ("m", "grid's peak", "test there", "T*", "T*/m", "test, smallest T", "test, largest T")
+    if len({(s.experiments[0].train.weight_decay, s.experiments[0].train.steps) for s in sweeps}) > 1:
+        columns = ("m, protocol", *columns[1:])
+        rows = [(f"{row[0]}, {_protocol_text(s)}", *row[1:]) for row, s in zip(rows, sweeps)]
     return Table(columns, tuple(rows), fold=False)
 
 
@@ -70,6 +73,11 @@ def plane_table(sweep: MemorizationSweep, k: int = 5) -> Table:
     )
     columns = ("T", "examples' gaps (°)", "T-gon (°)", f"{k} longest features' gaps (°)", "their ‖Wᵢ‖")
     return Table(columns, rows, fold=False)
+
+
+def _protocol_text(sweep: MemorizationSweep) -> str:
+    train = sweep.experiments[0].train
+    return f"wd {train.weight_decay:g}, {train.steps:,} steps"
 
 
 def cost_table(sweeps: Sequence[MemorizationSweep]) -> Table:

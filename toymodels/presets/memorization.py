@@ -14,27 +14,30 @@ MEMORIZATION_HIDDEN = (2, 3, 4)
 # The weight-decay ablation (m = 2) stops at T = 1,000: its feature regime is measured by the main sweep.
 ABLATION_SIZES = MEMORIZATION_SIZES[:-1]
 ABLATION_WEIGHT_DECAY = 1.0
+SHORT_STEPS = 5_000  # the epochs ablation: a tenth of the paper's 50,000 steps
 # Fast mode (CI): n = 100 at 1 − S = 0.03, 1,000 steps, one dataset.
 _FAST_SIZES = (3, 10, 30, 100, 300)
 
 
-def memorization_sweep(n_hidden: int = 2, fast: bool = False, weight_decay: float = 1e-2) -> list[FiniteExperiment]:
+def memorization_sweep(
+    n_hidden: int = 2, fast: bool = False, weight_decay: float = 1e-2, steps: int = 50_000
+) -> list[FiniteExperiment]:
     """Henighan et al.'s experiment at the book's scale: the ReLU-output model with n = 1,000 features (1 − S =
     0.01, unit-norm inputs) and ``n_hidden`` dimensions, trained on T examples for every T of
     ``MEMORIZATION_SIZES``, 2 datasets each (the paper: 4), one fit per dataset, 50,000 full-batch steps of the
-    paper's schedule (:func:`~toymodels.finite.paper_train`), test loss on 10,000 fresh examples."""
+    paper's schedule (:func:`~toymodels.finite.paper_train`; ``steps`` shortens it), test loss on 10,000 fresh
+    examples."""
     if fast:
-        sizes, n, density, steps, datasets, tests = _FAST_SIZES, 100, 0.03, 1_000, 1, 1_000
+        sizes, n, density, steps, datasets, tests = _FAST_SIZES, 100, 0.03, min(steps // 50, 1_000), 1, 1_000
     else:
-        sizes, n, density, steps, datasets, tests = (
+        sizes, n, density, datasets, tests = (
             MEMORIZATION_SIZES,
             MEMORIZATION_FEATURES,
             MEMORIZATION_DENSITY,
-            50_000,
             2,
             10_000,
         )
-    decay = "" if weight_decay == 1e-2 else f" wd={weight_decay:g}"
+    decay = ("" if weight_decay == 1e-2 else f" wd={weight_decay:g}") + ("" if steps == 50_000 else f" steps={steps}")
     return [
         FiniteExperiment(
             n_features=n,
@@ -55,6 +58,12 @@ def weight_decay_ablation(fast: bool = False) -> list[FiniteExperiment]:
     sweep's sizes)."""
     sweep = memorization_sweep(2, fast=fast, weight_decay=ABLATION_WEIGHT_DECAY)
     return sweep if fast else [e for e in sweep if e.n_examples in ABLATION_SIZES]
+
+
+def epochs_ablation(fast: bool = False) -> list[FiniteExperiment]:
+    """The paper's other knob: the m = 2 sweep trained 10 times shorter (5,000 steps, the same schedule's shape),
+    to see whether training longer enlarges the bump."""
+    return memorization_sweep(2, fast=fast, steps=SHORT_STEPS)
 
 
 def memorization_live() -> FiniteExperiment:
