@@ -109,3 +109,18 @@ def test_plane_geometry_finds_a_pentagon_of_features_and_the_examples_angles():
         H = sweep.hidden(k)
         gaps = tm.metrics.angular_gaps(H[:, np.linalg.norm(H, axis=0) > 0])
         assert shape.example_gaps == pytest.approx((gaps.min(), gaps.max()))
+
+
+def test_live_widget_retrains_on_the_chosen_number_of_examples_and_redraws_in_place():
+    pytest.importorskip("anywidget")
+    experiment = tm.presets.memorization_live().replace(train=paper_train(steps=200), test_examples=200)
+    widget = tm.memorization.live_memorization(experiment, size=5)
+    controls, figure = widget.children
+    (size,) = controls.children
+    traces = figure.data
+    assert figure.layout.title.text.startswith("T = 5:")
+    size.value = 40
+    assert all(a is b for a, b in zip(figure.data, traces)), "traces must update in place"
+    assert figure.layout.title.text.startswith("T = 40:") and len(figure.data[3].x) == 40  # the examples' markers
+    with pytest.raises(tm.ConfigError, match="needs m = 2"):
+        tm.memorization.live_memorization(experiment.replace(n_hidden=3))
