@@ -12,7 +12,7 @@ from toymodels import (
 )
 from toymodels.data import Uniforms
 
-KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden"]
+KINDS = ["linear", "relu_output", "relu_hidden", "untied_relu_hidden", "untied_relu_output"]
 
 
 def batch_for(model, p=0.3, signed=False, batch=64, seed=1):
@@ -47,7 +47,7 @@ def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features):
     torch.testing.assert_close(halves[0][0] + halves[1][0], loss)
     for name in grads:
         torch.testing.assert_close(halves[0][1][name] + halves[1][1][name], grads[name])
-    expected_names = {"W", "b"} | ({"W_out"} if kind == "untied_relu_hidden" else set())
+    expected_names = {"W", "b"} | ({"W_out"} if kind.startswith("untied") else set())
     assert set(grads) == expected_names
     for name, grad in grads.items():
         torch.testing.assert_close(
@@ -64,7 +64,7 @@ def test_forward_shapes_and_architecture(kind):
     config = ModelConfig(n_features=5, n_hidden=2, kind=kind)
     model = ToyModel(config, n_instances=3)
     assert model.W.shape == (3, 2, 5) and model.b.shape == (3, 5)
-    assert (model.W_out is None) == (kind != "untied_relu_hidden")
+    assert (model.W_out is None) == (not kind.startswith("untied"))
     x = torch.rand(3, 8, 5)
     out = model(x)
     assert out.shape == (3, 8, 5)

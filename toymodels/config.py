@@ -26,7 +26,7 @@ import torch
 from .errors import ConfigError
 from .validation import described, one_of, positive_int, require
 
-MODEL_KINDS = ("linear", "relu_output", "relu_hidden", "untied_relu_hidden")
+MODEL_KINDS = ("linear", "relu_output", "relu_hidden", "untied_relu_hidden", "untied_relu_output")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 ANTICORRELATED_CONVENTIONS = ("paper", "arena")
 TARGETS = ("identity", "abs", "argmax")
@@ -78,6 +78,8 @@ class ModelConfig:
       * ``"relu_output"``: x' = ReLU(WᵀW x + b)            (the paper's main toy model)
       * ``"relu_hidden"``: h = ReLU(W x), x' = ReLU(Wᵀh + b) (privileged basis, §8)
       * ``"untied_relu_hidden"``: h = ReLU(W x), y' = ReLU(W_out h + b)  (computation, §10)
+      * ``"untied_relu_output"``: x' = ReLU(W_out W x + b), the ReLU-output model with a free decoder W_out
+        instead of Wᵀ (the "why this model?" question: what does tying buy?)
 
     ``activation`` replaces the output ReLU of the last three by another nonlinearity (chapter 10): x' =
     act(WᵀW x + b) with act one of ``ACTIVATIONS``; "softmax" turns the output into a distribution over the
@@ -124,7 +126,7 @@ class ModelConfig:
 
     @property
     def tied(self) -> bool:
-        return self.kind != "untied_relu_hidden"
+        return self.kind not in ("untied_relu_hidden", "untied_relu_output")
 
     @property
     def hidden_relu(self) -> bool:
