@@ -332,10 +332,10 @@ def _entry_name(experiment: FiniteExperiment) -> str:
 
 def train_stored(experiments: Sequence[FiniteExperiment], workers: int | None = None) -> list[dict[str, np.ndarray]]:
     """The arrays of every experiment through the results store in use (as its mode allows; see
-    :func:`toymodels.store.cached_arrays`): the entries that must be trained train in ``workers`` local processes
-    (default: one per core, or ``$TOYMODELS_WORKERS``), each experiment in one process, so that its weights never
-    depend on how the list is split; the finished ones are stored as they come, so an interruption loses only
-    the experiments still training."""
+    :func:`toymodels.store.cached_arrays`): the entries that must be trained train here (``workers`` = 1) or on the
+    local process pool, one process per core (``workers`` > 1; default: ``$TOYMODELS_WORKERS``, else the cores),
+    each experiment in one process, so that its weights never depend on how the list is split; the finished ones
+    are stored as they come, so an interruption loses only the experiments still training."""
     experiments = list(experiments)
     for experiment in experiments:
         require(

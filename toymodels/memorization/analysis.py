@@ -76,8 +76,10 @@ class MemorizationSweep:
         return hidden_vectors(W, chosen)[0].T.numpy()
 
     def data_dimensionality(self, size_index: int, instance: int = 0) -> np.ndarray:
-        """D_t of every training example of one instance, ``(T,)``."""
-        return feature_dimensionality(torch.as_tensor(self.hidden(size_index, instance))).numpy()
+        """D_t of every training example of one instance that has an active feature (an empty example's h_t is 0:
+        it is stored nowhere), ``(T,)`` or fewer."""
+        H = self.hidden(size_index, instance)
+        return feature_dimensionality(torch.as_tensor(H[:, np.linalg.norm(H, axis=0) > 0])).numpy()
 
     def feature_dimensionality(self, size_index: int, instance: int = 0) -> np.ndarray:
         """D_i of every feature of one instance, ``(n,)``."""
