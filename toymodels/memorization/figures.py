@@ -65,24 +65,18 @@ def _rays(vectors: np.ndarray, color: str, name: str, width: float) -> list[go.S
     ]
 
 
-def hidden_plane(sweep: MemorizationSweep, size_index: int, instance: int = 0) -> go.Figure:
-    """For m = 2: the training examples' hidden vectors h_t (red) and the longest features W_i (blue) of one
-    instance at T = sizes[size_index], each scaled to the longest of its kind (so both fill the plane)."""
-    if sweep.n_hidden != 2:
-        raise ConfigError(f"the hidden plane needs m = 2, got m = {sweep.n_hidden}")
-    H = sweep.hidden(size_index, instance)
-    W = sweep.W[size_index, instance]
-    order = np.argsort(-np.linalg.norm(W, axis=0))[:SHOWN_FEATURES]
-    W = W[:, order]
+def plane_figure(W: np.ndarray, H: np.ndarray, title: str) -> go.Figure:
+    """For m = 2: the examples' hidden vectors H (2, T) in red and the longest features of W (2, n) in blue, each
+    kind scaled so that its longest vector reaches the circle."""
+    W = W[:, np.argsort(-np.linalg.norm(W, axis=0))[:SHOWN_FEATURES]]
     scale = lambda V: V / max(float(np.linalg.norm(V, axis=0).max()), 1e-12)  # noqa: E731
-    T = int(sweep.sizes[size_index])
     fig = go.Figure(
         _rays(scale(W), FEATURE_COLOR, "feature W<sub>i</sub>", 1.5)
         + _rays(scale(H), DATA_COLOR, "example h<sub>t</sub>", 2.5)
     )
     axis = dict(range=[-1.15, 1.15], constrain="domain", zeroline=True, showticklabels=False)
     fig.update_layout(
-        title_text=f"T = {T}: {T} examples (red) and the {W.shape[1]} longest features (blue), each kind scaled to 1",
+        title_text=title,
         xaxis=dict(axis, title_text="hidden dimension 0"),
         yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
         legend=dict(orientation="h", y=-0.1, x=0),
@@ -90,6 +84,17 @@ def hidden_plane(sweep: MemorizationSweep, size_index: int, instance: int = 0) -
         margin=dict(l=50, r=20, t=90, b=40),
     )
     return fig
+
+
+def hidden_plane(sweep: MemorizationSweep, size_index: int, instance: int = 0) -> go.Figure:
+    """For m = 2: the training examples' hidden vectors h_t (red) and the longest features W_i (blue) of one
+    instance at T = sizes[size_index] (:func:`plane_figure`)."""
+    if sweep.n_hidden != 2:
+        raise ConfigError(f"the hidden plane needs m = 2, got m = {sweep.n_hidden}")
+    T = int(sweep.sizes[size_index])
+    shown = min(SHOWN_FEATURES, sweep.n_features)
+    title = f"T = {T}: {T} examples (red) and the {shown} longest features (blue), each kind scaled to 1"
+    return plane_figure(sweep.W[size_index, instance], sweep.hidden(size_index, instance), title)
 
 
 def hidden_plane_slider(sweep: MemorizationSweep, instance: int = 0) -> go.Figure:
@@ -174,33 +179,37 @@ def dimensionality_figure(sweep: MemorizationSweep, instance: int = 0) -> go.Fig
     return fig
 
 
+def _loss_traces(x, test, train, color: str, names: tuple[str, str]) -> list[go.Scatter]:
+    """A test loss (solid, with markers) and a training loss (dashed, floored for the log axis) against T."""
+    return [
+        go.Scatter(
+            x=x,
+            y=test,
+            mode="lines+markers",
+            line=dict(color=color, width=2.5),
+            name=names[0],
+            hovertemplate="T = %{x}: test %{y:.3g}<extra></extra>",
+        ),
+        go.Scatter(
+            x=x,
+            y=_floored(train),
+            customdata=train,
+            mode="lines",
+            line=dict(color=color, width=1.5, dash="dash"),
+            name=names[1],
+            hovertemplate="T = %{x}: train %{customdata:.3g}<extra></extra>",
+        ),
+    ]
+
+
 def loss_figure(sweeps: Sequence[MemorizationSweep]) -> go.Figure:
     """Training (dashed) and test (solid) loss per example against T for each m, with every dataset's test loss
     as a dot and each m's peak T* marked; 1 is the loss of outputting 0."""
     fig = go.Figure()
     for color, sweep in zip(M_COLORS, sweeps):
         m, sizes = sweep.n_hidden, sweep.sizes
-        fig.add_trace(
-            go.Scatter(
-                x=sizes,
-                y=sweep.mean_test_loss(),
-                mode="lines+markers",
-                line=dict(color=color, width=2.5),
-                name=f"m = {m}, test",
-                hovertemplate="T = %{x}: test %{y:.3g}<extra></extra>",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=sizes,
-                y=_floored(sweep.mean_train_loss()),
-                customdata=sweep.mean_train_loss(),
-                mode="lines",
-                line=dict(color=color, width=1.5, dash="dash"),
-                name=f"m = {m}, train",
-                hovertemplate="T = %{x}: train %{customdata:.3g}<extra></extra>",
-            )
-        )
+        names = (f"m = {m}, test", f"m = {m}, train")
+        fig.add_traces(_loss_traces(sizes, sweep.mean_test_loss(), sweep.mean_train_loss(), color, names))
         each = sweep.test_loss
         fig.add_trace(
             go.Scatter(
@@ -301,27 +310,8 @@ def ablation_figure(main: MemorizationSweep, variants: Sequence[MemorizationSwee
         keep = np.isin(sweep.sizes, common)
         test, train = sweep.mean_test_loss()[keep], sweep.mean_train_loss()[keep]
         values += [test, train]
-        fig.add_trace(
-            go.Scatter(
-                x=common,
-                y=test,
-                mode="lines+markers",
-                line=dict(color=color, width=2.5),
-                name=f"{_protocol(sweep)}: test",
-                hovertemplate="T = %{x}: test %{y:.3g}<extra></extra>",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=common,
-                y=_floored(train),
-                customdata=train,
-                mode="lines",
-                line=dict(color=color, width=1.5, dash="dash"),
-                name=f"{_protocol(sweep)}: train",
-                hovertemplate="T = %{x}: train %{customdata:.3g}<extra></extra>",
-            )
-        )
+        names = (f"{_protocol(sweep)}: test", f"{_protocol(sweep)}: train")
+        fig.add_traces(_loss_traces(common, test, train, color, names))
     fig.add_hline(y=1.0, line=dict(color="grey", width=1, dash="dot"))
     fig.update_layout(
         title_text=f"Weight decay and training time against the bump (m = {main.n_hidden}; {FLOORED_TRAIN})",

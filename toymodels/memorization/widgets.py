@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 import torch
 
 from ..errors import ConfigError
 from ..finite import FiniteExperiment, SparseExamples, datasets, hidden_vectors, train_finite
 from ..kit.live import int_slider, live_figure
-from .figures import DATA_COLOR, FEATURE_COLOR, SHOWN_FEATURES, _rays
+from .figures import plane_figure
 
 
 def live_memorization(experiment: FiniteExperiment, size: int = 10, largest: int = 300):
@@ -26,25 +25,12 @@ def live_memorization(experiment: FiniteExperiment, size: int = 10, largest: int
         examples = datasets(chosen)
         x = SparseExamples(examples.index[:1], examples.value[:1].double(), examples.n_features)
         H = hidden_vectors(W, x)[0].T.numpy()
-        W = W[0].numpy()
-        W = W[:, np.argsort(-np.linalg.norm(W, axis=0))[:SHOWN_FEATURES]]
-        scale = lambda V: V / max(float(np.linalg.norm(V, axis=0).max()), 1e-12)  # noqa: E731
         n = experiment.n_features
-        fig = go.Figure(
-            _rays(scale(W), FEATURE_COLOR, "feature W_i", 1.5) + _rays(scale(H), DATA_COLOR, "example h_t", 2.5)
+        title = (
+            f"T = {size}: train loss {arrays['train_loss'][0] * n:.3g}, test loss {arrays['test_loss'][0] * n:.3g}"
+            " per example"
         )
-        axis = dict(range=[-1.15, 1.15], constrain="domain", zeroline=True, showticklabels=False)
-        fig.update_layout(
-            title_text=(
-                f"T = {size}: train loss {arrays['train_loss'][0] * n:.3g}, test loss {arrays['test_loss'][0] * n:.3g}"
-                " per example"
-            ),
-            xaxis=dict(axis, title_text="hidden dimension 0"),
-            yaxis=dict(axis, title_text="hidden dimension 1", scaleanchor="x"),
-            legend=dict(orientation="h", y=-0.12, x=0),
-            height=520,
-        )
-        return fig
+        return plane_figure(W[0].numpy(), H, title)
 
     return live_figure(draw, size=int_slider(size, 2, largest, "examples T"))
 
