@@ -124,12 +124,19 @@ def test_the_key_ignores_the_progress_bar_and_follows_everything_else(experiment
     assert store.store_key(experiment) != key, "a new trainer version must make old entries stale"
 
 
-def test_untied_models_and_histories_round_trip(tmp_path):
-    exp = tm.preset("absolute_value", fast=True).replace(steps=20, snapshot_every=10, progress=False)
+@pytest.mark.parametrize("hidden_bias", [False, True])
+def test_untied_models_and_histories_round_trip(tmp_path, hidden_bias):
+    exp = tm.preset("absolute_value", fast=True).replace(
+        steps=20, snapshot_every=10, progress=False, hidden_bias=hidden_bias
+    )
     first = tm.ResultsStore(tmp_path, "update").train(exp)
     second = tm.ResultsStore(tmp_path, "use").train(exp)
-    assert torch.equal(first.model.W_out, second.model.W_out)
-    assert all(torch.equal(a, b) for a, b in zip(vars(first.history).values(), vars(second.history).values()))
+    assert list(first.model.weights()) == ["W", "W_out"] + ["c"] * hidden_bias + ["b"]
+    assert all(torch.equal(value, second.model.weights()[name]) for name, value in first.model.weights().items())
+    assert (first.history.c is not None) == hidden_bias
+    for name, value in vars(first.history).items():
+        assert (value is None and getattr(second.history, name) is None) or torch.equal(value, getattr(second.history, name))
+    assert len(first.history.steps) == 3 and torch.equal(first.history.W[-1], first.model.W)
 
 
 def test_prune_and_the_log_of_used_entries(tmp_path, experiment, monkeypatch):

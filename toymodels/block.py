@@ -20,7 +20,7 @@ from contextlib import contextmanager, nullcontext
 import torch
 
 from .config import TrainConfig
-from .data import FeatureSampler, Uniforms, stream_seed, target_of
+from .data import FeatureSampler, Uniforms, loss_weights, stream_seed, target_of
 from .errors import ConfigError, TrainingDiverged
 from .experiment import Experiment
 from .models import ToyModel, attacked_inputs, loss_and_grads
@@ -104,7 +104,8 @@ def evaluate_block(model, experiment, probability, importance, uniforms: Uniform
     n_batches = n_batches or train.eval_batches
     for _ in range(n_batches):
         x = sampler(train.batch_size)
-        total += model.loss(x.to(dtype), target_of(x, experiment.data).to(dtype), importance.to(dtype))
+        weights = loss_weights(x, importance, experiment.data)
+        total += model.loss(x.to(dtype), target_of(x, experiment.data).to(dtype), weights.to(dtype))
     return total / n_batches
 
 
@@ -273,15 +274,12 @@ class Block:
         self.chunks = batch_chunks(self.experiment, self.model.n_instances)
 
     def _parameters(self) -> list[torch.Tensor]:
-        return [p.data for p in (self.model.W, self.model.W_out, self.model.b) if p is not None]
+        return list(self.model.weights().values())
 
     def _snapshot(self, loss: torch.Tensor) -> None:
-        model = self.model
-        W_out = None if model.W_out is None else model.W_out.detach().cpu().clone()
         # Ordinary tensors: the step's loss comes out of inference mode.
-        self.snapshots.append(
-            (self.step, model.W.detach().cpu().clone(), model.b.detach().cpu().clone(), loss.clone().cpu(), W_out)
-        )
+        weights = {name: value.cpu().clone() for name, value in self.model.weights().items()}
+        self.snapshots.append((self.step, weights, loss.clone().cpu()))
 
     def run(self, n_steps: int, draw_ahead: bool = False, bar=None) -> None:
         """Take ``n_steps`` steps, with the batches drawn ahead on another core if ``draw_ahead`` and the batch
@@ -310,21 +308,20 @@ class Block:
         """Loss and gradients of one fresh batch (``draw(size)``, by default the sampler), summed over the batch
         chunks. In inference mode, like the optimiser's step: torch then skips its autograd bookkeeping on every
         operation (5–15 % of a small model's step)."""
-        names = ["W", "b"] if self.model.W_out is None else ["W", "W_out", "b"]
+        names = list(self.model.weights())
         config, data = self.experiment.train, self.experiment.data
         draw = draw or self.sampler
         total_loss, total_grads = None, None
         for chunk in self.chunks:
             x = draw(chunk)
             target = target_of(x, data)
+            weights = loss_weights(x, self.importance, data)  # from the clean input's active features
             if self.attack_generator is not None:
                 # Adversarial training: the model sees each input under the analytic attack on a random feature
                 # and is trained to output the clean target; δ is held fixed (no gradient through it).
                 features = torch.randint(x.shape[-1], x.shape[:2], generator=self.attack_generator, device=self.device)
                 x = attacked_inputs(self.model.W.detach(), x, features, self.attack)
-            loss, grads = loss_and_grads(
-                self.model, x, target, self.importance, self.workspace, need_loss, config.batch_size
-            )
+            loss, grads = loss_and_grads(self.model, x, target, weights, self.workspace, need_loss, config.batch_size)
             if total_grads is None:
                 total_loss, total_grads = loss, [grads[name] for name in names]
             else:
@@ -382,23 +379,10 @@ class Block:
         config = self.experiment.train
         if config.snapshot_every and self.snapshots[-1][0] != self.step:
             self._snapshot(losses)
-        model = self.model
-        arrays = {
-            "W": model.W.detach().cpu(),
-            "b": model.b.detach().cpu(),
-            "losses": losses.cpu(),
-            "seeds": self.seeds.cpu(),
-        }
-        if model.W_out is not None:
-            arrays["W_out"] = model.W_out.detach().cpu()
+        arrays = {name: value.cpu() for name, value in self.model.weights().items()}
+        arrays.update(losses=losses.cpu(), seeds=self.seeds.cpu())
         if self.snapshots:
-            steps, Ws, bs, step_losses, W_outs = zip(*self.snapshots)
-            arrays.update(
-                history_steps=torch.tensor(steps),
-                history_W=torch.stack(Ws),
-                history_b=torch.stack(bs),
-                history_losses=torch.stack(step_losses),
-            )
-            if W_outs[0] is not None:
-                arrays["history_W_out"] = torch.stack(W_outs)
+            steps, weights, step_losses = zip(*self.snapshots)
+            arrays.update(history_steps=torch.tensor(steps), history_losses=torch.stack(step_losses))
+            arrays.update({f"history_{name}": torch.stack([w[name] for w in weights]) for name in weights[0]})
         return arrays

@@ -36,6 +36,8 @@ TARGETS = ("identity", "abs", "argmax")
 ACTIVATIONS = ("relu", "gelu", "silu", "softplus", "sigmoid", "tanh", "none", "softmax")
 LR_SCHEDULES = ("constant", "linear", "cosine", "half_cosine")
 INITS = ("xavier", "notebook", "small")
+DECODER_INITS = ("random", "transpose")
+IMPORTANCE_WHEN = ("always", "alone")
 
 Numeric = float | int | Sequence[float] | Sequence[Sequence[float]] | np.ndarray | torch.Tensor
 
@@ -94,6 +96,10 @@ class ModelConfig:
             ``"small"`` (Xavier × 0.1, for the energy-level jumps of chapter 5).
         l1_penalty: λ of the penalty λ·E‖h‖₁ on the hidden activations (chapter 9); 0 disables it.
         activation: the output nonlinearity, one of ``ACTIVATIONS`` (default ``"relu"``, the paper's).
+        hidden_bias: a learned bias c in the hidden layer, h = W x + c (h = ReLU(W x + c) for the hidden-ReLU
+            kinds); False, the paper's model, has none.
+        decoder_init: how an untied model's decoder W_out starts: ``"random"`` (drawn like W; the default) or
+            ``"transpose"`` (W_out = Wᵀ of the same initial W, so that training starts from the tied model).
     """
 
     n_features: int  # n: number of input features
@@ -106,6 +112,9 @@ class ModelConfig:
     l1_penalty: float = 0.0  # λ in λ·E‖h‖₁, the §9 "way out" of superposition; 0 disables it
     # The output nonlinearity act in x' = act(… + b) of every kind but "linear" (ACTIVATIONS; chapter 10).
     activation: str = "relu"
+    hidden_bias: bool = False  # h = W x + c with a learned c (issue 36's "why no hidden bias?"); the paper has none
+    # Untied kinds: W_out starts "random" (drawn like W) or at "transpose", Wᵀ of the initial W.
+    decoder_init: str = "random"
 
     def __post_init__(self) -> None:
         _plain_fields(self)
@@ -114,6 +123,12 @@ class ModelConfig:
         one_of("kind", self.kind, MODEL_KINDS)
         one_of("init", self.init, INITS)
         one_of("activation", self.activation, ACTIVATIONS)
+        one_of("decoder_init", self.decoder_init, DECODER_INITS)
+        require(
+            self.decoder_init == "random" or not self.tied,
+            f"decoder_init applies to the untied kinds (untied_relu_output, untied_relu_hidden), whose decoder is "
+            f"free; kind={self.kind!r} decodes with Wᵀ (got decoder_init={self.decoder_init!r})",
+        )
         require(
             self.kind != "linear" or self.activation == "relu",
             f"activation applies to the output of the non-linear kinds; kind='linear' has none (use kind="
@@ -151,6 +166,9 @@ class DataConfig:
         target: what the model is trained to output: ``"identity"`` (x itself; the default), ``"abs"`` (|x|,
             with ``signed``) or ``"argmax"`` (the one-hot of the largest active feature, all zeros when none is
             active: the softmax output's class, by cross-entropy; another output learns it by squared error).
+        importance_when: when a feature's importance counts in the loss: ``"always"`` (the paper) or ``"alone"``
+            (conditional importance: only on samples where no other feature of its set of ``set_size`` is active,
+            so that the features of a set are never important together; independent features only).
     """
 
     # "none": independent features; "correlated": each set of `set_size` features is zero or non-zero
@@ -164,16 +182,25 @@ class DataConfig:
     # "identity": reconstruct x; "abs": predict |x|; "argmax": the one-hot of the largest active feature (all zeros
     # when none is active), the class a softmax output predicts (chapter 10)
     target: str = "identity"
+    # "always": I_i weighs feature i's error on every sample (the paper); "alone": only on samples where no other
+    # feature of its set is active (conditional importance, issue 36)
+    importance_when: str = "always"
 
     def __post_init__(self) -> None:
         _plain_fields(self)
         one_of("correlation", self.correlation, CORRELATIONS)
+        one_of("importance_when", self.importance_when, IMPORTANCE_WHEN)
         positive_int("set_size", self.set_size)
         one_of("anticorrelated_convention", self.anticorrelated_convention, ANTICORRELATED_CONVENTIONS)
         one_of("target", self.target, TARGETS)
         require(
-            self.correlation != "none" or self.set_size == 1,
-            f"set_size must be 1 when correlation is 'none', got {self.set_size}",
+            self.correlation != "none" or self.set_size == 1 or self.importance_when == "alone",
+            f"set_size must be 1 when correlation is 'none' (and importance_when is 'always'), got {self.set_size}",
+        )
+        require(
+            self.importance_when == "always" or (self.correlation == "none" and self.set_size >= 2),
+            f"importance_when='alone' needs independent features (correlation='none') grouped in sets of "
+            f"set_size >= 2; got correlation={self.correlation!r}, set_size={self.set_size}",
         )
 
 

@@ -140,6 +140,20 @@ def sample_features(
     return FeatureSampler(probability, data, uniforms)(batch_size)
 
 
+def loss_weights(x: torch.Tensor, importance: torch.Tensor, data: DataConfig = DataConfig()) -> torch.Tensor:
+    """The weight of each feature's error in the loss: ``importance`` (instance, feature) itself, or for
+    ``importance_when="alone"`` (conditional importance) per sample, (instance, batch, feature): I_i on the samples
+    where no other feature of i's set is active, else 0. Computed in x's feature-major memory layout."""
+    if data.importance_when == "always":
+        return importance
+    n_instances, batch, n = x.shape
+    k = data.set_size
+    active = (x.transpose(1, 2) != 0).reshape(n_instances, n // k, k, batch)
+    others = active.sum(2, keepdim=True, dtype=torch.int32) - active.to(torch.int32)  # active set-mates of each
+    alone = (others == 0).reshape(n_instances, n, batch).to(x.dtype)
+    return alone.mul_(importance.unsqueeze(-1)).transpose(1, 2)
+
+
 def target_of(x: torch.Tensor, data: DataConfig = DataConfig()) -> torch.Tensor:
     """What the model must output: x itself, |x| for the absolute-value task (§10), or for "argmax" (chapter 10)
     the one-hot of the largest active feature, all zeros when none is active (a sample that asks nothing)."""

@@ -109,6 +109,9 @@ class Experiment:
         object.__setattr__(self, "n_seeds", int(self.n_seeds))
         require(isinstance(self.data, DataConfig), f"data must be a DataConfig, got {described(self.data)}")
         require(isinstance(self.train, TrainConfig), f"train must be a TrainConfig, got {described(self.train)}")
+        if self.data.importance_when == "alone":
+            k = self.data.set_size
+            require(n % k == 0, f"n_features={n} must be a multiple of set_size={k} for importance_when='alone'")
         if self.data.correlation != "none":
             k = self.data.set_size
             require(n % k == 0, f"n_features={n} must be a multiple of set_size={k} for correlated/anticorrelated data")

@@ -84,8 +84,9 @@ def _init_std(config: ModelConfig, n_instances: int) -> float:
 class ToyModel(nn.Module):
     """``n_instances`` independent toy models of one :class:`ModelConfig`.
 
-    Parameters: ``W`` (instance, hidden, feature); ``b`` (instance, feature), the output bias; and for the
-    untied model ``W_out`` (instance, feature, hidden), so that y' = ReLU(W_out h + b).
+    Parameters: ``W`` (instance, hidden, feature); ``b`` (instance, feature), the output bias; for the untied
+    models ``W_out`` (instance, feature, hidden), so that y' = ReLU(W_out h + b); with ``hidden_bias``, ``c``
+    (instance, hidden), so that h = W x + c. :meth:`weights` names those a model has.
 
     ``model(x)`` takes ``x`` of shape (instance, batch, feature), the instance axis first, and returns x' (or y')
     of the same shape. (The ARENA course's models take (batch, instance, feature): ``x.transpose(0, 1)``.)
@@ -110,19 +111,28 @@ class ToyModel(nn.Module):
         std = _init_std(config, init_instances or n_instances)
         randn = lambda *shape: torch.randn(shape, generator=generator, device=device) * std  # noqa: E731
         self.W = nn.Parameter(randn(n_instances, m, n))
-        self.W_out = None if config.tied else nn.Parameter(randn(n_instances, n, m))
+        self.W_out = None
+        if not config.tied:
+            start = self.W.detach().transpose(1, 2).clone() if config.decoder_init == "transpose" else None
+            self.W_out = nn.Parameter(randn(n_instances, n, m) if start is None else start)
+        self.c = nn.Parameter(torch.zeros(n_instances, m, device=device)) if config.hidden_bias else None
         self.b = nn.Parameter(torch.zeros(n_instances, n, device=device))
 
     @classmethod
-    def from_arrays(cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu") -> ToyModel:
+    def from_arrays(
+        cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu", c=None
+    ) -> ToyModel:
         """A model holding the given weights (arrays or tensors, copied as float32 onto ``device``), shapes
-        checked against ``config``."""
-        W, b = torch.as_tensor(W), torch.as_tensor(b)
+        checked against ``config``: ``W_out`` for the untied kinds, ``c`` with ``hidden_bias``."""
+        W = torch.as_tensor(W)
         n, m = config.n_features, config.n_hidden
         expected = {"W": (W.shape[0], m, n), "b": (W.shape[0], n)}
         if not config.tied:
             expected["W_out"] = (W.shape[0], n, m)
-        given = {"W": W, "b": b, "W_out": None if W_out is None else torch.as_tensor(W_out)}
+        if config.hidden_bias:
+            expected["c"] = (W.shape[0], m)
+        given = {name: None if value is None else torch.as_tensor(value) for name, value in
+                 (("W", W), ("b", b), ("W_out", W_out), ("c", c))}
         for name, shape in expected.items():
             if given[name] is None or tuple(given[name].shape) != shape or W.ndim != 3:
                 found = None if given[name] is None else tuple(given[name].shape)
@@ -131,10 +141,16 @@ class ToyModel(nn.Module):
         nn.Module.__init__(model)
         model.config = config
         to = dict(dtype=torch.float32, device=device)
-        model.W = nn.Parameter(W.detach().to(**to).clone())
-        model.W_out = None if config.tied else nn.Parameter(given["W_out"].detach().to(**to).clone())
-        model.b = nn.Parameter(b.detach().to(**to).clone())
+        for name in ("W", "W_out", "c", "b"):
+            value = given[name] if name in expected else None
+            setattr(model, name, None if value is None else nn.Parameter(value.detach().to(**to).clone()))
         return model
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The model's parameters by name, detached: ``W``, then ``W_out`` (untied) and ``c`` (hidden bias) where
+        the model has them, then ``b``; the names a result's arrays and a store entry use."""
+        named = (("W", self.W), ("W_out", self.W_out), ("c", self.c), ("b", self.b))
+        return {name: p.detach() for name, p in named if p is not None}
 
     @property
     def n_instances(self) -> int:
@@ -153,9 +169,12 @@ class ToyModel(nn.Module):
             )
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        """h = W x (ReLU(W x) for the models with a privileged hidden basis): (instance, batch, hidden)."""
+        """h = W x (+ c with a hidden bias; ReLU of it for the models with a privileged hidden basis): (instance,
+        batch, hidden)."""
         self._check_input(x)
         h = torch.bmm(x, self.W.transpose(1, 2))
+        if self.c is not None:
+            h = h + self.c.unsqueeze(1)
         return h.relu() if self.config.hidden_relu else h
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
@@ -173,12 +192,15 @@ class ToyModel(nn.Module):
         as in the authors' notebook, plus λ·E‖h‖₁ when ``l1_penalty`` is set. Sum it to train.
 
         A softmax output is trained by the importance-weighted cross-entropy instead, −Σ_i I_i t_i log x'_i,
-        summed over the features and averaged over the batch (a sample whose target t is all zeros costs 0)."""
+        summed over the features and averaged over the batch (a sample whose target t is all zeros costs 0).
+        ``importance`` is (instance, feature), or (instance, batch, feature) for per-sample weights
+        (:func:`toymodels.data.loss_weights`)."""
+        weight = importance.unsqueeze(1) if importance.ndim == 2 else importance
         if self.config.activation == "softmax":
             logq = self.preactivation(x).log_softmax(-1)
-            error = -(importance.unsqueeze(1) * target * logq).sum(-1).mean(-1)
+            error = -(weight * target * logq).sum(-1).mean(-1)
         else:
-            error = (importance.unsqueeze(1) * (target - self(x)).square()).mean((1, 2))
+            error = (weight * (target - self(x)).square()).mean((1, 2))
         if self.config.l1_penalty:
             error = error + self.config.l1_penalty * self.hidden(x).abs().sum(-1).mean(-1)
         return error
@@ -190,8 +212,9 @@ class ToyModel(nn.Module):
         nn.Module.__init__(chosen)
         chosen.config = self.config
         chosen.W = nn.Parameter(self.W.detach()[index].clone())
-        chosen.W_out = None if self.W_out is None else nn.Parameter(self.W_out.detach()[index].clone())
-        chosen.b = nn.Parameter(self.b.detach()[index].clone())
+        for name in ("W_out", "c", "b"):
+            value = getattr(self, name)
+            setattr(chosen, name, None if value is None else nn.Parameter(value.detach()[index].clone()))
         return chosen
 
 
@@ -211,7 +234,8 @@ def loss_and_grads(
     (+ λ mean_batch ‖h‖₁), act' from :func:`activation_and_slope` (a softmax output: the cross-entropy's
     g = (c·softmax(pre) − I t) / batch, c = Σ_i I_i t_i):
       g = 2 I (out − y) / (batch·n) · act'(pre);  ∂b = Σ_batch g;  g_h = Dᵀ g (+ λ sign(h) / batch) · act_h'
-      ∂D = g hᵀ;  ∂W (encoder) = g_h xᵀ.   For tied models both terms add up in ∂W.
+      ∂D = g hᵀ;  ∂W (encoder) = g_h xᵀ;  ∂c = Σ_batch g_h (hidden bias).   For tied models both terms add up
+      in ∂W. ``importance`` may be per sample, (instance, batch, feature), as :meth:`ToyModel.loss` takes it.
     Activations are feature-major, (instance, ·, batch), where these thin matrix products are fastest; a
     batch from :func:`toymodels.data.sample_features` already is. ``need_loss=False`` skips the loss.
     When x is one chunk of a larger batch, ``total_batch`` is that batch's size: the loss and gradients are then
@@ -232,15 +256,20 @@ def loss_and_grads(
     bias = model.b.detach().unsqueeze(-1)
     pre = workspace.get("pre", (n_instances, n, batch), x)
     # Two n×n products (4n² FLOPs per sample) against five thin ones (10nm): the Gram path wins while 2n ≤ 5m.
-    through_gram = config.kind in ("linear", "relu_output") and not config.l1_penalty and 2 * n <= 5 * m
+    through_gram = (
+        config.kind in ("linear", "relu_output") and not config.l1_penalty and not config.hidden_bias and 2 * n <= 5 * m
+    )
     if through_gram:
         torch.baddbmm(bias, torch.bmm(W.transpose(1, 2), W), xT, out=pre)
     else:
         h = torch.bmm(W, xT, out=workspace.get("h", (n_instances, m, batch), x))
+        if config.hidden_bias:
+            h.add_(model.c.detach().unsqueeze(-1))
         if config.hidden_relu:
             h.relu_()
         torch.baddbmm(bias, decoder, h, out=pre)
-    weight = importance.unsqueeze(-1)  # (instance, feature, 1)
+    # (instance, feature, 1), or per sample (instance, feature, batch) for conditional importance
+    weight = importance.unsqueeze(-1) if importance.ndim == 2 else importance.transpose(1, 2)
     activation = "none" if config.kind == "linear" else config.activation
     loss = None
     if activation in ("relu", "none"):
@@ -278,6 +307,8 @@ def loss_and_grads(
         torch.ops.aten.threshold_backward.grad_input(g_h, h, 0, grad_input=g_h)
     grad_W = torch.bmm(g_h, x)  # encoder term g_h xᵀ, (instance, hidden, feature)
     grads = {"b": grad_b}
+    if config.hidden_bias:
+        grads["c"] = g_h.sum(-1)
     if config.tied:
         grad_W.baddbmm_(h, g.transpose(1, 2))  # decoder term (g hᵀ)ᵀ = h gᵀ
     else:

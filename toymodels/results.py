@@ -22,6 +22,7 @@ class History:
         b: ``(n_snapshots, n_instances, n_features)`` the output bias then.
         losses: ``(n_snapshots, n_instances)`` the training batch's loss then (the last: the evaluation loss).
         W_out: ``(n_snapshots, n_instances, n_features, n_hidden)`` the output weights of untied models; else None.
+        c: ``(n_snapshots, n_instances, n_hidden)`` the hidden bias of models with one; else None.
     """
 
     steps: torch.Tensor  # (n_snapshots,)
@@ -29,6 +30,7 @@ class History:
     b: torch.Tensor  # (n_snapshots, n_instances, n_features)
     losses: torch.Tensor  # (n_snapshots, n_instances): training-batch loss (the last: the evaluation loss)
     W_out: torch.Tensor | None = None  # untied models only
+    c: torch.Tensor | None = None  # models with a hidden bias only
 
 
 @dataclass
@@ -85,11 +87,13 @@ class TrainResult:
 
 def result_from_arrays(experiment: Experiment, arrays: dict) -> TrainResult:
     """A :class:`TrainResult` from named arrays (tensors or NumPy arrays): ``W``, ``b``, ``losses``, ``seeds``,
-    ``W_out`` for untied models, and ``history_*`` when snapshots were kept; what a block's
+    ``W_out`` for untied models, ``c`` for a hidden bias, and ``history_*`` when snapshots were kept; what a block's
     :meth:`Block.finish` and a results-store entry hold."""
     device = torch.device(experiment.train.device)
     tensor = {name: torch.as_tensor(value) for name, value in arrays.items()}
-    model = ToyModel.from_arrays(experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device)
+    model = ToyModel.from_arrays(
+        experiment.model, tensor["W"], tensor["b"], tensor.get("W_out"), device=device, c=tensor.get("c")
+    )
     history = None
     if "history_steps" in tensor:
         history = History(
@@ -98,16 +102,18 @@ def result_from_arrays(experiment: Experiment, arrays: dict) -> TrainResult:
             tensor["history_b"],
             tensor["history_losses"],
             tensor.get("history_W_out"),
+            tensor.get("history_c"),
         )
     return TrainResult(experiment, model, tensor["losses"].to(device), history, tensor["seeds"].to(device))
 
 
-def result_of(experiment: Experiment, W, b=None, losses=None, W_out=None) -> TrainResult:
+def result_of(experiment: Experiment, W, b=None, losses=None, W_out=None, c=None) -> TrainResult:
     """A :class:`TrainResult` holding given weights as if ``experiment`` had trained them: for models built by hand
     (an ideal polytope, a constructed circuit) that the analysis, tables and figures should read as trained ones.
     ``W`` (n_instances, m, n), laid out setting-major as the trainer does (instance = setting · k + fit, k fits
     per setting); ``b`` (n_instances, n), default 0; ``losses`` one per instance, default 0; ``W_out``
-    (n_instances, n, m) for untied models. Held as float32, as the trainer holds its results."""
+    (n_instances, n, m) for untied models; ``c`` (n_instances, m) for a hidden bias, default 0. Held as float32,
+    as the trainer holds its results."""
     W = torch.as_tensor(W)
     if W.ndim != 3 or len(W) % experiment.n_settings:
         raise ConfigError(
@@ -118,7 +124,9 @@ def result_of(experiment: Experiment, W, b=None, losses=None, W_out=None) -> Tra
     losses = torch.zeros(len(W)) if losses is None else torch.as_tensor(losses).reshape(-1)
     if len(losses) != len(W):
         raise ConfigError(f"losses must hold one loss per instance ({len(W)}), got {len(losses)}")
-    model = ToyModel.from_arrays(experiment.model, W, b, W_out)
+    if c is None and experiment.model.hidden_bias:
+        c = torch.zeros(len(W), W.shape[1])
+    model = ToyModel.from_arrays(experiment.model, W, b, W_out, c=c)
     return TrainResult(experiment, model, losses.to(torch.float32))
 
 

@@ -141,13 +141,12 @@ class Trainer:
         """The trained instances of every block (a copy, unless there is one block)."""
         if len(self.blocks) == 1:
             return self.blocks[0].model
-        return self._joined_model([(b.model.W.detach(), b.model.b.detach(), b.model.W_out) for b in self.blocks])
+        return self._joined_model([b.model.weights() for b in self.blocks])
 
-    def _joined_model(self, pieces: list[tuple]) -> ToyModel:
-        """One model from the blocks' (W, b, W_out) in block order."""
-        W, b, W_out = zip(*pieces)
-        W_out = None if W_out[0] is None else torch.cat([w.detach() for w in W_out])
-        return ToyModel.from_arrays(self.experiment.model, torch.cat(W), torch.cat(b), W_out, device=self.device)
+    def _joined_model(self, pieces: list[dict]) -> ToyModel:
+        """One model from the blocks' named weights (:meth:`ToyModel.weights`), in block order."""
+        joined = {name: torch.cat([piece[name] for piece in pieces]) for name in pieces[0]}
+        return ToyModel.from_arrays(self.experiment.model, **joined, device=self.device)
 
     def _side_by_side(self) -> int:
         """Threads the blocks train on at once: one per core for large models (their operations release the GIL
@@ -212,11 +211,11 @@ class Trainer:
 
     def _call_back(self) -> None:
         """The callback on the blocks' latest snapshot, joined."""
-        snapshots = [block.snapshots[-1] for block in self.blocks]  # (step, W, b, loss, W_out)
+        snapshots = [block.snapshots[-1] for block in self.blocks]  # (step, weights by name, loss)
         step = snapshots[0][0]
-        model = self._joined_model([(W, b, W_out) for _, W, b, _, W_out in snapshots])
+        model = self._joined_model([weights for _, weights, _ in snapshots])
         self._called_back = step
-        self.callback(step, model, torch.cat([s[3] for s in snapshots]))
+        self.callback(step, model, torch.cat([loss for _, _, loss in snapshots]))
 
     def evaluate(self) -> torch.Tensor:
         """Loss of each current instance on fresh evaluation batches (the same batches at every call)."""

@@ -28,7 +28,13 @@ _IN_KEY_UNLESS_DEFAULT = {"attack_fraction": [0.0]}
 
 
 # The same for fields of the model, data and train configurations: (group, field) -> default.
-_GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {("model", "activation"): "relu", ("train", "warmup_steps"): 0}
+_GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {
+    ("model", "activation"): "relu",
+    ("model", "hidden_bias"): False,
+    ("model", "decoder_init"): "random",
+    ("data", "importance_when"): "always",
+    ("train", "warmup_steps"): 0,
+}
 
 
 def key_fields(experiment: Experiment) -> dict:
@@ -70,7 +76,7 @@ def checksum(arrays: dict[str, np.ndarray]) -> str:
 def result_arrays(result: TrainResult) -> dict[str, np.ndarray]:
     """A result as named NumPy arrays (what an entry stores besides its ``meta``)."""
     model = result.model
-    tensors = {"W": model.W, "b": model.b, "W_out": model.W_out, "losses": result.losses, "seeds": result.seeds}
+    tensors = {**model.weights(), "losses": result.losses, "seeds": result.seeds}
     if result.history is not None:
         tensors.update({f"history_{name}": value for name, value in vars(result.history).items()})
     return {name: tensor.detach().cpu().numpy() for name, tensor in tensors.items() if tensor is not None}

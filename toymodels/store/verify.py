@@ -45,11 +45,7 @@ def retrain_entry(path: str | os.PathLike, sample: bool = False) -> Check:
             trainer = Trainer(experiment, block_range=(k, k + 1), cores=1)
             trainer.run(step)
             model = trainer.model
-            fresh = {
-                name: getattr(model, name).detach().numpy()
-                for name in ("W", "b", "W_out")
-                if getattr(model, name) is not None
-            }
+            fresh = {name: value.numpy() for name, value in model.weights().items()}
             stored = {name: stored[f"history_{name}"][1] for name in fresh}
             what += f", its first {step:,} of {experiment.train.steps:,} steps (to the first snapshot)"
         else:
