@@ -131,9 +131,10 @@ def expected_loss(
     instance, so that differences between instances are precise."""
     if kind not in FORWARDS:
         raise ConfigError(f"kind must be one of {tuple(FORWARDS)}, got {kind!r}")
-    if data.signed or data.target != "identity":
+    if data.signed or data.target != "identity" or data.importance_when != "always":
         raise ConfigError(
-            "data must be unsigned features reconstructed as themselves (signed=False, target='identity')"
+            "data must be unsigned features reconstructed as themselves, each weighed on every sample "
+            "(signed=False, target='identity', importance_when='always')"
         )
     if not 0 <= min_probability < 1:
         raise ConfigError(f"min_probability must lie in [0, 1), got {min_probability!r}")

@@ -16,7 +16,20 @@ import torch
 
 from .errors import ConfigError
 from .validation import as_float64
-from .vocabulary import DEAD_WEIGHT, REPRESENTED_NORM, RESPONDS_SHARE, ZERO_NORM
+from .vocabulary import (
+    ANTIPODAL_COS,
+    COLLAPSED_COS,
+    DEAD_WEIGHT,
+    LEARNED_NORM,
+    ORTHOGONAL_COS,
+    REPRESENTED_NORM,
+    RESPONDS_SHARE,
+    ZERO_NORM,
+    unit_columns,
+)
+
+# How the features of a set (consecutive features, ``set_size`` of them) lie, named by :func:`classify_sets`.
+ARRANGEMENTS = ("orthogonal", "side by side", "collapsed", "antipodal", "obtuse", "not learned", "mixed")
 
 
 def _as_batched(W) -> tuple[torch.Tensor, bool]:
@@ -149,3 +162,50 @@ def angular_gaps(W) -> np.ndarray:
         raise ConfigError(f"W must have shape (..., 2, n_features) (m = 2), got {W.shape}")
     angles = np.sort(np.degrees(np.arctan2(W[..., 1, :], W[..., 0, :])), axis=-1)
     return np.diff(np.concatenate([angles, angles[..., :1] + 360.0], axis=-1), axis=-1)
+
+
+def checked_set_size(n: int, set_size: int) -> int:
+    """``set_size`` as an int, or a ConfigError unless it is an integer >= 2 dividing ``n`` (the feature count)."""
+    if isinstance(set_size, bool) or not isinstance(set_size, (int, np.integer)) or set_size < 2 or n % set_size:
+        raise ConfigError(f"set_size must be an integer >= 2 dividing n_features={n}, got {set_size!r}")
+    return int(set_size)
+
+
+def set_cosines(W, set_size: int) -> np.ndarray:
+    """cos(W_i, W_j) within each set of W (…, m, n): (…, n_sets, set_size, set_size); 0 for an unlearned
+    feature's row and column (its direction is undefined)."""
+    W = as_float64("W", W)
+    if W.ndim < 2:
+        raise ConfigError(f"W must have shape (..., n_hidden, n_features), got {W.shape}")
+    n = W.shape[-1]
+    k = checked_set_size(n, set_size)
+    unit, _ = unit_columns(W)
+    sets = unit.reshape(*unit.shape[:-1], n // k, k)  # (…, m, n_sets, k)
+    return np.einsum("...msi,...msj->...sij", sets, sets)
+
+
+def classify_sets(W, set_size: int) -> np.ndarray:
+    """Arrangement index (into ``ARRANGEMENTS``) of every set of W (…, m, n): (…, n_sets). A set is "not learned"
+    if a member's norm is below ``LEARNED_NORM``; else each pair of members is "collapsed" (cos ≥ ``COLLAPSED_COS``),
+    "antipodal" (cos ≤ ``ANTIPODAL_COS``), "orthogonal" (|cos| ≤ ``ORTHOGONAL_COS``), "side by side" (other
+    positive cos) or "obtuse" (other negative cos), and the set is its pairs' name if they all agree, else
+    "mixed"."""
+    W = as_float64("W", W)
+    cos = set_cosines(W, set_size)
+    k = cos.shape[-1]
+    norms = np.linalg.norm(W, axis=-2).reshape(*W.shape[:-2], -1, k)
+    i, j = np.triu_indices(k, 1)
+    pairs = cos[..., i, j]  # (…, n_sets, k(k−1)/2)
+    kinds = np.select(
+        [pairs >= COLLAPSED_COS, pairs <= ANTIPODAL_COS, np.abs(pairs) <= ORTHOGONAL_COS, pairs > 0],
+        [
+            ARRANGEMENTS.index("collapsed"),
+            ARRANGEMENTS.index("antipodal"),
+            ARRANGEMENTS.index("orthogonal"),
+            ARRANGEMENTS.index("side by side"),
+        ],
+        ARRANGEMENTS.index("obtuse"),
+    )
+    same = (kinds == kinds[..., :1]).all(-1)
+    arrangement = np.where(same, kinds[..., 0], ARRANGEMENTS.index("mixed"))
+    return np.where((norms < LEARNED_NORM).any(-1), ARRANGEMENTS.index("not learned"), arrangement)

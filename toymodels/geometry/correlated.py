@@ -10,13 +10,12 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ConfigError
-from ..metrics import runs
+from ..metrics import ARRANGEMENTS, checked_set_size, classify_sets, runs, set_cosines
 from ..results import TrainResult
 from ..validation import as_float64, check_array
-from ..vocabulary import ANTIPODAL_COS, COLLAPSED_COS, LEARNED_NORM, ORTHOGONAL_COS, unit_columns
+from ..vocabulary import unit_columns
 from .losses import _biases, _densities, _pick, _weights, fit_losses
 
-ARRANGEMENTS = ("orthogonal", "side by side", "collapsed", "antipodal", "obtuse", "not learned", "mixed")
 # Collapsed pairs of the 3-correlated-pairs model in m = 2 against density, as the paper states them.
 PAPER_COLLAPSE_BANDS = (
     ("none", "p ≤ 0.05"),
@@ -27,31 +26,12 @@ PAPER_COLLAPSE_BANDS = (
 )
 
 
-def _set_size(n: int, set_size: int) -> int:
-    if isinstance(set_size, bool) or not isinstance(set_size, (int, np.integer)) or set_size < 2 or n % set_size:
-        raise ConfigError(f"set_size must be an integer >= 2 dividing n_features={n}, got {set_size!r}")
-    return int(set_size)
-
-
-def set_cosines(W, set_size: int) -> np.ndarray:
-    """cos(W_i, W_j) within each set of W (…, m, n): (…, n_sets, set_size, set_size); 0 for an unlearned
-    feature's row and column (its direction is undefined)."""
-    W = as_float64("W", W)
-    if W.ndim < 2:
-        raise ConfigError(f"W must have shape (..., n_hidden, n_features), got {W.shape}")
-    n = W.shape[-1]
-    k = _set_size(n, set_size)
-    unit, _ = unit_columns(W)
-    sets = unit.reshape(*unit.shape[:-1], n // k, k)  # (…, m, n_sets, k)
-    return np.einsum("...msi,...msj->...sij", sets, sets)
-
-
 def across_cosines(W, set_size: int) -> np.ndarray:
     """For W (…, m, n): each feature's most negative cosine with a feature of another set, (…, n). −1 when
     every feature has an antipodal partner in another set (two correlated sets sharing a plane)."""
     W = as_float64("W", W)
     n = W.shape[-1]
-    k = _set_size(n, set_size)
+    k = checked_set_size(n, set_size)
     if n == k:
         raise ConfigError(f"set_size={k} leaves a single set: there is no other set")
     unit, _ = unit_columns(W)
@@ -60,36 +40,12 @@ def across_cosines(W, set_size: int) -> np.ndarray:
     return np.where(group[:, None] == group[None, :], np.inf, cos).min(-1)
 
 
-def classify_sets(W, set_size: int) -> np.ndarray:
-    """Arrangement index (into ``ARRANGEMENTS``) of every set of W (…, m, n): (…, n_sets); rules in the
-    module docstring."""
-    W = as_float64("W", W)
-    cos = set_cosines(W, set_size)
-    k = cos.shape[-1]
-    norms = np.linalg.norm(W, axis=-2).reshape(*W.shape[:-2], -1, k)
-    i, j = np.triu_indices(k, 1)
-    pairs = cos[..., i, j]  # (…, n_sets, k(k−1)/2)
-    kinds = np.select(
-        [pairs >= COLLAPSED_COS, pairs <= ANTIPODAL_COS, np.abs(pairs) <= ORTHOGONAL_COS, pairs > 0],
-        [
-            ARRANGEMENTS.index("collapsed"),
-            ARRANGEMENTS.index("antipodal"),
-            ARRANGEMENTS.index("orthogonal"),
-            ARRANGEMENTS.index("side by side"),
-        ],
-        ARRANGEMENTS.index("obtuse"),
-    )
-    same = (kinds == kinds[..., :1]).all(-1)
-    arrangement = np.where(same, kinds[..., 0], ARRANGEMENTS.index("mixed"))
-    return np.where((norms < LEARNED_NORM).any(-1), ARRANGEMENTS.index("not learned"), arrangement)
-
-
 def pca_alignment(W, set_size: int) -> np.ndarray:
     """Share of ‖W‖_F² in the span of the sets' mean directions (each set's leading principal component, the
     direction (1, …, 1)/√k on its features): 1 when every set is collapsed onto one direction, (…,)."""
     W = as_float64("W", W)
     n = W.shape[-1]
-    k = _set_size(n, set_size)
+    k = checked_set_size(n, set_size)
     sets = W.reshape(*W.shape[:-1], n // k, k)
     along = (sets.sum(-1) ** 2 / k).sum((-2, -1))  # Σ_sets ‖W_set (1,…,1)/√k‖²
     total = (W**2).sum((-2, -1))
@@ -208,7 +164,7 @@ def block_overlaps(W, set_size: int) -> BlockOverlaps:
     if W.ndim < 2:
         raise ConfigError(f"W must have shape (..., n_hidden, n_features), got {W.shape}")
     n = W.shape[-1]
-    k = _set_size(n, set_size)
+    k = checked_set_size(n, set_size)
     if n == k:
         raise ConfigError(f"set_size={k} leaves a single set: there is nothing across sets")
     gram = np.einsum("...ki,...kj->...ij", W, W)

@@ -23,6 +23,16 @@ from .computation import (
     asymmetric_motif_search,
     computation_sweep,
 )
+from .design import (
+    DECODERS,
+    LONG_STEPS,
+    PAIR_CONDITIONS,
+    PAIR_DENSITY,
+    decoder_sweep,
+    hidden_bias_sweep,
+    hidden_relu_sweep,
+    importance_pairs,
+)
 from .geometry import (
     correlated,
     energy_levels,
@@ -244,6 +254,17 @@ PRESETS: Presets = Presets(
             )
             for a in NONLINEARITIES
         },
+        "untied_decoder": _variant(
+            decoder_sweep, "Why tied weights: the §2 ReLU sweep with a free decoder W_out that starts at Wᵀ.",
+            decoder="transpose",
+        ),
+        "untied_decoder_random": _variant(
+            decoder_sweep, "Why tied weights: the §2 ReLU sweep with a free decoder W_out drawn like W.", decoder="random"
+        ),
+        "hidden_bias": hidden_bias_sweep,
+        "conditional_importance": _variant(
+            importance_pairs, "Ten pairs in 5 dimensions whose partners are never important together.", condition="alone"
+        ),
         "softmax_sweep": softmax_sweep,
         "softmax_geometry": softmax_geometry,
         "nonlinearity_live": nonlinearity_live,
@@ -273,6 +294,14 @@ def preset(name: str, fast: bool = False) -> Experiment:
 
 __all__ = [
     "PRESETS",
+    "DECODERS",
+    "LONG_STEPS",
+    "PAIR_CONDITIONS",
+    "PAIR_DENSITY",
+    "decoder_sweep",
+    "hidden_bias_sweep",
+    "hidden_relu_sweep",
+    "importance_pairs",
     "preset",
     "list_presets",
     "Presets",
