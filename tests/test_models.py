@@ -49,7 +49,10 @@ def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features, hid
     # The same batch in two chunks: the contributions add up to the whole batch's loss and gradients.
     halves = [
         loss_and_grads(
-            model, x[:, part], target[:, part], importance[:, part] if importance.ndim == 3 else importance,
+            model,
+            x[:, part],
+            target[:, part],
+            importance[:, part] if importance.ndim == 3 else importance,
             total_batch=x.shape[1],
         )
         for part in (slice(0, 40), slice(40, None))
@@ -57,7 +60,9 @@ def test_hand_derived_gradients_match_autograd(kind, l1_penalty, n_features, hid
     torch.testing.assert_close(halves[0][0] + halves[1][0], loss)
     for name in grads:
         torch.testing.assert_close(halves[0][1][name] + halves[1][1][name], grads[name])
-    expected_names = {"W", "b"} | ({"W_out"} if kind.startswith("untied") else set()) | ({"c"} if hidden_bias else set())
+    expected_names = (
+        {"W", "b"} | ({"W_out"} if kind.startswith("untied") else set()) | ({"c"} if hidden_bias else set())
+    )
     assert set(grads) == expected_names
     for name, grad in grads.items():
         torch.testing.assert_close(
@@ -134,6 +139,7 @@ def test_decoder_init_transpose_starts_untied_models_at_the_tied_one():
     tied = ToyModel(ModelConfig(6, 2), 3, generator=generator())
     untied = ToyModel(ModelConfig(6, 2, kind="untied_relu_output", decoder_init="transpose"), 3, generator=generator())
     assert torch.equal(untied.W, tied.W) and torch.equal(untied.W_out, tied.W.transpose(1, 2))
+    assert untied.W_out.is_contiguous(), "the fused optimiser needs W_out laid out as its gradient"
     x = torch.rand(3, 4, 6)
     torch.testing.assert_close(untied(x), tied(x))
     with pytest.raises(ConfigError, match="decoder_init applies to the untied kinds"):

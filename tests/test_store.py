@@ -135,7 +135,9 @@ def test_untied_models_and_histories_round_trip(tmp_path, hidden_bias):
     assert all(torch.equal(value, second.model.weights()[name]) for name, value in first.model.weights().items())
     assert (first.history.c is not None) == hidden_bias
     for name, value in vars(first.history).items():
-        assert (value is None and getattr(second.history, name) is None) or torch.equal(value, getattr(second.history, name))
+        assert (value is None and getattr(second.history, name) is None) or torch.equal(
+            value, getattr(second.history, name)
+        )
     assert len(first.history.steps) == 3 and torch.equal(first.history.W[-1], first.model.W)
 
 

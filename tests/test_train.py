@@ -51,24 +51,31 @@ def reference_training(exp: Experiment) -> ToyModel:
                 rows = gram[torch.arange(len(x)).unsqueeze(1), feature]  # (instance, batch, feature)
                 lam = attack * x.norm(dim=-1).mean(-1)
                 x = x + lam[:, None, None] * rows / rows.norm(dim=-1, keepdim=True)
+        weights = tm.data.loss_weights(x, importance, exp.data)  # per sample for conditional importance
         optimizer.zero_grad()
-        model.loss(x, target, importance).sum().backward()
+        model.loss(x, target, weights).sum().backward()
         optimizer.step()
     return model
 
 
 @pytest.mark.parametrize(
-    "kind, schedule, weight_decay, attack",
+    "kind, schedule, weight_decay, attack, changes",
     [
-        ("relu_output", "constant", 0.01, 0.0),
-        ("linear", "linear", 0.0, 0.0),
-        ("relu_hidden", "cosine", 0.01, 0.0),
-        ("untied_relu_hidden", "constant", 0.01, 0.0),
-        ("relu_output", "constant", 0.01, (0.3, 0.9)),  # adversarial training, one attack size per setting
+        ("relu_output", "constant", 0.01, 0.0, {}),
+        ("linear", "linear", 0.0, 0.0, {}),
+        ("relu_hidden", "cosine", 0.01, 0.0, {}),
+        ("untied_relu_hidden", "constant", 0.01, 0.0, {}),
+        ("relu_output", "constant", 0.01, (0.3, 0.9), {}),  # adversarial training, one attack size per setting
+        # chapter 12's options: a free decoder that starts at Wᵀ, a hidden bias, conditional importance
+        ("untied_relu_output", "constant", 0.01, 0.0, dict(decoder_init="transpose")),
+        ("relu_output", "constant", 0.01, 0.0, dict(hidden_bias=True)),
+        ("relu_hidden", "constant", 0.01, 0.0, dict(hidden_bias=True)),
+        ("relu_output", "constant", 0.01, 0.0, dict(importance_when="alone", set_size=2)),
     ],
 )
-def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay, attack):
+def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay, attack, changes):
     exp = small(steps=40, kind=kind, lr_schedule=schedule, weight_decay=weight_decay, attack_fraction=attack)
+    exp = exp.replace(**changes) if changes else exp
     if kind == "untied_relu_hidden":
         exp = exp.replace(signed=True, target="abs")
     trained = tm.train(exp).model

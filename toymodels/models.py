@@ -113,15 +113,18 @@ class ToyModel(nn.Module):
         self.W = nn.Parameter(randn(n_instances, m, n))
         self.W_out = None
         if not config.tied:
-            start = self.W.detach().transpose(1, 2).clone() if config.decoder_init == "transpose" else None
+            # A contiguous copy: the fused optimiser needs a parameter laid out as its gradient.
+            start = (
+                self.W.detach().transpose(1, 2).clone(memory_format=torch.contiguous_format)
+                if config.decoder_init == "transpose"
+                else None
+            )
             self.W_out = nn.Parameter(randn(n_instances, n, m) if start is None else start)
         self.c = nn.Parameter(torch.zeros(n_instances, m, device=device)) if config.hidden_bias else None
         self.b = nn.Parameter(torch.zeros(n_instances, n, device=device))
 
     @classmethod
-    def from_arrays(
-        cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu", c=None
-    ) -> ToyModel:
+    def from_arrays(cls, config: ModelConfig, W, b, W_out=None, device: str | torch.device = "cpu", c=None) -> ToyModel:
         """A model holding the given weights (arrays or tensors, copied as float32 onto ``device``), shapes
         checked against ``config``: ``W_out`` for the untied kinds, ``c`` with ``hidden_bias``."""
         W = torch.as_tensor(W)
@@ -131,8 +134,10 @@ class ToyModel(nn.Module):
             expected["W_out"] = (W.shape[0], n, m)
         if config.hidden_bias:
             expected["c"] = (W.shape[0], m)
-        given = {name: None if value is None else torch.as_tensor(value) for name, value in
-                 (("W", W), ("b", b), ("W_out", W_out), ("c", c))}
+        given = {
+            name: None if value is None else torch.as_tensor(value)
+            for name, value in (("W", W), ("b", b), ("W_out", W_out), ("c", c))
+        }
         for name, shape in expected.items():
             if given[name] is None or tuple(given[name].shape) != shape or W.ndim != 3:
                 found = None if given[name] is None else tuple(given[name].shape)
@@ -143,7 +148,9 @@ class ToyModel(nn.Module):
         to = dict(dtype=torch.float32, device=device)
         for name in ("W", "W_out", "c", "b"):
             value = given[name] if name in expected else None
-            setattr(model, name, None if value is None else nn.Parameter(value.detach().to(**to).clone()))
+            if value is not None:  # contiguous copies: the fused optimiser needs parameters laid out as gradients
+                value = nn.Parameter(value.detach().to(**to).clone(memory_format=torch.contiguous_format))
+            setattr(model, name, value)
         return model
 
     def weights(self) -> dict[str, torch.Tensor]:

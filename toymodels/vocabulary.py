@@ -44,6 +44,9 @@ RESPONDS_SHARE = 0.25
 # Chapter 10's models change the output nonlinearity, which rescales the weights a feature needs (a sigmoid's
 # slope is 1/4): there a feature is represented when ‖W_i‖ exceeds this share of its model's largest ‖W_j‖.
 REPRESENTED_SHARE = 0.5
+# Σ_{j≠i}(Ŵ_i·W_j)² above which a represented feature shares its direction with others: it is in superposition
+# (chapter 2's table); at or below it, the feature has a dimension of its own ("dedicated").
+INTERFERING = 0.1
 # Below this norm a feature (or a decoder column) is absent: its unit vector Ŵ_i is taken to be 0, never NaN.
 ZERO_NORM = 1e-8
 
@@ -141,6 +144,7 @@ __all__ = [
     "DEAD_WEIGHT",
     "RESPONDS_SHARE",
     "REPRESENTED_SHARE",
+    "INTERFERING",
     "ZERO_NORM",
     "unit_columns",
     "Polytope",

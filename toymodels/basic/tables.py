@@ -6,9 +6,12 @@ from ..kit.table import Table, density_label, fixed, setting_densities
 from ..metrics import feature_norms, superposition
 from ..results import TrainResult
 from ..theory import LossAccounting
+from ..vocabulary import INTERFERING, REPRESENTED_NORM
 
 
-def sweep_table(results: dict[str, TrainResult], represented: float = 0.5, interfering: float = 0.1) -> Table:
+def sweep_table(
+    results: dict[str, TrainResult], represented: float = REPRESENTED_NORM, interfering: float = INTERFERING
+) -> Table:
     """One row per setting of sweeps over the same settings, for each named best-of-K result: how many
     features are represented (‖W_i‖ > ``represented``), how many of those are in superposition
     (Σ_{j≠i}(Ŵ_i·W_j)² > ``interfering``), and the most negative bias."""

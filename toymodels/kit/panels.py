@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
+from ..errors import ConfigError
 from ..metrics import feature_norms, superposition
 from ..validation import check_array
 
@@ -100,17 +101,23 @@ def _panels_figure(panels: list[_Panel], n_features: int, title: str | None) -> 
     return fig
 
 
-def _weight_panels(W: np.ndarray, b, zmax: float) -> list[_Panel]:
+def _weight_panels(W: np.ndarray, b, zmax: float, decoder: np.ndarray | None = None) -> list[_Panel]:
     n = W.shape[1]
     b = _feature_vector("b", b, n)
     features = np.arange(n)
-    scale = _Scale("coloraxis", DIVERGING, -zmax, zmax, "W<sup>T</sup>W and b")
+    W64 = W.astype(np.float64)  # float64: the same digits on any CPU
+    if decoder is None:
+        name, product, entry = "W<sup>T</sup>W", W64.T @ W64, "W<sub>%{y}</sub>·W<sub>%{x}</sub>"
+    else:
+        name, product = "W<sub>out</sub>W", np.asarray(decoder, dtype=np.float64) @ W64
+        entry = "(W<sub>out</sub>)<sub>%{y}</sub>·W<sub>%{x}</sub>"
+    scale = _Scale("coloraxis", DIVERGING, -zmax, zmax, f"{name} and b")
     gram = go.Heatmap(
-        z=W.astype(np.float64).T @ W.astype(np.float64),  # float64: the same digits on any CPU
+        z=product,
         x=features,
         y=features,
         coloraxis="coloraxis",
-        hovertemplate="W<sub>%{y}</sub>·W<sub>%{x}</sub> = %{z:.3f}<extra></extra>",
+        hovertemplate=entry + " = %{z:.3f}<extra></extra>",
     )
     bias = go.Heatmap(
         z=b[:, None],
@@ -120,7 +127,7 @@ def _weight_panels(W: np.ndarray, b, zmax: float) -> list[_Panel]:
         hovertemplate="b<sub>%{y}</sub> = %{z:.3f}<extra></extra>",
     )
     return [
-        _Panel("W<sup>T</sup>W", n, [gram], _square(), scale),
+        _Panel(name, n, [gram], _square(), scale),
         _Panel("b", 1, [bias], _square(showticklabels=False)),
     ]
 
@@ -153,10 +160,16 @@ def _norms_panel(W: np.ndarray, importance, sqrt_superposition: bool, norm_end: 
     return _Panel("‖W<sub>i</sub>‖", max(n / 2, 3), [bars], dict(range=[0, end], showgrid=True), scale)
 
 
-def weights_heatmap(W, b, title: str | None = None, zmax: float = 1.0) -> go.Figure:
-    """WᵀW (n×n) and b (an n×1 column) for one instance, as diverging heatmaps on the fixed range ±zmax."""
+def weights_heatmap(W, b, title: str | None = None, zmax: float = 1.0, decoder=None) -> go.Figure:
+    """WᵀW (n×n) and b (an n×1 column) for one instance, as diverging heatmaps on the fixed range ±zmax; given an
+    untied model's ``decoder`` W_out (n×m), the product W_out W instead of WᵀW (entry (i, j): how feature j's
+    direction reads out as feature i)."""
     W = single_W(W)
-    return _panels_figure(_weight_panels(W, b, zmax), W.shape[1], title)
+    if decoder is not None:
+        decoder = np.asarray(decoder, dtype=np.float64)
+        if decoder.shape != W.shape[::-1]:
+            raise ConfigError(f"decoder must have shape (n_features, n_hidden) = {W.shape[::-1]}, got {decoder.shape}")
+    return _panels_figure(_weight_panels(W, b, zmax, decoder), W.shape[1], title)
 
 
 def feature_norms_bar(

@@ -28,6 +28,7 @@ from .design import (
     LONG_STEPS,
     PAIR_CONDITIONS,
     PAIR_DENSITY,
+    SNAPSHOT_EVERY,
     decoder_sweep,
     hidden_bias_sweep,
     hidden_relu_sweep,
@@ -255,15 +256,20 @@ PRESETS: Presets = Presets(
             for a in NONLINEARITIES
         },
         "untied_decoder": _variant(
-            decoder_sweep, "Why tied weights: the §2 ReLU sweep with a free decoder W_out that starts at Wᵀ.",
+            decoder_sweep,
+            "Why tied weights: the §2 ReLU sweep with a free decoder W_out that starts at Wᵀ.",
             decoder="transpose",
         ),
         "untied_decoder_random": _variant(
-            decoder_sweep, "Why tied weights: the §2 ReLU sweep with a free decoder W_out drawn like W.", decoder="random"
+            decoder_sweep,
+            "Why tied weights: the §2 ReLU sweep with a free decoder W_out drawn like W.",
+            decoder="random",
         ),
         "hidden_bias": hidden_bias_sweep,
         "conditional_importance": _variant(
-            importance_pairs, "Ten pairs in 5 dimensions whose partners are never important together.", condition="alone"
+            importance_pairs,
+            "Ten pairs in 5 dimensions whose partners are never important together.",
+            condition="alone",
         ),
         "softmax_sweep": softmax_sweep,
         "softmax_geometry": softmax_geometry,
@@ -298,6 +304,7 @@ __all__ = [
     "LONG_STEPS",
     "PAIR_CONDITIONS",
     "PAIR_DENSITY",
+    "SNAPSHOT_EVERY",
     "decoder_sweep",
     "hidden_bias_sweep",
     "hidden_relu_sweep",

@@ -10,14 +10,18 @@ from ..experiment import Experiment
 from .superposition import basic
 
 DECODERS = ("tied", "random", "transpose")  # Wᵀ; a free W_out drawn like W; a free W_out that starts at Wᵀ
-LONG_STEPS = 40_000  # book's choice: 4× the paper's 10,000, to see which fits still move
+# Book's choice: 16× the paper's 10,000 steps, with a snapshot every 10,000 (the first is the paper's protocol):
+# the free decoder's sparse end still improves from 40,000 to 160,000 steps, the tied model's does not.
+LONG_STEPS = 160_000
+SNAPSHOT_EVERY = 10_000
 PAIR_CONDITIONS = ("independent", "alone", "anticorrelated")
 PAIR_DENSITY = 0.05  # each feature's own density in the pairs experiment
 
 
 def decoder_sweep(decoder: str = "transpose", steps: int = 10_000, fast: bool = False) -> Experiment:
     """The §2 ReLU sweep with the decoder ``decoder``: ``"tied"`` (Wᵀ, the paper's), ``"random"`` (a free W_out
-    drawn like W) or ``"transpose"`` (a free W_out that starts at Wᵀ); ``steps`` of training (fast: 2,000)."""
+    drawn like W) or ``"transpose"`` (a free W_out that starts at Wᵀ); ``steps`` of training (fast: 2,000), with a
+    snapshot every ``SNAPSHOT_EVERY`` steps when they are more than the paper's 10,000."""
     if decoder not in DECODERS:
         raise ConfigError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     if decoder == "tied":
@@ -27,9 +31,11 @@ def decoder_sweep(decoder: str = "transpose", steps: int = 10_000, fast: bool = 
     else:
         experiment = basic(kind="untied_relu_output", fast=fast).replace(decoder_init=decoder)
     label = {"tied": "tied decoder Wᵀ", "random": "free decoder, random start", "transpose": "free decoder from Wᵀ"}
+    long = steps > 10_000 and not fast
     return experiment.replace(
         steps=2_000 if fast else steps,
-        name=f"n=20, m=5, {label[decoder]}" + ("" if steps == 10_000 else f", {steps:,} steps"),
+        snapshot_every=SNAPSHOT_EVERY if long else 0,
+        name=f"n=20, m=5, {label[decoder]}" + (f", {steps:,} steps" if long else ""),
     )
 
 
