@@ -37,7 +37,7 @@ def decoder_table(tied: DecoderFits, free: DecoderFits) -> Table:
         "antipodal pairs (tied / free)",
         "loss ÷ tied's",
         "positive interference (tied / free)",
-        "asymmetry of W_out W",
+        "asymmetry of WₒᵤₜW",
     )
     return Table(columns, rows)
 
@@ -58,7 +58,7 @@ def alignment_table(free: DecoderFits) -> Table:
                 f"{ratio.min():.2g} – {ratio.max():.2g}" if len(ratio) else "–",
             )
         )
-    return Table(("1−S", "least cos(D_i, W_i)", "median cos(D_i, W_i)", "‖D_i‖/‖W_i‖"), tuple(rows))
+    return Table(("1−S", "least cos(Dᵢ, Wᵢ)", "median cos(Dᵢ, Wᵢ)", "‖Dᵢ‖/‖Wᵢ‖"), tuple(rows))
 
 
 def convergence_table(curves: dict[str, tuple[np.ndarray, np.ndarray]], reference: np.ndarray, density) -> Table:
@@ -90,20 +90,21 @@ def dead_start_table(fits: DecoderFits) -> Table:
         )
         for s, p in enumerate(fits.density.tolist())
     )
-    columns = ("1−S", "represented", "started with D_i·W_i < 0", "unrepresented that started so")
+    columns = ("1−S", "represented", "started with Dᵢ·Wᵢ < 0", "unrepresented that started so")
     return Table(columns, rows)
 
 
 def hidden_table(effect: HiddenBiasEffect, hidden_relu: DecoderFits, tied: DecoderFits) -> Table:
-    """Per density: with a hidden bias, its loss ÷ the model's without, its largest |c_j| and how far b + Wᵀc is
-    from the bias of the model without c; with a hidden ReLU, its loss ÷ the tied model's and what each
-    represents."""
+    """Per density: with a hidden bias, its loss ÷ the model's without, its largest |c_j|, how far b + Wᵀc is from
+    the bias of the model without c, and what each represents; with a hidden ReLU, its loss ÷ the tied model's and
+    what each represents."""
     rows = tuple(
         (
             density_label(p),
             _ratio(effect.loss_ratio[s]),
             fixed(effect.largest_c[s], 3),
             fixed(effect.bias_gap[s], 3),
+            f"{effect.represented[0][s]} / {effect.represented[1][s]}",
             _ratio(hidden_relu.loss[s] / tied.loss[s]),
             f"{hidden_relu.represented[s].sum()} / {tied.represented[s].sum()}",
         )
@@ -112,8 +113,9 @@ def hidden_table(effect: HiddenBiasEffect, hidden_relu: DecoderFits, tied: Decod
     columns = (
         "1−S",
         "hidden bias: loss ÷ without",
-        "max |c_j|",
-        "max |(b + Wᵀc)_i − b_i|",
+        "max |cⱼ|",
+        "max |(b + Wᵀc)ᵢ − bᵢ|",
+        "represented (with c / without)",
         "hidden ReLU: loss ÷ tied's",
         "represented (hidden ReLU / tied)",
     )
