@@ -26,9 +26,15 @@ def _loss(model, experiment: Experiment, n_batches: int) -> np.ndarray:
     return evaluate(model, experiment, n_batches=n_batches, dtype=torch.float64).numpy()
 
 
-def initial_weights(experiment: Experiment) -> dict[str, np.ndarray]:
-    """Every fit's weights before its first step, as the trainer draws them (float64 arrays by name)."""
-    return {name: value.double().numpy() for name, value in Trainer(experiment).model.weights().items()}
+def initial_weights(result: TrainResult) -> dict[str, np.ndarray]:
+    """Every fit's weights before its first step (float64 arrays by name): ``result``'s snapshot at step 0 when it
+    kept one (the stored bits), else drawn again as the trainer draws them (``torch.randn``, whose last bits depend
+    on the CPU's instruction set)."""
+    history = result.history
+    if history is not None and int(history.steps[0]) == 0:
+        named = {"W": history.W, "W_out": history.W_out, "c": history.c, "b": history.b}
+        return {name: value[0].double().numpy() for name, value in named.items() if value is not None}
+    return {name: value.double().numpy() for name, value in Trainer(result.experiment).model.weights().items()}
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def decoder_fits(result: TrainResult, n_batches: int = EVAL_BATCHES) -> DecoderF
     experiment = result.experiment
     best, index = result.best(), result.best_index.cpu().numpy()
     weights = {name: value.double().cpu().numpy() for name, value in best.weights().items()}
-    start = initial_weights(experiment)
+    start = initial_weights(result)
     start_decoder = start.get("W_out", np.swapaxes(start["W"], 1, 2))[index]
     decoder = weights.get("W_out", np.swapaxes(weights["W"], 1, 2))
     return DecoderFits(
@@ -231,7 +237,7 @@ def gram_reading(result: TrainResult, densities) -> GramReading:
         settings.append(int(match[0]))
     best = result.best()
     index = result.best_index.cpu().numpy()
-    start = initial_weights(experiment)
+    start = initial_weights(result)
     W = np.concatenate([start["W"][index[settings[0]]][None], best.W.detach().double().numpy()[settings]])
     b = np.concatenate([start["b"][index[settings[0]]][None], best.b.detach().double().numpy()[settings]])
     represented = represented_features(W).numpy()

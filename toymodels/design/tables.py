@@ -67,7 +67,7 @@ def convergence_table(curves: dict[str, tuple[np.ndarray, np.ndarray]], referenc
     columns, cells = ["1−S"], []
     for name, (steps, loss) in curves.items():
         for k, step in enumerate(steps):
-            columns.append(f"{name}, {step // 1000}k steps")
+            columns.append(f"{name}, {f'{step // 1000}k' if step % 1000 == 0 else step} steps")
             cells.append(loss[k] / reference)
     rows = tuple(
         (density_label(p),) + tuple(_ratio(column[s]) for column in cells)

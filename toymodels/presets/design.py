@@ -14,14 +14,16 @@ DECODERS = ("tied", "random", "transpose")  # Wᵀ; a free W_out drawn like W; a
 # the free decoder's sparse end still improves from 40,000 to 160,000 steps, the tied model's does not.
 LONG_STEPS = 160_000
 SNAPSHOT_EVERY = 10_000
+FAST_LONG_STEPS, FAST_SNAPSHOT_EVERY = 2_000, 500  # the same in CI's fast mode
 PAIR_CONDITIONS = ("independent", "alone", "anticorrelated")
 PAIR_DENSITY = 0.05  # each feature's own density in the pairs experiment
 
 
 def decoder_sweep(decoder: str = "transpose", steps: int = 10_000, fast: bool = False) -> Experiment:
     """The §2 ReLU sweep with the decoder ``decoder``: ``"tied"`` (Wᵀ, the paper's), ``"random"`` (a free W_out
-    drawn like W) or ``"transpose"`` (a free W_out that starts at Wᵀ); ``steps`` of training (fast: 2,000), with a
-    snapshot every ``SNAPSHOT_EVERY`` steps when they are more than the paper's 10,000."""
+    drawn like W) or ``"transpose"`` (a free W_out that starts at Wᵀ); ``steps`` of training, with a snapshot every
+    ``SNAPSHOT_EVERY`` steps when they are more than the paper's 10,000 (fast: 2,000 steps, snapshots every 500
+    for a long run)."""
     if decoder not in DECODERS:
         raise ConfigError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     if decoder == "tied":
@@ -31,12 +33,18 @@ def decoder_sweep(decoder: str = "transpose", steps: int = 10_000, fast: bool = 
     else:
         experiment = basic(kind="untied_relu_output", fast=fast).replace(decoder_init=decoder)
     label = {"tied": "tied decoder Wᵀ", "random": "free decoder, random start", "transpose": "free decoder from Wᵀ"}
-    long = steps > 10_000 and not fast
+    long = steps > 10_000
     return experiment.replace(
-        steps=2_000 if fast else steps,
-        snapshot_every=SNAPSHOT_EVERY if long else 0,
+        steps=(FAST_LONG_STEPS if long else 2_000) if fast else steps,
+        snapshot_every=(FAST_SNAPSHOT_EVERY if fast else SNAPSHOT_EVERY) if long else 0,
         name=f"n=20, m=5, {label[decoder]}" + (f", {steps:,} steps" if long else ""),
     )
+
+
+def decoder_checkpoints(fast: bool = False) -> tuple[int, int, int]:
+    """The steps at which chapter 12 reads the long decoder sweeps' snapshots: the paper's 10,000, then 4× and 16×
+    as many (fast: a quarter, half and all of the fast run's steps)."""
+    return (500, 1_000, FAST_LONG_STEPS) if fast else (10_000, 40_000, LONG_STEPS)
 
 
 def hidden_bias_sweep(fast: bool = False) -> Experiment:
