@@ -29,9 +29,7 @@ from ..metrics import feature_dimensionality, feature_norms
 from ..models import activate
 from ..results import TrainResult
 from ..validation import as_float64, check_array
-from ..vocabulary import REPRESENTED_SHARE, ZERO_NORM
-
-INTERFERING = 0.1  # ... and in superposition when its relative superposition exceeds this
+from ..vocabulary import INTERFERING, REPRESENTED_SHARE, ZERO_NORM
 
 
 def _weights(W) -> torch.Tensor:
