@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import toymodels as tm
+from toymodels.losses import fit_losses
 from toymodels.results import result_of
 
 
@@ -83,6 +84,8 @@ def test_a_hidden_bias_that_the_output_bias_absorbs_has_no_gap():
     np.testing.assert_allclose(effect.largest_c, [0.3, 0.1], rtol=1e-6)
     with pytest.raises(tm.ConfigError, match="with_bias must be a tied model with a hidden bias"):
         tm.design.hidden_bias_effect(plain, with_bias)
+    with pytest.raises(tm.ConfigError, match="without a hidden bias"):  # the exact losses know no c
+        fit_losses(result_of(sweep(hidden_bias=True), W, b=b_with, c=c))
 
 
 def test_reading_the_gram_picture_names_dedicated_superposed_and_dropped_features():
@@ -161,6 +164,7 @@ def test_figures_and_tables_build_from_small_results():
     figure = tm.design.product_slider(tied, free, title="products")
     assert len(figure.layout.sliders[0].steps) == 2
     assert "1−S = 0.1" in figure.layout.sliders[0].steps[1].args[1]["title.text"]
+    assert "W<sub>out</sub>W" in figure.layout.coloraxis.colorbar.title.text  # the shared scale names both rows
     ratio = tm.design.loss_ratio_figure({"free": (free.loss, "solid")}, tied.loss, tied.density)
     np.testing.assert_allclose(ratio.data[0].y, free.loss / tied.loss)
     for table in (

@@ -188,6 +188,8 @@ def fit_losses(
     experiment, k = result.experiment, result.fits_per_setting
     if experiment.model.kind != "linear" and experiment.model.activation != "relu":
         raise ConfigError(f"fit_losses computes ReLU outputs, got activation {experiment.model.activation!r}")
+    if experiment.model.hidden_bias:
+        raise ConfigError("fit_losses computes models without a hidden bias (ModelConfig(hidden_bias=False))")
     shape = (experiment.n_settings, experiment.model.n_features)
     per_fit = lambda values: np.repeat(np.broadcast_to(np.array(values, dtype=np.float64), shape), k, axis=0)  # noqa: E731
     losses = expected_loss(

@@ -31,7 +31,8 @@ def product_slider(tied: DecoderFits, free: DecoderFits, title: str | None = Non
             f"tied: {tied.represented[s].sum()} represented",
             f"free decoder: {free.represented[s].sum()} represented",
         ]
-        return stacked(rows, names)
+        # One colour scale for both rows (stacked keeps the first row's), named for both products.
+        return stacked(rows, names).update_layout(coloraxis_colorbar_title_text="WᵀW, W<sub>out</sub>W and b")
 
     fig = instance_slider(build, len(labels), labels, title=title, headings=[f"1−S = {label}" for label in labels])
     return fig.update_layout(height=2 * ROW_HEIGHT + 160)
