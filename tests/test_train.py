@@ -3,6 +3,7 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 import torch
 
@@ -36,7 +37,16 @@ def reference_training(exp: Experiment) -> ToyModel:
     seed = tm.data.stream_seed(exp.train.seed, (0, block_module.INIT_STREAM))
     model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(seed))
     uniforms = Uniforms(exp.train.seed, stream=(0, block_module.TRAIN_STREAM))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=exp.train.lr, weight_decay=exp.train.weight_decay)
+    decay, negative = exp.train.weight_decay, exp.train.weight_decay < 0
+    matrices = [p for name, p in model.named_parameters() if name in ("W", "W_out")]
+    others = [p for name, p in model.named_parameters() if name not in ("W", "W_out")]
+    optimizer = torch.optim.AdamW(
+        [
+            dict(params=matrices, weight_decay=0.0 if negative else decay),
+            dict(params=others, weight_decay=decay if exp.train.decay_biases and not negative else 0.0),
+        ],
+        lr=exp.train.lr,
+    )
     probability, importance, attack = exp.probability_tensor(), exp.importance_tensor(), exp.attack_tensor()
     attacks = torch.Generator().manual_seed(tm.data.stream_seed(exp.train.seed, (0, block_module.ATTACK_STREAM)))
     for step in range(exp.train.steps):
@@ -54,6 +64,12 @@ def reference_training(exp: Experiment) -> ToyModel:
         weights = tm.data.loss_weights(x, importance, exp.data)  # per sample for conditional importance
         optimizer.zero_grad()
         model.loss(x, target, weights).sum().backward()
+        if negative:
+            # Liu, Liu & Gore's optimiser (exp/adamw.py), on the rows of their (n, m) W: our Wᵀ per instance.
+            with torch.no_grad():
+                rows = model.W.transpose(1, 2)
+                row_norms = rows.norm(dim=2).unsqueeze(2).add_(1e-8)
+                rows.add_(decay * rows * (1 - 1 / row_norms), alpha=lr_at(step, exp.train))
         optimizer.step()
     return model
 
@@ -71,6 +87,11 @@ def reference_training(exp: Experiment) -> ToyModel:
         ("relu_output", "constant", 0.01, 0.0, dict(hidden_bias=True)),
         ("relu_hidden", "constant", 0.01, 0.0, dict(hidden_bias=True)),
         ("relu_output", "constant", 0.01, 0.0, dict(importance_when="alone", set_size=2)),
+        # chapter 13's options: Liu, Liu & Gore's negative weight decay, a decay of the matrices only, a floor
+        ("relu_output", "half_cosine", -0.5, 0.0, dict(warmup_steps=5, min_lr_fraction=0.05, lr=1e-2)),
+        ("relu_output", "constant", 0.5, 0.0, dict(decay_biases=False, lr=1e-2)),
+        ("untied_relu_output", "constant", -0.5, 0.0, dict(decay_biases=False, lr=1e-2)),
+        ("relu_output", "linear", 0.0, 0.0, dict(decay_biases=False, min_lr_fraction=0.5)),
     ],
 )
 def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay, attack, changes):
@@ -152,6 +173,66 @@ def test_warmup_then_half_cosine_decays_to_zero():
 def test_a_warmup_leaves_old_store_keys_alone():
     assert "warmup_steps" not in tm.store.key_fields(small())["train"]
     assert tm.store.key_fields(small(warmup_steps=5))["train"]["warmup_steps"] == 5
+
+
+def test_a_floor_ends_the_schedule_at_its_fraction_of_lr():
+    config = TrainConfig(steps=1_100, lr=2.0, lr_schedule="half_cosine", warmup_steps=100, min_lr_fraction=0.05)
+    assert lr_at(99, config) == 2.0 and lr_at(100, config) == pytest.approx(2.0)
+    assert lr_at(600, config) == pytest.approx(2.0 * (0.05 + 0.95 * 0.5))
+    assert lr_at(1_099, config) == pytest.approx(0.1, rel=1e-4)
+    linear = TrainConfig(steps=100, lr=1.0, lr_schedule="linear", min_lr_fraction=0.5)
+    assert lr_at(50, linear) == pytest.approx(0.75)
+    with pytest.raises(tm.ConfigError, match=r"min_lr_fraction must be a number in \[0, 1\]"):
+        TrainConfig(lr_schedule="linear", min_lr_fraction=1.5)
+    with pytest.raises(tm.ConfigError, match="min_lr_fraction applies to a decaying lr_schedule"):
+        TrainConfig(min_lr_fraction=0.05)
+
+
+def test_new_training_fields_leave_old_store_keys_alone():
+    fields = tm.store.key_fields(small())["train"]
+    assert "decay_biases" not in fields and "min_lr_fraction" not in fields
+    changed = small(decay_biases=False, lr_schedule="linear", min_lr_fraction=0.05)
+    assert tm.store.key_fields(changed)["train"]["decay_biases"] is False
+    assert tm.store.key_fields(changed)["train"]["min_lr_fraction"] == 0.05
+
+
+def test_negative_weight_decay_pulls_every_feature_norm_to_one_and_leaves_the_bias():
+    """With no gradient, Liu et al.'s negative decay alone: ‖W_i‖ → 1 from above and below (the rows of their
+    (n, m) W are our columns), b untouched; a positive decay of the matrices only leaves b too."""
+    W = torch.randn(2, 4, 6) * torch.tensor([0.2, 3.0]).view(2, 1, 1)
+    b = torch.randn(2, 6)
+    start_b = b.clone()
+    optimizer = block_module.AdamW([W, b], lr=0.05, weight_decay=-1.0, decayed=[True, False])
+    for _ in range(400):
+        optimizer.step([torch.zeros_like(W), torch.zeros_like(b)])
+    torch.testing.assert_close(W.norm(dim=1), torch.ones(2, 6), atol=1e-4, rtol=0)
+    assert torch.equal(b, start_b)
+    optimizer = block_module.AdamW([W, b], lr=0.05, weight_decay=1.0, decayed=[True, False])
+    optimizer.step([torch.zeros_like(W), torch.zeros_like(b)])
+    torch.testing.assert_close(W.norm(dim=1), torch.full((2, 6), 0.95), atol=1e-4, rtol=0)
+    assert torch.equal(b, start_b)
+    with pytest.raises(tm.ConfigError, match="one entry per parameter"):
+        block_module.AdamW([W, b], lr=0.05, weight_decay=1.0, decayed=[True])
+
+
+def test_weight_decay_must_be_finite_and_may_be_negative():
+    assert TrainConfig(weight_decay=-1.0).weight_decay == -1.0
+    with pytest.raises(tm.ConfigError, match="weight_decay must be a finite number"):
+        TrainConfig(weight_decay=float("nan"))
+    with pytest.raises(tm.ConfigError, match="weight_decay >= 0 with decay_biases=True"):
+        importlib.import_module("toymodels.kit.browser").protocol(small(weight_decay=-0.5))
+    with pytest.raises(tm.ConfigError, match="a finite-data run takes AdamW's decay"):
+        tm.finite.FiniteExperiment(train=TrainConfig(weight_decay=-1.0))
+
+
+def test_power_law_densities():
+    p = np.array(tm.power_law_densities(1000, 1.5))
+    assert p.sum() == pytest.approx(1.0) and p[0] / p[1] == pytest.approx(2**1.5) and np.all(np.diff(p) < 0)
+    assert tm.power_law_densities(4, 0.0, total=2.0) == (0.5, 0.5, 0.5, 0.5)
+    with pytest.raises(tm.ConfigError, match="alpha must be a finite number >= 0"):
+        tm.power_law_densities(10, -1.0)
+    with pytest.raises(tm.ConfigError, match="gives the first feature a density"):
+        tm.power_law_densities(10, 3.0, total=2.0)
 
 
 def test_halving_schedule():

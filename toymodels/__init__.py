@@ -49,7 +49,7 @@ from . import (
 from .config import DataConfig, ModelConfig, TrainConfig
 from .data import FeatureSampler, sample_features, target_of
 from .errors import ConfigError, StoreError, StoreWarning, TrainingDiverged, WorkerLost
-from .experiment import Experiment, importance_decay, log_densities
+from .experiment import Experiment, importance_decay, log_densities, power_law_densities
 from .metrics import (
     count_represented,
     dimensions_per_feature,
@@ -99,6 +99,7 @@ __all__ = [  # the documented public API
     "TrainConfig",
     "importance_decay",
     "log_densities",
+    "power_law_densities",
     "PRESETS",
     "preset",
     "list_presets",

@@ -79,20 +79,33 @@ def batch_chunks(experiment: Experiment, n_instances: int) -> list[int]:
     return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
 
 
+def decayed_weights(model: ToyModel, train: TrainConfig) -> list[bool]:
+    """Which of ``model.weights()`` the weight decay acts on: a positive decay acts on every parameter, or with
+    ``decay_biases=False`` on the weight matrices W and W_out only; a negative one (the pull of each feature's norm
+    towards 1) on the encoder W alone."""
+    if train.weight_decay < 0:
+        return [name == "W" for name in model.weights()]
+    return [train.decay_biases or name in ("W", "W_out") for name in model.weights()]
+
+
 def lr_at(step: int, train: TrainConfig) -> float:
     """Learning rate at ``step`` (0-based): a linear warm-up over ``warmup_steps`` (lr·(step + 1)/warmup), then
-    the configured schedule over the remaining steps (the notebook's three, and the usual half cosine)."""
+    the configured schedule over the remaining steps (the notebook's three, and the usual half cosine), which
+    decays to ``min_lr_fraction``·lr."""
     warmup = train.warmup_steps
     if step < warmup:
         return train.lr * (step + 1) / warmup
     step, steps = step - warmup, train.steps - warmup
     if train.lr_schedule == "linear":
-        return train.lr * (1 - step / steps)
-    if train.lr_schedule == "cosine":
-        return train.lr * math.cos(0.5 * math.pi * step / max(steps - 1, 1))
-    if train.lr_schedule == "half_cosine":
-        return train.lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-    return train.lr
+        shape = 1 - step / steps
+    elif train.lr_schedule == "cosine":
+        shape = math.cos(0.5 * math.pi * step / max(steps - 1, 1))
+    elif train.lr_schedule == "half_cosine":
+        shape = 0.5 * (1 + math.cos(math.pi * step / steps))
+    else:
+        return train.lr
+    floor = train.min_lr_fraction
+    return train.lr * shape if floor == 0 else train.lr * (floor + (1 - floor) * shape)
 
 
 @torch.no_grad()
@@ -196,7 +209,12 @@ class AdamW:
     """torch.optim.AdamW's update (decoupled weight decay) on plain tensors with explicit state, so that
     instances can be dropped mid-run (:meth:`Trainer.keep_best`). It calls the same fused kernel as
     ``torch.optim.AdamW(fused=True)``: one call per step instead of a dozen (3× faster on these small tensors).
-    The tests check it against torch's optimiser."""
+    The tests check it against torch's optimiser.
+
+    ``decayed`` says which parameters the weight decay acts on (default: all). A negative ``weight_decay`` γ is
+    Liu, Liu & Gore's (2025) negative weight decay instead: before the Adam update, each decayed parameter's
+    columns v (dimension -2: the feature vectors W_i of a (instance, m, n) W) move by lr·γ·v·(1 − 1/(‖v‖ + eps)),
+    which pulls their norms towards 1; their repository's optimiser does this to the rows of its (n, m) W."""
 
     def __init__(
         self,
@@ -205,9 +223,13 @@ class AdamW:
         weight_decay: float,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        decayed: list[bool] | None = None,
     ):
         self.parameters = parameters
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.decayed = [True] * len(parameters) if decayed is None else list(decayed)
+        if len(self.decayed) != len(parameters):
+            raise ConfigError(f"decayed must have one entry per parameter ({len(parameters)}), got {len(self.decayed)}")
         self.exp_avg = [torch.zeros_like(p) for p in parameters]
         self.exp_avg_sq = [torch.zeros_like(p) for p in parameters]
         self.step_counts = [torch.zeros((), device=p.device) for p in parameters]
@@ -215,17 +237,34 @@ class AdamW:
     @torch.inference_mode()
     def step(self, grads: list[torch.Tensor]) -> None:
         torch._foreach_add_(self.step_counts, 1.0)
+        if self.weight_decay < 0:
+            for parameter, decayed in zip(self.parameters, self.decayed):
+                if decayed:
+                    norms = torch.linalg.vector_norm(parameter, dim=-2, keepdim=True).add_(self.eps)
+                    parameter.add_(parameter * (1 - 1 / norms), alpha=self.lr * self.weight_decay)
+            self._fused(range(len(self.parameters)), grads, 0.0)
+        elif all(self.decayed) or not self.weight_decay:
+            self._fused(range(len(self.parameters)), grads, self.weight_decay)
+        else:
+            for decayed, decay in ((True, self.weight_decay), (False, 0.0)):
+                self._fused([k for k, d in enumerate(self.decayed) if d == decayed], grads, decay)
+
+    def _fused(self, indices, grads: list[torch.Tensor], weight_decay: float) -> None:
+        """The fused AdamW update of the parameters at ``indices``, with this weight decay."""
+        indices = list(indices)
+        if not indices:
+            return
         torch._fused_adamw_(
-            self.parameters,
-            grads,
-            self.exp_avg,
-            self.exp_avg_sq,
+            [self.parameters[k] for k in indices],
+            [grads[k] for k in indices],
+            [self.exp_avg[k] for k in indices],
+            [self.exp_avg_sq[k] for k in indices],
             [],
-            self.step_counts,
+            [self.step_counts[k] for k in indices],
             lr=self.lr,
             beta1=self.betas[0],
             beta2=self.betas[1],
-            weight_decay=self.weight_decay,
+            weight_decay=weight_decay,
             eps=self.eps,
             amsgrad=False,
             maximize=False,
@@ -263,7 +302,8 @@ class Block:
                 stream_seed(config.seed, (index, ATTACK_STREAM))
             )
         self.stream = Uniforms(config.seed, device, stream=(index, TRAIN_STREAM))
-        self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        decayed = decayed_weights(self.model, config)
+        self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay, decayed=decayed)
         self.workspace = Workspace()
         self.step = 0
         self.snapshots: list[tuple] = []

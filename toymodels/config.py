@@ -213,9 +213,16 @@ class TrainConfig:
         steps: optimiser steps (an integer >= 1).
         batch_size: fresh samples per step and instance.
         lr: the learning rate (> 0).
-        weight_decay: AdamW's decoupled weight decay (>= 0; 0 gives plain Adam, as the ARENA course uses).
+        weight_decay: γ, AdamW's decoupled weight decay (0 gives plain Adam, as the ARENA course uses). A negative γ
+            is Liu, Liu & Gore's (2025) "negative weight decay": before each step, every feature's column W_i of W
+            moves by lr·γ·W_i·(1 − 1/‖W_i‖), pulling its norm towards 1 (biases and a free decoder get none).
+        decay_biases: whether a positive weight decay also decays the biases b and c (PyTorch's AdamW over every
+            parameter, as the authors' notebook does; the default); False decays only the weight matrices W and
+            W_out, as Liu, Liu & Gore do.
         lr_schedule: ``"constant"``, ``"linear"`` (decays to 0), ``"cosine"`` (the notebook's quarter cosine) or
             ``"half_cosine"`` (lr·(1 + cos(π·progress))/2, the usual cosine decay to 0).
+        min_lr_fraction: where a decaying schedule ends, as a fraction f of ``lr`` (in [0, 1]; default 0): the
+            schedule's shape s(t) from 1 to 0 becomes lr·(f + (1 − f)·s(t)) (Liu, Liu & Gore decay to 0.05·lr).
         warmup_steps: steps over which the learning rate first rises linearly to ``lr``; the schedule then runs over
             the remaining steps (0, the default, has no warm-up; Henighan et al. 2023 warm up over 2,500 of 50,000).
         seed: seeds the initial weights and every batch (an integer >= 0); the same seed gives the same weights
@@ -237,8 +244,11 @@ class TrainConfig:
     steps: int = 10_000
     batch_size: int = 1024
     lr: float = 1e-3
-    weight_decay: float = 0.01  # decoupled (AdamW); 0 gives plain Adam, as ARENA uses
+    # Decoupled (AdamW); 0 gives plain Adam, as ARENA uses; < 0 pulls each feature's norm ‖W_i‖ towards 1 (Liu et al.)
+    weight_decay: float = 0.01
+    decay_biases: bool = True  # a positive decay also decays b and c (PyTorch's AdamW); False: W and W_out only
     lr_schedule: str = "constant"  # "constant" | "linear" (to 0) | "cosine" (the notebook's quarter) | "half_cosine"
+    min_lr_fraction: float = 0.0  # a decaying schedule ends at this fraction of lr (Liu et al.: 0.05)
     seed: int = 0  # seeds the initial weights and every batch
     warmup_steps: int = 0  # a linear warm-up to lr over these steps, then the schedule over the rest
     snapshot_every: int = 0  # keep W, b and the loss every N steps for learning dynamics; 0 keeps none
@@ -262,10 +272,20 @@ class TrainConfig:
         positive_int("batch_size", self.batch_size)
         require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
         require(
-            math.isfinite(self.weight_decay) and self.weight_decay >= 0,
-            f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}",
+            math.isfinite(self.weight_decay),
+            f"weight_decay must be a finite number (>= 0: AdamW's decay; < 0: the pull of each feature's norm "
+            f"towards 1), got {self.weight_decay!r}",
         )
         one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        require(
+            0 <= self.min_lr_fraction <= 1,
+            f"min_lr_fraction must be a number in [0, 1] (a fraction of lr), got {self.min_lr_fraction!r}",
+        )
+        require(
+            self.min_lr_fraction == 0 or self.lr_schedule != "constant",
+            f"min_lr_fraction applies to a decaying lr_schedule (linear, cosine, half_cosine), not 'constant' (got "
+            f"min_lr_fraction={self.min_lr_fraction!r})",
+        )
         require(
             0 <= self.warmup_steps < self.steps,
             f"warmup_steps must be an integer in [0, steps) = [0, {self.steps}), got {self.warmup_steps!r}",

@@ -299,3 +299,25 @@ def log_densities(start: float, stop: float, num: int) -> tuple[float, ...]:
     for name, value in (("start", start), ("stop", stop)):
         require(0 < value <= 1, f"{name} must lie in (0, 1], got {value!r}")
     return tuple(float(v) for v in np.geomspace(start, stop, num))
+
+
+def power_law_densities(n_features: int, alpha: float, total: float = 1.0) -> tuple[float, ...]:
+    """Feature densities following a power law, p_i ∝ i^(−α) for i = 1..n, scaled so that they sum to ``total`` (the
+    expected number of active features per sample): Liu, Liu & Gore's (2025) frequencies, whose ``total`` is 1.
+    α = 0 gives every feature the density total/n."""
+    positive_int("n_features", n_features)
+    require(
+        isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0,
+        f"alpha must be a finite number >= 0, got {alpha!r}",
+    )
+    require(
+        isinstance(total, (int, float)) and 0 < total <= n_features,
+        f"total (expected active features per sample) must be a number in (0, n_features={n_features}], got {total!r}",
+    )
+    weights = np.arange(1, n_features + 1, dtype=np.float64) ** -float(alpha)
+    densities = total * weights / weights.sum()
+    require(
+        densities[0] <= 1,
+        f"total={total!r} gives the first feature a density {densities[0]:.3g} > 1 at alpha={alpha!r}: lower total",
+    )
+    return tuple(float(p) for p in densities)

@@ -34,6 +34,8 @@ _GROUP_FIELD_IN_KEY_UNLESS_DEFAULT = {
     ("model", "decoder_init"): "random",
     ("data", "importance_when"): "always",
     ("train", "warmup_steps"): 0,
+    ("train", "decay_biases"): True,
+    ("train", "min_lr_fraction"): 0.0,
 }
 
 
