@@ -17,7 +17,7 @@ from toymodels import ConfigError, DataConfig, Experiment, ModelConfig, TrainCon
         (lambda: TrainConfig(batch_size=0), "batch_size"),
         (lambda: TrainConfig(lr=0.0), "lr"),
         (lambda: TrainConfig(lr=float("nan")), "lr"),
-        (lambda: TrainConfig(weight_decay=-0.1), "weight_decay"),
+        (lambda: TrainConfig(weight_decay=float("nan")), "weight_decay"),
         (lambda: TrainConfig(lr_schedule="step"), "lr_schedule"),
         (lambda: TrainConfig(device="gpu9"), "device"),
         (lambda: DataConfig(correlation="weird"), "correlation"),

@@ -37,13 +37,17 @@ def reference_training(exp: Experiment) -> ToyModel:
     seed = tm.data.stream_seed(exp.train.seed, (0, block_module.INIT_STREAM))
     model = ToyModel(exp.model, exp.n_instances, generator=torch.Generator().manual_seed(seed))
     uniforms = Uniforms(exp.train.seed, stream=(0, block_module.TRAIN_STREAM))
-    decay, negative = exp.train.weight_decay, exp.train.weight_decay < 0
+    # Weight decay: torch's AdamW for one γ >= 0; for a negative γ or one γ per setting, plain Adam after the decay
+    # written out per instance (Liu, Liu & Gore's optimiser, exp/adamw.py, on the rows of their (n, m) W: our Wᵀ).
+    per_instance = isinstance(exp.train.weight_decay, tuple) or exp.train.weight_decay < 0
+    decay = 0.0 if per_instance else exp.train.weight_decay
+    gammas = exp.weight_decay_tensor()
     matrices = [p for name, p in model.named_parameters() if name in ("W", "W_out")]
     others = [p for name, p in model.named_parameters() if name not in ("W", "W_out")]
     optimizer = torch.optim.AdamW(
         [
-            dict(params=matrices, weight_decay=0.0 if negative else decay),
-            dict(params=others, weight_decay=decay if exp.train.decay_biases and not negative else 0.0),
+            dict(params=matrices, weight_decay=decay),
+            dict(params=others, weight_decay=decay if exp.train.decay_biases else 0.0),
         ],
         lr=exp.train.lr,
     )
@@ -64,12 +68,18 @@ def reference_training(exp: Experiment) -> ToyModel:
         weights = tm.data.loss_weights(x, importance, exp.data)  # per sample for conditional importance
         optimizer.zero_grad()
         model.loss(x, target, weights).sum().backward()
-        if negative:
-            # Liu, Liu & Gore's optimiser (exp/adamw.py), on the rows of their (n, m) W: our Wᵀ per instance.
+        if per_instance:
             with torch.no_grad():
-                rows = model.W.transpose(1, 2)
-                row_norms = rows.norm(dim=2).unsqueeze(2).add_(1e-8)
-                rows.add_(decay * rows * (1 - 1 / row_norms), alpha=lr_at(step, exp.train))
+                lr = lr_at(step, exp.train)
+                for k, gamma in enumerate(gammas.tolist()):
+                    if gamma < 0:
+                        rows = model.W[k].T
+                        row_norms = rows.norm(dim=1).unsqueeze(1).add_(1e-8)
+                        rows.add_(gamma * rows * (1 - 1 / row_norms), alpha=lr)
+                        continue
+                    for name, parameter in model.named_parameters():
+                        if name in ("W", "W_out") or exp.train.decay_biases:
+                            parameter[k].mul_(1 - lr * gamma)
         optimizer.step()
     return model
 
@@ -92,6 +102,9 @@ def reference_training(exp: Experiment) -> ToyModel:
         ("relu_output", "constant", 0.5, 0.0, dict(decay_biases=False, lr=1e-2)),
         ("untied_relu_output", "constant", -0.5, 0.0, dict(decay_biases=False, lr=1e-2)),
         ("relu_output", "linear", 0.0, 0.0, dict(decay_biases=False, min_lr_fraction=0.5)),
+        # one γ per setting, of both signs, with and without the biases' decay
+        ("relu_output", "constant", (-0.5, 0.5), 0.0, dict(decay_biases=False, lr=1e-2)),
+        ("relu_hidden", "constant", (0.3, -0.2), 0.0, dict(lr=1e-2, hidden_bias=True)),
     ],
 )
 def test_trainer_follows_the_reference_algorithm(kind, schedule, weight_decay, attack, changes):
@@ -202,27 +215,56 @@ def test_negative_weight_decay_pulls_every_feature_norm_to_one_and_leaves_the_bi
     W = torch.randn(2, 4, 6) * torch.tensor([0.2, 3.0]).view(2, 1, 1)
     b = torch.randn(2, 6)
     start_b = b.clone()
-    optimizer = block_module.AdamW([W, b], lr=0.05, weight_decay=-1.0, decayed=[True, False])
+    optimizer = block_module.AdamW([W, b], lr=0.05, weight_decay=-1.0, shrunk=[True, False], pulled=[True, False])
     for _ in range(400):
         optimizer.step([torch.zeros_like(W), torch.zeros_like(b)])
     torch.testing.assert_close(W.norm(dim=1), torch.ones(2, 6), atol=1e-4, rtol=0)
     assert torch.equal(b, start_b)
-    optimizer = block_module.AdamW([W, b], lr=0.05, weight_decay=1.0, decayed=[True, False])
+    optimizer = block_module.AdamW([W, b], lr=0.05, weight_decay=1.0, shrunk=[True, False], pulled=[True, False])
     optimizer.step([torch.zeros_like(W), torch.zeros_like(b)])
     torch.testing.assert_close(W.norm(dim=1), torch.full((2, 6), 0.95), atol=1e-4, rtol=0)
     assert torch.equal(b, start_b)
-    with pytest.raises(tm.ConfigError, match="one entry per parameter"):
-        block_module.AdamW([W, b], lr=0.05, weight_decay=1.0, decayed=[True])
+    with pytest.raises(tm.ConfigError, match="one flag per parameter"):
+        block_module.AdamW([W, b], lr=0.05, weight_decay=1.0, shrunk=[True])
 
 
 def test_weight_decay_must_be_finite_and_may_be_negative():
     assert TrainConfig(weight_decay=-1.0).weight_decay == -1.0
     with pytest.raises(tm.ConfigError, match="weight_decay must be a finite number"):
         TrainConfig(weight_decay=float("nan"))
-    with pytest.raises(tm.ConfigError, match="weight_decay >= 0 with decay_biases=True"):
+    with pytest.raises(tm.ConfigError, match="one weight_decay >= 0 with decay_biases=True"):
         importlib.import_module("toymodels.kit.browser").protocol(small(weight_decay=-0.5))
     with pytest.raises(tm.ConfigError, match="a finite-data run takes AdamW's decay"):
         tm.finite.FiniteExperiment(train=TrainConfig(weight_decay=-1.0))
+
+
+def test_one_weight_decay_per_setting():
+    exp = small(feature_probability=0.1, weight_decay=(-1.0, 0.0, 1.0))
+    assert exp.n_settings == 3 and exp.weight_decay_tensor().tolist() == [-1.0] * 3 + [0.0] * 3 + [1.0] * 3
+    assert exp.setting_labels == ("weight decay -1", "weight decay 0", "weight decay 1")
+    assert TrainConfig(weight_decay=[0.5]).weight_decay == 0.5 and TrainConfig(
+        weight_decay=np.array([1, 2])
+    ).weight_decay == (1.0, 2.0)
+    with pytest.raises(tm.ConfigError, match="train.weight_decay 3; they must match or be 1"):
+        small(feature_probability=(0.1, 0.5), weight_decay=(-1.0, 0.0, 1.0))
+    with pytest.raises(tm.ConfigError, match="weight_decay must be a finite number"):
+        TrainConfig(weight_decay=(0.1, float("inf")))
+    with pytest.raises(tm.ConfigError, match="weight_decay must be a finite number"):
+        TrainConfig(weight_decay="0.1")
+    with pytest.raises(tm.ConfigError, match="a finite-data run takes AdamW's decay"):
+        tm.finite.FiniteExperiment(train=TrainConfig(weight_decay=(0.1, 0.2)))
+    # the key, and a round trip through the store's JSON, keep the tuple
+    assert Experiment.from_dict(exp.to_dict()) == exp
+
+
+def test_successive_halving_keeps_each_survivors_weight_decay():
+    exp = small(steps=60, n_seeds=4, lr=0.05, weight_decay=(-2.0, 5.0), halving_steps=20, halving_eta=2)
+    result = tm.train(exp.replace(halving_finalists=2))
+    norms = result.model.W.detach().norm(dim=1)  # (instance, feature)
+    assert result.model.n_instances == 4
+    # after the cuts, the negative decay's survivors still have their feature norms pulled up towards 1 (against
+    # the loss, which wants them short here), the positive decay's shrunk
+    assert float(norms[:2].min()) > 0.5 > float(norms[2:].max()), norms
 
 
 def test_power_law_densities():

@@ -79,13 +79,12 @@ def batch_chunks(experiment: Experiment, n_instances: int) -> list[int]:
     return [sizes[0]] * (batch // sizes[0]) if sizes else [batch]
 
 
-def decayed_weights(model: ToyModel, train: TrainConfig) -> list[bool]:
-    """Which of ``model.weights()`` the weight decay acts on: a positive decay acts on every parameter, or with
-    ``decay_biases=False`` on the weight matrices W and W_out only; a negative one (the pull of each feature's norm
-    towards 1) on the encoder W alone."""
-    if train.weight_decay < 0:
-        return [name == "W" for name in model.weights()]
-    return [train.decay_biases or name in ("W", "W_out") for name in model.weights()]
+def decayed_weights(model: ToyModel, train: TrainConfig) -> tuple[list[bool], list[bool]]:
+    """Which of ``model.weights()`` a weight decay acts on: a positive one shrinks every parameter, or with
+    ``decay_biases=False`` the weight matrices W and W_out only; a negative one (the pull of each feature's norm
+    towards 1) pulls the encoder W alone. Returns (shrunk, pulled), one flag per parameter."""
+    names = list(model.weights())
+    return [train.decay_biases or name in ("W", "W_out") for name in names], [name == "W" for name in names]
 
 
 def lr_at(step: int, train: TrainConfig) -> float:
@@ -211,25 +210,28 @@ class AdamW:
     ``torch.optim.AdamW(fused=True)``: one call per step instead of a dozen (3× faster on these small tensors).
     The tests check it against torch's optimiser.
 
-    ``decayed`` says which parameters the weight decay acts on (default: all). A negative ``weight_decay`` γ is
-    Liu, Liu & Gore's (2025) negative weight decay instead: before the Adam update, each decayed parameter's
-    columns v (dimension -2: the feature vectors W_i of a (instance, m, n) W) move by lr·γ·v·(1 − 1/(‖v‖ + eps)),
-    which pulls their norms towards 1; their repository's optimiser does this to the rows of its (n, m) W."""
+    ``weight_decay`` is one γ, or a tensor of one γ per instance (dimension 0 of every parameter). A positive γ
+    shrinks the ``shrunk`` parameters (default: all) by 1 − lr·γ before the Adam update, as AdamW does. A negative γ
+    is Liu, Liu & Gore's (2025) negative weight decay instead: the columns v of each ``pulled`` parameter (dimension
+    -2: the feature vectors W_i of a (instance, m, n) W) move by lr·γ·v·(1 − 1/(‖v‖ + eps)), which pulls their norms
+    towards 1; their repository's optimiser does this to the rows of its (n, m) W."""
 
     def __init__(
         self,
         parameters: list[torch.Tensor],
         lr: float,
-        weight_decay: float,
+        weight_decay: float | torch.Tensor,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        decayed: list[bool] | None = None,
+        shrunk: list[bool] | None = None,
+        pulled: list[bool] | None = None,
     ):
         self.parameters = parameters
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
-        self.decayed = [True] * len(parameters) if decayed is None else list(decayed)
-        if len(self.decayed) != len(parameters):
-            raise ConfigError(f"decayed must have one entry per parameter ({len(parameters)}), got {len(self.decayed)}")
+        self.shrunk = [True] * len(parameters) if shrunk is None else list(shrunk)
+        self.pulled = [False] * len(parameters) if pulled is None else list(pulled)
+        if len(self.shrunk) != len(parameters) or len(self.pulled) != len(parameters):
+            raise ConfigError(f"shrunk and pulled must have one flag per parameter ({len(parameters)})")
         self.exp_avg = [torch.zeros_like(p) for p in parameters]
         self.exp_avg_sq = [torch.zeros_like(p) for p in parameters]
         self.step_counts = [torch.zeros((), device=p.device) for p in parameters]
@@ -237,17 +239,36 @@ class AdamW:
     @torch.inference_mode()
     def step(self, grads: list[torch.Tensor]) -> None:
         torch._foreach_add_(self.step_counts, 1.0)
-        if self.weight_decay < 0:
-            for parameter, decayed in zip(self.parameters, self.decayed):
-                if decayed:
-                    norms = torch.linalg.vector_norm(parameter, dim=-2, keepdim=True).add_(self.eps)
-                    parameter.add_(parameter * (1 - 1 / norms), alpha=self.lr * self.weight_decay)
-            self._fused(range(len(self.parameters)), grads, 0.0)
-        elif all(self.decayed) or not self.weight_decay:
-            self._fused(range(len(self.parameters)), grads, self.weight_decay)
+        everything = range(len(self.parameters))
+        decay = self.weight_decay
+        if isinstance(decay, torch.Tensor):
+            self._decay_each_instance(decay)
+            self._fused(everything, grads, 0.0)
+        elif decay < 0:
+            self._pull(decay)
+            self._fused(everything, grads, 0.0)
+        elif all(self.shrunk) or not decay:
+            self._fused(everything, grads, decay)
         else:
-            for decayed, decay in ((True, self.weight_decay), (False, 0.0)):
-                self._fused([k for k, d in enumerate(self.decayed) if d == decayed], grads, decay)
+            for shrunk, weight_decay in ((True, decay), (False, 0.0)):
+                self._fused([k for k, s in enumerate(self.shrunk) if s == shrunk], grads, weight_decay)
+
+    def _pull(self, decay: float | torch.Tensor) -> None:
+        """The negative decay's pull of each pulled column's norm towards 1 (``decay`` <= 0, per instance or one)."""
+        for parameter, pulled in zip(self.parameters, self.pulled):
+            if pulled:
+                norms = torch.linalg.vector_norm(parameter, dim=-2, keepdim=True).add_(self.eps)
+                rate = self.lr * decay if not isinstance(decay, torch.Tensor) else (self.lr * decay).view(-1, 1, 1)
+                parameter.add_(parameter * (1 - 1 / norms) * rate)
+
+    def _decay_each_instance(self, decay: torch.Tensor) -> None:
+        """One γ per instance: the positive ones shrink, the negative ones pull (both before the Adam update)."""
+        shrink = 1 - self.lr * decay.clamp(min=0)
+        for parameter, shrunk in zip(self.parameters, self.shrunk):
+            if shrunk:
+                parameter.mul_(shrink.view(-1, *[1] * (parameter.ndim - 1)))
+        if bool((decay < 0).any()):
+            self._pull(decay.clamp(max=0))
 
     def _fused(self, indices, grads: list[torch.Tensor], weight_decay: float) -> None:
         """The fused AdamW update of the parameters at ``indices``, with this weight decay."""
@@ -275,6 +296,8 @@ class AdamW:
         self.parameters = parameters
         self.exp_avg = [m[index] for m in self.exp_avg]
         self.exp_avg_sq = [v[index] for v in self.exp_avg_sq]
+        if isinstance(self.weight_decay, torch.Tensor):
+            self.weight_decay = self.weight_decay[index]
 
 
 class Block:
@@ -302,8 +325,11 @@ class Block:
                 stream_seed(config.seed, (index, ATTACK_STREAM))
             )
         self.stream = Uniforms(config.seed, device, stream=(index, TRAIN_STREAM))
-        decayed = decayed_weights(self.model, config)
-        self.optimizer = AdamW(self._parameters(), lr=config.lr, weight_decay=config.weight_decay, decayed=decayed)
+        shrunk, pulled = decayed_weights(self.model, config)
+        decay = config.weight_decay
+        if isinstance(decay, tuple):  # one γ per setting
+            decay = experiment.weight_decay_tensor(device=device)[start:stop]
+        self.optimizer = AdamW(self._parameters(), config.lr, decay, shrunk=shrunk, pulled=pulled)
         self.workspace = Workspace()
         self.step = 0
         self.snapshots: list[tuple] = []

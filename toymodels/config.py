@@ -204,6 +204,23 @@ class DataConfig:
         )
 
 
+def _decay_values(value) -> float | tuple[float, ...]:
+    """``weight_decay`` as a float, or as a tuple of floats (one per setting) when a sequence of two or more."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        value = value.tolist()
+    single = not isinstance(value, Sequence) or isinstance(value, str)
+    values = [value] if single else list(value)
+    ok = bool(values) and all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v) for v in values
+    )
+    require(
+        ok,
+        f"weight_decay must be a finite number (>= 0: AdamW's decay; < 0: the pull of each feature's norm towards "
+        f"1) or a non-empty sequence of them (one per setting), got {described(value)}",
+    )
+    return float(values[0]) if len(values) == 1 else tuple(float(v) for v in values)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation. Defaults are the authors' notebook: AdamW, lr 1e-3, PyTorch's weight decay 0.01,
@@ -215,7 +232,8 @@ class TrainConfig:
         lr: the learning rate (> 0).
         weight_decay: γ, AdamW's decoupled weight decay (0 gives plain Adam, as the ARENA course uses). A negative γ
             is Liu, Liu & Gore's (2025) "negative weight decay": before each step, every feature's column W_i of W
-            moves by lr·γ·W_i·(1 − 1/‖W_i‖), pulling its norm towards 1 (biases and a free decoder get none).
+            moves by lr·γ·W_i·(1 − 1/‖W_i‖), pulling its norm towards 1 (biases and a free decoder get none). A
+            sequence gives one γ per setting of the experiment (a sweep over weight decay in one batched run).
         decay_biases: whether a positive weight decay also decays the biases b and c (PyTorch's AdamW over every
             parameter, as the authors' notebook does; the default); False decays only the weight matrices W and
             W_out, as Liu, Liu & Gore do.
@@ -245,7 +263,7 @@ class TrainConfig:
     batch_size: int = 1024
     lr: float = 1e-3
     # Decoupled (AdamW); 0 gives plain Adam, as ARENA uses; < 0 pulls each feature's norm ‖W_i‖ towards 1 (Liu et al.)
-    weight_decay: float = 0.01
+    weight_decay: float | tuple[float, ...] = 0.01  # or one γ per setting of the experiment
     decay_biases: bool = True  # a positive decay also decays b and c (PyTorch's AdamW); False: W and W_out only
     lr_schedule: str = "constant"  # "constant" | "linear" (to 0) | "cosine" (the notebook's quarter) | "half_cosine"
     min_lr_fraction: float = 0.0  # a decaying schedule ends at this fraction of lr (Liu et al.: 0.05)
@@ -271,11 +289,7 @@ class TrainConfig:
         positive_int("steps", self.steps)
         positive_int("batch_size", self.batch_size)
         require(math.isfinite(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
-        require(
-            math.isfinite(self.weight_decay),
-            f"weight_decay must be a finite number (>= 0: AdamW's decay; < 0: the pull of each feature's norm "
-            f"towards 1), got {self.weight_decay!r}",
-        )
+        object.__setattr__(self, "weight_decay", _decay_values(self.weight_decay))
         one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         require(
             0 <= self.min_lr_fraction <= 1,

@@ -87,11 +87,16 @@ class Experiment:
             attack.size > 0 and bool(np.all(np.isfinite(attack) & (attack >= 0))),
             f"attack_fraction must be finite and >= 0 (a fraction of the mean input norm), got {attack.tolist()!r}",
         )
-        rows = {len(prob), len(imp), len(attack)}
+        decay = (
+            np.atleast_1d(np.array(self.train.weight_decay, dtype=np.float64))
+            if isinstance(self.train, TrainConfig)
+            else np.zeros(1)
+        )
+        rows = {len(prob), len(imp), len(attack), len(decay)}
         require(
             len(rows - {1}) <= 1,
-            f"feature_probability has {len(prob)} settings, importance {len(imp)} and attack_fraction "
-            f"{len(attack)}; they must match or be 1",
+            f"feature_probability has {len(prob)} settings, importance {len(imp)}, attack_fraction "
+            f"{len(attack)} and train.weight_decay {len(decay)}; they must match or be 1",
         )
         n_settings = max(rows)
         prob_array = np.broadcast_to(np.array(prob), (n_settings, n))
@@ -151,12 +156,20 @@ class Experiment:
                 f"setting_labels must have one label per setting ({n_settings}), got {len(self.setting_labels)}",
             )
         else:
-            labels = _derive_labels(prob_array, imp_array, np.broadcast_to(attack, n_settings))
+            labels = _derive_labels(
+                prob_array, imp_array, np.broadcast_to(attack, n_settings), np.broadcast_to(decay, n_settings)
+            )
             object.__setattr__(self, "setting_labels", labels)
 
     @property
     def n_settings(self) -> int:
-        return max(len(self.feature_probability), len(self.importance), len(self.attack_fraction))
+        decays = self.train.weight_decay
+        return max(
+            len(self.feature_probability),
+            len(self.importance),
+            len(self.attack_fraction),
+            len(decays) if isinstance(decays, tuple) else 1,
+        )
 
     @property
     def n_instances(self) -> int:
@@ -185,6 +198,12 @@ class Experiment:
     def attack_tensor(self, per: str = "instance", device: str | torch.device = "cpu") -> torch.Tensor:
         """Adversarial-training attack sizes as a float32 tensor, ``(n_instances,)`` or ``(n_settings,)``."""
         return self._tensor([[a] for a in self.attack_fraction], per, device)[:, 0]
+
+    def weight_decay_tensor(self, per: str = "instance", device: str | torch.device = "cpu") -> torch.Tensor:
+        """The weight decay γ of each instance (``(n_instances,)``) or setting (``(n_settings,)``), float32: the
+        training's one γ, or its one per setting."""
+        decays = self.train.weight_decay
+        return self._tensor([[g] for g in decays] if isinstance(decays, tuple) else [[decays]], per, device)[:, 0]
 
     def _tensor(self, matrix, per: str, device) -> torch.Tensor:
         one_of("per", per, ("instance", "setting"))
@@ -265,8 +284,9 @@ def _sparsity_hint(density: np.ndarray) -> str:
     return ""
 
 
-def _derive_labels(prob: np.ndarray, imp: np.ndarray, attack: np.ndarray) -> tuple[str, ...]:
-    """Label settings by what varies across them: a density (as 1-S) or an importance, and an attack size."""
+def _derive_labels(prob: np.ndarray, imp: np.ndarray, attack: np.ndarray, decay: np.ndarray) -> tuple[str, ...]:
+    """Label settings by what varies across them: a density (as 1-S) or an importance, an attack size and a weight
+    decay."""
     n_settings = prob.shape[0]
     if n_settings == 1:
         return ("",)
@@ -281,6 +301,8 @@ def _derive_labels(prob: np.ndarray, imp: np.ndarray, attack: np.ndarray) -> tup
         parts.append(tuple(f"I[{column}] = {i:.3g}" for i in imp[:, column]))
     if np.ptp(attack) > 0:
         parts.append(tuple(f"attack {a:.3g}" for a in attack))
+    if np.ptp(decay) > 0:
+        parts.append(tuple(f"weight decay {g:.3g}" for g in decay))
     if not parts:
         return tuple(f"setting {k}" for k in range(n_settings))
     return tuple(", ".join(labels) for labels in zip(*parts))

@@ -106,9 +106,12 @@ class FiniteExperiment:
         positive_int("test_examples", self.test_examples)
         require(isinstance(self.train, TrainConfig), f"train must be a TrainConfig, got {self.train!r}")
         require(
-            self.train.weight_decay >= 0 and self.train.decay_biases and self.train.min_lr_fraction == 0,
-            f"a finite-data run takes AdamW's decay of W and b (weight_decay >= 0, decay_biases=True) and a schedule "
-            f"to 0 (min_lr_fraction=0); got weight_decay={self.train.weight_decay!r}, decay_biases="
+            isinstance(self.train.weight_decay, float)
+            and self.train.weight_decay >= 0
+            and self.train.decay_biases
+            and self.train.min_lr_fraction == 0,
+            f"a finite-data run takes AdamW's decay of W and b (one weight_decay >= 0, decay_biases=True) "
+            f"and a schedule to 0 (min_lr_fraction=0); got weight_decay={self.train.weight_decay!r}, decay_biases="
             f"{self.train.decay_biases!r}, min_lr_fraction={self.train.min_lr_fraction!r}",
         )
 

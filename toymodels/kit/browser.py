@@ -108,10 +108,10 @@ def protocol(experiment: Experiment) -> dict:
         raise ConfigError(f"experiment.model must be the plain ReLU-output model (Xavier init) here, got {model}")
     if data.correlation != "none" or train.lr_schedule != "constant":
         raise ConfigError("experiment must have independent features and a constant lr for the browser's trainer")
-    if train.weight_decay < 0 or not train.decay_biases:
+    if not isinstance(train.weight_decay, float) or train.weight_decay < 0 or not train.decay_biases:
         raise ConfigError(
-            f"the browser's trainer has AdamW's decay of every parameter, weight_decay >= 0 with decay_biases=True; "
-            f"got weight_decay={train.weight_decay!r}, decay_biases={train.decay_biases!r}"
+            f"the browser's trainer has AdamW's decay of every parameter, one weight_decay >= 0 "
+            f"with decay_biases=True; got weight_decay={train.weight_decay!r}, decay_biases={train.decay_biases!r}"
         )
     return dict(
         fits=experiment.n_seeds,
