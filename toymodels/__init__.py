@@ -19,8 +19,8 @@ Layers, imported one way (core ← kit ← sections ← notebooks):
 * one home per paper section, holding its analysis, figures, tables and live widgets: ``intro`` (§1),
   ``basic`` (§2), ``phase`` (§3), ``geometry`` (§4), ``dynamics`` (§5), ``adversarial`` (§6), ``privileged``
   (§8), ``computation`` (§10), ``ways_out`` (§9), ``nonlinearities`` and ``memorization`` (Henighan et al.,
-  2023), all loaded with the package
-  (``tm.<section>``; a new section's folder is found on first use). A section imports the core and the kit,
+  2023), all loaded with the package (``tm.<section>``), and ``design`` (why this model?) and ``scaling`` (Liu,
+  Liu & Gore, 2025), whose folders are found on first use. A section imports the core and the kit,
   never another section (``tests/test_layers.py``).
 
 A seed trains to the same bits on one machine however a sweep is split; another CPU (or torch's kernels for

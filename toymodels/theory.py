@@ -392,3 +392,15 @@ def tegum_product(*blocks: ArrayLike) -> np.ndarray:
         out[row : row + a.shape[0], col : col + a.shape[1]] = a
         row, col = row + a.shape[0], col + a.shape[1]
     return out
+
+
+def welch_bound(n_vectors: int, n_dims: int) -> float:
+    """The least possible mean of cos²(v_i, v_j) over the pairs i ≠ j of ``n_vectors`` unit vectors in ``n_dims``
+    dimensions (Welch, 1974): (N − m) / (m (N − 1)), reached by a tight frame, and 0 when N <= m (an orthonormal
+    set). Random directions have E[cos²] = 1/m: with N ≫ m the best packing is barely better than chance."""
+    for name, value in (("n_vectors", n_vectors), ("n_dims", n_dims)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if n_vectors <= n_dims:
+        return 0.0
+    return (n_vectors - n_dims) / (n_dims * (n_vectors - 1))

@@ -76,6 +76,19 @@ from .privileged import (
     privileged_basis_sweep,
 )
 from .robustness import ADVERSARIAL_TRAINING_ATTACKS, adversarial, adversarial_live, adversarial_training
+from .scaling import (
+    DECAY_SWEEP,
+    DECAY_SWEEP_WIDTH,
+    REGIMES,
+    SCALING_ALPHAS,
+    SCALING_FEATURES,
+    SCALING_WIDTHS,
+    scaling_decay_sweep,
+    scaling_dynamics,
+    scaling_train,
+    scaling_width,
+    scaling_widths,
+)
 from .superposition import (
     basic,
     intro,
@@ -272,6 +285,12 @@ PRESETS: Presets = Presets(
             "Ten pairs in 5 dimensions whose partners are never important together.",
             condition="alone",
         ),
+        "scaling_strong_weak": _variant(
+            scaling_width,
+            "Scaling laws: 1,000 features with p_i ∝ i^(−α) in 32 dimensions, strong (γ = −1) and weak (γ = 1).",
+            n_hidden=32,
+        ),
+        "scaling_decay_sweep": scaling_decay_sweep,
         "softmax_sweep": softmax_sweep,
         "softmax_geometry": softmax_geometry,
         "nonlinearity_live": nonlinearity_live,
@@ -369,4 +388,15 @@ __all__ = [
     "sae_toy",
     "ways_out_privileged",
     "ways_out_relu",
+    "DECAY_SWEEP",
+    "DECAY_SWEEP_WIDTH",
+    "REGIMES",
+    "SCALING_ALPHAS",
+    "SCALING_FEATURES",
+    "SCALING_WIDTHS",
+    "scaling_decay_sweep",
+    "scaling_dynamics",
+    "scaling_train",
+    "scaling_width",
+    "scaling_widths",
 ]

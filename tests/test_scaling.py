@@ -1,0 +1,117 @@
+"""Chapter 13 (superposition and scaling laws): the power-law fit, the overlap and its Welch bound against
+constructed frames, the store's scaling-run kind against the trainer, and the paper's two regimes at a small size."""
+
+import numpy as np
+import pytest
+
+import toymodels as tm
+from toymodels import store
+from toymodels.scaling import analysis
+
+FAST_WIDTHS = tm.presets.scaling_widths(fast=True)
+
+
+def test_the_power_law_fit_recovers_an_exact_law_and_measures_its_scatter():
+    x = np.array([8.0, 16, 32, 64, 128])
+    exact = tm.scaling.fit_power_law(x, 3.0 * x**-1.25)
+    assert exact.exponent == pytest.approx(1.25) and exact.prefactor == pytest.approx(3.0)
+    assert exact.stderr == pytest.approx(0, abs=1e-12) and exact.r2 == pytest.approx(1.0)
+    noisy = tm.scaling.fit_power_law(x, 3.0 * x**-1.25 * np.array([1.1, 0.9, 1.05, 0.95, 1.0]))
+    assert noisy.stderr > 0.01 and noisy.r2 < 1
+    # the slope's standard error is numpy's least-squares one
+    slope, cov = np.polyfit(np.log(x), np.log(3.0 * x**-1.25 * np.array([1.1, 0.9, 1.05, 0.95, 1.0])), 1, cov=True)
+    assert noisy.exponent == pytest.approx(-slope[0]) and noisy.stderr == pytest.approx(np.sqrt(cov[0, 0]))
+    with pytest.raises(tm.ConfigError, match="positive x and y"):
+        tm.scaling.fit_power_law(x, -x)
+    with pytest.raises(tm.ConfigError, match="length >= 3"):
+        tm.scaling.fit_power_law(x[:2], x[:2])
+
+
+@pytest.mark.parametrize("m", [2, 3, 7])
+def test_a_simplex_reaches_the_welch_bound_and_random_directions_sit_near_one_over_m(m):
+    """Oracle: the m + 1 vertices of a regular simplex in m dimensions have cos = −1/m, the least possible mean cos²
+    for m + 1 vectors; orthonormal vectors overlap 0; random ones average 1/m, above the bound."""
+    simplex = np.eye(m + 1) - 1 / (m + 1)  # centred, in the m-dimensional plane Σ = 0 of R^(m+1)
+    assert analysis._mean_square_overlap(simplex, np.ones(m + 1, bool)) == pytest.approx(1 / m**2)
+    assert tm.theory.welch_bound(m + 1, m) == pytest.approx(1 / m**2)
+    assert tm.theory.welch_bound(m, m) == 0 and analysis._mean_square_overlap(np.eye(m), np.ones(m, bool)) == 0
+    random = np.random.default_rng(0).standard_normal((m, 2000))
+    overlap = analysis._mean_square_overlap(random, np.ones(2000, bool))
+    assert overlap == pytest.approx(1 / m, rel=0.05) and overlap > tm.theory.welch_bound(2000, m)
+    with pytest.raises(tm.ConfigError, match="n_dims must be a positive integer"):
+        tm.theory.welch_bound(10, 0)
+
+
+def test_the_weak_prediction_is_alpha_minus_one_above_one():
+    assert tm.scaling.weak_exponent(1.5) == 0.5 and tm.scaling.weak_exponent(2.0) == 1.0
+    assert tm.scaling.weak_exponent(1.0) is None and tm.scaling.weak_exponent(0.5) is None
+
+
+def test_the_presets_sweep_power_laws_with_one_decay_per_setting():
+    exp = tm.presets.scaling_width(32)
+    assert exp.model.n_features == 1000 and exp.n_settings == 8 and exp.n_seeds == 1
+    assert exp.train.weight_decay == (-1.0,) * 4 + (1.0,) * 4 and not exp.train.decay_biases
+    densities = exp.densities()
+    assert np.allclose(densities.sum(axis=1), 1.0)
+    alphas = [tm.scaling.power_law_alpha(p) for p in densities]
+    assert alphas == pytest.approx(list(tm.presets.SCALING_ALPHAS) * 2)
+    assert exp.train.lr_schedule == "half_cosine" and exp.train.min_lr_fraction == 0.05
+    assert tm.presets.scaling_dynamics().train.lr_schedule == "constant"
+    assert tm.presets.scaling_decay_sweep().n_settings == len(tm.presets.DECAY_SWEEP) * len(tm.presets.SCALING_ALPHAS)
+
+
+@pytest.fixture
+def fast_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOYMODELS_STORE", "update")
+    monkeypatch.setattr(store.directories, "_DIRECTORY", tmp_path)
+    monkeypatch.setattr(store.directories, "_REMOTE", None)
+    return tmp_path
+
+
+def test_a_run_keeps_the_trainers_own_final_loss_and_norms(fast_store):
+    exp = tm.presets.scaling_width(8, fast=True)
+    run = tm.scaling.scaling_run(exp)
+    assert run.steps[-1] == exp.train.steps and run.loss.shape == (len(run.steps), exp.n_settings)
+    result = tm.train(exp, workers=1)
+    assert np.array_equal(run.loss[-1], result.losses.double().numpy())
+    norms = result.model.W.detach().double().norm(dim=1).numpy()
+    assert np.allclose(run.norms, norms, atol=1e-6)
+    # the second call reads the store
+    assert np.array_equal(tm.scaling.scaling_run(exp).loss, run.loss)
+    (entry,) = (fast_store / tm.scaling.KIND).glob("*.npz")
+    check = store.recompute_cached(entry, sample=True)
+    assert not check.failed and check.mode == "bit for bit" and "block 0" in check.what, check.summary()
+
+
+def test_the_two_regimes_at_a_small_size(fast_store):
+    """The paper's picture at n = 100, 300 steps: a negative decay represents more features than a positive one at
+    every width and α, and the represented fraction falls as γ rises."""
+    runs = [tm.scaling.scaling_run(tm.presets.scaling_width(m, fast=True)) for m in FAST_WIDTHS]
+    scaling = tm.scaling.width_scaling(runs, tm.presets.REGIMES)
+    strong, weak = scaling.regimes.index("strong"), scaling.regimes.index("weak")
+    assert np.all(scaling.represented[strong] > scaling.represented[weak])
+    assert np.all(np.diff(scaling.loss[strong], axis=-1) < 0), "the strong regime's loss falls with width"
+    sweep = tm.scaling.decay_sweep(tm.scaling.scaling_run(tm.presets.scaling_decay_sweep(fast=True)))
+    assert np.all(np.diff(sweep.fraction, axis=0) <= 0) and sweep.fraction[-1].min() < sweep.fraction[0].min()
+    curves = tm.scaling.training_curves(
+        tm.scaling.scaling_run(tm.presets.scaling_dynamics(fast=True)), tm.presets.REGIMES
+    )
+    assert curves.start == 2 * tm.presets.scaling_dynamics(fast=True).train.warmup_steps
+    assert all(fit.exponent > 0 for fits in curves.fits for fit in fits), "the loss falls over training"
+    # the tables and figures draw from these
+    assert len(tm.scaling.exponent_table(scaling).rows) == len(scaling.alphas)
+    assert len(tm.scaling.weak_table(scaling).rows) == len(FAST_WIDTHS)
+    assert len(tm.scaling.norms_slider(sweep).data) == sweep.norms.shape[0] * sweep.norms.shape[1]
+    assert len(tm.scaling.width_figure(scaling).data) == 2 * (2 * len(scaling.alphas) + 1)
+
+
+def test_a_run_refuses_several_fits_per_setting():
+    with pytest.raises(tm.ConfigError, match="n_seeds=1"):
+        tm.scaling.scaling_run(tm.presets.scaling_width(8, fast=True).replace(n_seeds=2))
+
+
+def test_a_diverging_run_is_refused_not_stored(fast_store):
+    exp = tm.presets.scaling_width(8, fast=True).replace(lr=1e6, name="diverging")
+    with pytest.raises((tm.ConfigError, tm.errors.TrainingDiverged)):
+        tm.scaling.scaling_run(exp)
+    assert not list(fast_store.glob("*/*diverging*"))

@@ -1,0 +1,102 @@
+"""Presets of the scaling-laws chapter (chapter 13): Liu, Liu & Gore's (2025) toy model of neural scaling, the
+paper's ReLU-output model with n features whose densities follow a power law, p_i ∝ i^(−α) summing to 1 (one
+active feature per sample on average), and a weight decay γ that sets how much superposition forms: negative
+(each feature's norm pulled towards 1) for strong superposition, positive for weak.
+
+Their runs (github.com/liuyz0/SuperpositionScaling, exp/exp-10.py): n = 1,000, m from 10 to 100, AdamW at lr 0.01
+with a linear warm-up over the first 10 % of 20,000 steps and a cosine decay to 5 % of lr, batch 2,048, γ from −1
+to 1 on W only (the bias b is never decayed), values U[0, 2], one fit per setting. The book keeps n = 1,000 and
+all of that but the size of the run (10,000 steps of batch 1,024: an eighth of their samples) and the values
+(the package's U[0, 1]: every loss is 4× smaller, E[v²] = 1/3 instead of 4/3; the exponents are unchanged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..config import ModelConfig, TrainConfig
+from ..errors import ConfigError
+from ..experiment import Experiment, power_law_densities
+
+SCALING_FEATURES = 1000
+SCALING_WIDTHS = (8, 16, 32, 64, 128)  # m: a factor 16, the paper's 10 to 100 and a little beyond
+SCALING_ALPHAS = (0.5, 1.0, 1.5, 2.0)  # the data exponent α of p_i ∝ i^(−α) (the paper: 0 to 2)
+REGIMES = {"strong": -1.0, "weak": 1.0}  # γ of each regime: the ends of the paper's sweep, linspace(−1, 1, 10)
+DECAY_SWEEP = (-1.0, -0.5, -0.2, 0.0, 0.1, 0.2, 0.5, 1.0)  # γ of the represented-fraction sweep
+DECAY_SWEEP_WIDTH = 32
+SCALING_STEPS, SCALING_BATCH, SCALING_LR = 10_000, 1024, 1e-2
+# Fast mode (CI): 100 features, three widths, two exponents, 300 steps of batch 256.
+_FAST = dict(n=100, widths=(8, 16, 32), alphas=(1.0, 1.5), decays=(-1.0, 0.0, 1.0), steps=300, batch=256)
+
+
+def scaling_train(schedule: str = "paper", fast: bool = False) -> TrainConfig:
+    """Liu, Liu & Gore's optimisation at the book's size: lr 0.01, weight decay on W only; ``schedule`` ``"paper"``
+    (a linear warm-up over the first 10 % of the steps, then a cosine decay to 5 % of lr) or ``"constant"`` (a
+    warm-up over the first 1 %, then lr held: the loss-over-training runs, whose power law in t a decaying lr would
+    bend and a long warm-up would shorten). The
+    weight decay itself is set per setting by each preset."""
+    if schedule not in ("paper", "constant"):
+        raise ConfigError(f"schedule must be 'paper' or 'constant', got {schedule!r}")
+    steps, batch = (_FAST["steps"], _FAST["batch"]) if fast else (SCALING_STEPS, SCALING_BATCH)
+    decaying = schedule == "paper"
+    return TrainConfig(
+        steps=steps,
+        batch_size=batch,
+        lr=SCALING_LR,
+        weight_decay=0.0,
+        decay_biases=False,
+        lr_schedule="half_cosine" if decaying else "constant",
+        min_lr_fraction=0.05 if decaying else 0.0,
+        warmup_steps=steps // 10 if decaying else steps // 100,
+        eval_batches=8 if fast else 64,
+        progress=False,
+    )
+
+
+def _grid(n: int, m: int, decays, alphas, train: TrainConfig, name: str) -> Experiment:
+    """One batched run: every (γ, α) of the grid, γ-major, one fit each."""
+    settings = [(g, a) for g in decays for a in alphas]
+    return Experiment(
+        ModelConfig(n, m),
+        feature_probability=[power_law_densities(n, a) for _, a in settings],
+        n_seeds=1,
+        train=replace(train, weight_decay=tuple(g for g, _ in settings)),
+        name=name,
+        setting_labels=tuple(f"γ = {g:g}, α = {a:g}" for g, a in settings),
+    )
+
+
+def scaling_width(n_hidden: int, fast: bool = False) -> Experiment:
+    """Loss against width: the model of ``n_hidden`` dimensions at both regimes' γ (strong −1, weak +1) and every α
+    of ``SCALING_ALPHAS``, n = 1,000, the paper's schedule (fast: 100 features, two α, 300 steps)."""
+    n, alphas = (_FAST["n"], _FAST["alphas"]) if fast else (SCALING_FEATURES, SCALING_ALPHAS)
+    train = scaling_train("paper", fast)
+    return _grid(n, n_hidden, tuple(REGIMES.values()), alphas, train, f"scaling n={n} m={n_hidden}")
+
+
+def scaling_widths(fast: bool = False) -> tuple[int, ...]:
+    """The widths m of the loss-against-width sweep."""
+    return _FAST["widths"] if fast else SCALING_WIDTHS
+
+
+def scaling_decay_sweep(fast: bool = False) -> Experiment:
+    """The weak ↔ strong knob: m = 32 at every γ of ``DECAY_SWEEP`` and every α, the paper's schedule (fast: three
+    γ)."""
+    n, alphas, decays = (
+        (_FAST["n"], _FAST["alphas"], _FAST["decays"])
+        if fast
+        else (
+            SCALING_FEATURES,
+            SCALING_ALPHAS,
+            DECAY_SWEEP,
+        )
+    )
+    train = scaling_train("paper", fast)
+    return _grid(n, DECAY_SWEEP_WIDTH, decays, alphas, train, f"scaling n={n} m={DECAY_SWEEP_WIDTH} decay sweep")
+
+
+def scaling_dynamics(fast: bool = False) -> Experiment:
+    """Loss over training: m = 32 in both regimes and every α, with the warm-up then a constant lr."""
+    n, alphas = (_FAST["n"], _FAST["alphas"]) if fast else (SCALING_FEATURES, SCALING_ALPHAS)
+    train = scaling_train("constant", fast)
+    return _grid(n, DECAY_SWEEP_WIDTH, tuple(REGIMES.values()), alphas, train, f"scaling n={n} m=32 constant lr")

@@ -1,0 +1,117 @@
+"""Chapter 13's tables: the represented fraction against weight decay, the fitted exponents of loss against width
+beside the predictions, what the weak regime represents and loses, the squared overlaps against 1/m, and the
+exponents of loss over training."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kit.table import Table, fixed
+from ..theory import welch_bound
+from .analysis import (
+    STRONG_EXPONENT,
+    DecaySweep,
+    PowerLaw,
+    TrainingCurves,
+    WidthScaling,
+    fit_power_law,
+    weak_exponent,
+)
+
+
+def _exponent(fit: PowerLaw) -> str:
+    return f"{fit.exponent:.2f} ± {fit.stderr:.2f}"
+
+
+def decay_table(sweep: DecaySweep) -> Table:
+    """One row per γ: the represented fraction φ_{1/2} at each α."""
+    rows = tuple(
+        (f"{g:g}", *(fixed(sweep.fraction[k, a], 3) for a in range(len(sweep.alphas))))
+        for k, g in enumerate(sweep.decays)
+    )
+    return Table(("γ", *(f"φ at α = {alpha:g}" for alpha in sweep.alphas)), rows, fold=False)
+
+
+def exponent_table(scaling: WidthScaling) -> Table:
+    """One row per α: the fitted exponent α_m of loss ∝ m^(−α_m) (± its standard error) and the fit's R² in each
+    regime, beside the predictions: 1 (strong), α − 1 (weak, for α > 1)."""
+    strong, weak = scaling.regimes.index("strong"), scaling.regimes.index("weak")
+    rows = []
+    for a, alpha in enumerate(scaling.alphas):
+        s, w = scaling.fits[strong][a], scaling.fits[weak][a]
+        predicted = weak_exponent(float(alpha))
+        rows.append(
+            (
+                f"{alpha:g}",
+                _exponent(s),
+                fixed(s.r2, 3),
+                f"{STRONG_EXPONENT:g}",
+                _exponent(w),
+                fixed(w.r2, 3),
+                "–" if predicted is None else f"{predicted:g}",
+            )
+        )
+    columns = ("α", "strong: αₘ", "R²", "predicted", "weak: αₘ", "R²", "predicted (α − 1)")
+    return Table(columns, tuple(rows), fold=False)
+
+
+def weak_table(scaling: WidthScaling) -> Table:
+    """One row per width: in the weak regime, at each α, the represented features k and the share of the loss
+    that the features left out account for alone (E[v²]·Σ of their p_i ÷ the loss)."""
+    weak = scaling.regimes.index("weak")
+    rows = tuple(
+        (
+            str(int(m)),
+            *(
+                f"{int(scaling.represented[weak, a, k])} · {fixed(share, 2)}"
+                for a, share in enumerate(scaling.left_out[weak, :, k] / scaling.loss[weak, :, k])
+            ),
+        )
+        for k, m in enumerate(scaling.widths)
+    )
+    return Table(("m", *(f"α = {alpha:g}: k · left-out share" for alpha in scaling.alphas)), rows, fold=False)
+
+
+def overlap_table(scaling: WidthScaling, regime: str = "strong") -> Table:
+    """One row per width: the represented features' mean squared overlap at each α in ``regime``, beside random
+    directions' 1/m and the least possible mean for n vectors (Welch)."""
+    r = scaling.regimes.index(regime)
+    rows = tuple(
+        (
+            str(int(m)),
+            *(f"{scaling.overlap[r, a, k]:.4f}" for a in range(len(scaling.alphas))),
+            f"{1 / m:.4f}",
+            f"{welch_bound(scaling.n_features, int(m)):.4f}",
+        )
+        for k, m in enumerate(scaling.widths)
+    )
+    columns = ("m", *(f"α = {alpha:g}" for alpha in scaling.alphas), "1/m", "least possible")
+    return Table(columns, rows, fold=False)
+
+
+def overlap_exponents(scaling: WidthScaling, regime: str = "strong") -> Table:
+    """One row per α: the fitted exponent of the mean squared overlap against m in ``regime`` (1/m: exponent 1)."""
+    r = scaling.regimes.index(regime)
+    rows = tuple(
+        (f"{alpha:g}", _exponent(fit_power_law(scaling.widths, scaling.overlap[r, a])))
+        for a, alpha in enumerate(scaling.alphas)
+        if np.all(np.isfinite(scaling.overlap[r, a]))
+    )
+    return Table(("α", "overlap ∝ m^(−exponent)"), rows, fold=False)
+
+
+def dynamics_table(curves: TrainingCurves) -> Table:
+    """One row per α: the fitted exponent of loss ∝ t^(−exponent) in each regime, ± its standard error, and R²."""
+    rows = tuple(
+        (
+            f"{alpha:g}",
+            *(
+                cell
+                for r in range(len(curves.regimes))
+                for cell in (_exponent(curves.fits[r][a]), fixed(curves.fits[r][a].r2, 3))
+            ),
+        )
+        for a, alpha in enumerate(curves.alphas)
+    )
+    columns = ("α", *(c for name in curves.regimes for c in (f"{name}: exponent", "R²")))
+    return Table(columns, rows, fold=False)
