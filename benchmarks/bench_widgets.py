@@ -70,6 +70,11 @@ def widgets():
             lambda: tm.memorization.live_memorization(tm.presets.memorization_live()),
             {0: (50, 300)},
         ),
+        (
+            "scaling (ch. 13)",
+            lambda: tm.scaling.live_scaling(tm.presets.scaling_live()),
+            {0: (1.0, 2.0), 1: (-1.0, 1.0), 2: (16, 64)},
+        ),
     ]
 
 

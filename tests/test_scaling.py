@@ -96,7 +96,8 @@ def test_the_two_regimes_at_a_small_size(fast_store):
     curves = tm.scaling.training_curves(
         tm.scaling.scaling_run(tm.presets.scaling_dynamics(fast=True)), tm.presets.REGIMES
     )
-    assert curves.start == 2 * tm.presets.scaling_dynamics(fast=True).train.warmup_steps
+    assert curves.start == 2 * tm.presets.scaling_dynamics(fast=True).train.warmup_steps and curves.lr == 1e-3
+    assert np.all(curves.settled <= curves.steps[-1])
     assert all(fit.exponent > 0 for fits in curves.fits for fit in fits), "the loss falls over training"
     # the tables and figures draw from these
     assert len(tm.scaling.exponent_table(scaling).rows) == len(scaling.alphas)
@@ -115,3 +116,18 @@ def test_a_diverging_run_is_refused_not_stored(fast_store):
     with pytest.raises((tm.ConfigError, tm.errors.TrainingDiverged)):
         tm.scaling.scaling_run(exp)
     assert not list(fast_store.glob("*/*diverging*"))
+
+
+def test_the_settled_step_is_where_the_loss_last_enters_its_band():
+    steps = np.array([10, 20, 40, 80, 160])
+    assert tm.scaling.analysis.settled_step(steps, np.array([5.0, 2.0, 1.2, 1.0, 1.0])) == 80
+    assert tm.scaling.analysis.settled_step(steps, np.array([1.0, 1.2, 1.01, 1.0, 1.0])) == 40
+    assert tm.scaling.analysis.settled_step(steps, np.ones(5)) == 10
+
+
+def test_the_live_widget_retrains_when_a_slider_moves():
+    widget = tm.scaling.live_scaling(tm.presets.scaling_live().replace(steps=50, warmup_steps=5))
+    controls, figure = widget.children
+    before = figure.layout.title.text
+    controls.children[1].value = 1.0  # γ: from strong to weak
+    assert figure.layout.title.text != before and "γ = 1" in figure.layout.title.text

@@ -21,7 +21,16 @@ from .analysis import (
     width_scaling,
 )
 from .figures import norms_slider, overlap_figure, represented_figure, training_figure, width_figure
-from .tables import decay_table, dynamics_table, exponent_table, overlap_exponents, overlap_table, weak_table
+from .tables import (
+    cost_table,
+    decay_table,
+    dynamics_table,
+    exponent_table,
+    overlap_exponents,
+    overlap_table,
+    weak_table,
+)
+from .widgets import live_scaling
 
 __all__ = [
     "KIND",
@@ -45,10 +54,12 @@ __all__ = [
     "represented_figure",
     "training_figure",
     "width_figure",
+    "cost_table",
     "decay_table",
     "dynamics_table",
     "exponent_table",
     "overlap_exponents",
     "overlap_table",
     "weak_table",
+    "live_scaling",
 ]

@@ -288,7 +288,8 @@ class TrainingCurves:
     warm-up, doubled) to the end.
 
     Fields: regimes, decays (R,), alphas (A,), steps (T,), loss summed over features (R, A, T), fits (R × A),
-    start, width."""
+    start, width, lr (the constant learning rate after the warm-up), settled (R, A): the first checkpoint from which
+    the loss stays within ``SETTLED`` of its final value."""
 
     regimes: tuple[str, ...]
     decays: np.ndarray
@@ -298,6 +299,18 @@ class TrainingCurves:
     fits: tuple[tuple[PowerLaw, ...], ...]
     start: int
     width: int
+    lr: float
+    settled: np.ndarray
+
+
+SETTLED = 0.05  # a loss within 5 % of its final value has settled
+
+
+def settled_step(steps: np.ndarray, loss: np.ndarray) -> int:
+    """The first of ``steps`` from which ``loss`` stays within ``SETTLED`` of its last value."""
+    inside = np.abs(loss / loss[-1] - 1) <= SETTLED
+    outside = np.flatnonzero(~inside)
+    return int(steps[outside[-1] + 1]) if outside.size else int(steps[0])
 
 
 def training_curves(run: ScalingRun, regimes: dict[str, float]) -> TrainingCurves:
@@ -316,4 +329,7 @@ def training_curves(run: ScalingRun, regimes: dict[str, float]) -> TrainingCurve
         tuple(fit_power_law(run.steps[window], loss[r, a, window]) for a in range(len(alphas)))
         for r in range(len(names))
     )
-    return TrainingCurves(names, decays, alphas, run.steps, loss, fits, start, run.width)
+    settled = np.array([[settled_step(run.steps, loss[r, a]) for a in range(len(alphas))] for r in range(len(names))])
+    return TrainingCurves(
+        names, decays, alphas, run.steps, loss, fits, start, run.width, run.experiment.train.lr, settled
+    )

@@ -203,7 +203,7 @@ def training_figure(curves: TrainingCurves) -> go.Figure:
         fig.update_xaxes(log_ticks(t), title_text="step t", row=1, col=r + 1)
         fig.update_yaxes(dict(log_ticks(values), title_text="loss" if r == 0 else None), row=1, col=r + 1)
     return fig.update_layout(
-        title_text=f"Loss over training at m = {curves.width}, constant lr (fits from step {curves.start:,})",
+        title_text=f"Loss over training at m = {curves.width}, lr {curves.lr:g} (fits from step {curves.start:,})",
         legend=LEGEND_BELOW,
         height=480,
     )

@@ -20,7 +20,8 @@ from .analysis import (
 
 
 def _exponent(fit: PowerLaw) -> str:
-    return f"{fit.exponent:.2f} ± {fit.stderr:.2f}"
+    exponent = fit.exponent if abs(fit.exponent) >= 0.005 else 0.0  # no "-0.00"
+    return f"{exponent:.2f} ± {fit.stderr:.2f}"
 
 
 def decay_table(sweep: DecaySweep) -> Table:
@@ -101,17 +102,36 @@ def overlap_exponents(scaling: WidthScaling, regime: str = "strong") -> Table:
 
 
 def dynamics_table(curves: TrainingCurves) -> Table:
-    """One row per α: the fitted exponent of loss ∝ t^(−exponent) in each regime, ± its standard error, and R²."""
+    """One row per α: in each regime, the fitted exponent of loss ∝ t^(−exponent) ± its standard error, the fit's
+    R², and the step from which the loss stays within 5 % of its final value."""
     rows = tuple(
         (
             f"{alpha:g}",
             *(
                 cell
                 for r in range(len(curves.regimes))
-                for cell in (_exponent(curves.fits[r][a]), fixed(curves.fits[r][a].r2, 3))
+                for cell in (
+                    _exponent(curves.fits[r][a]),
+                    fixed(curves.fits[r][a].r2, 2),
+                    f"{int(curves.settled[r, a]):,}",
+                )
             ),
         )
         for a, alpha in enumerate(curves.alphas)
     )
-    columns = ("α", *(c for name in curves.regimes for c in (f"{name}: exponent", "R²")))
+    columns = ("α", *(c for name in curves.regimes for c in (f"{name}: exponent", "R²", "settled")))
     return Table(columns, rows, fold=False)
+
+
+def cost_table(experiments) -> Table:
+    """One row per stored run: its size (n, m, settings), its steps of batch B, and the work of its matrix products,
+    four of B·n·m multiply-adds per step and setting (h = W x, Wᵀh and the two products of the gradient)."""
+    rows = []
+    for e in experiments:
+        n, m, t = e.model.n_features, e.model.n_hidden, e.train
+        work = 4 * 2 * t.batch_size * n * m * t.steps * e.n_instances
+        rows.append(
+            (e.name, str(n), str(m), str(e.n_instances), f"{t.steps:,} × {t.batch_size:,}", f"{work / 1e12:.1f}")
+        )
+    columns = ("run", "n", "m", "settings", "steps × batch", "matrix work (TFLOP)")
+    return Table(columns, tuple(rows), fold=False)
