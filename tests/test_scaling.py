@@ -131,3 +131,14 @@ def test_the_live_widget_retrains_when_a_slider_moves():
     before = figure.layout.title.text
     controls.children[1].value = 1.0  # γ: from strong to weak
     assert figure.layout.title.text != before and "γ = 1" in figure.layout.title.text
+
+
+def test_a_kind_that_keeps_losses_alone_is_judged_by_them_on_another_machine():
+    """The scaling-run kind keeps no weights: on another machine its sample is judged by each fit's loss (the
+    store's loss tolerance), not passed on its shapes alone."""
+    stored = {"loss": np.array([[0.30, 0.20, 0.10, 0.05]])}  # (fits, checkpoints), as the sample compares them
+    elsewhere = {"machine": {"cpu": "another CPU"}}
+    close = store.checks.compare(elsewhere, stored, {"loss": stored["loss"] * (1 + 1e-4)})
+    assert not close.failed and close.mode == "to tolerance" and close.measured["losses"] < 1e-3
+    apart = store.checks.compare(elsewhere, stored, {"loss": stored["loss"] * np.array([1.0, 1.0, 1.05, 1.0])})
+    assert apart.failed and "beyond the tolerance" in apart.failed[0]

@@ -75,8 +75,9 @@ def _sample(spec: dict, stored: dict) -> tuple[str, dict, dict]:
     steps = tuple(spec["checkpoints"])
     last = next(k for k, s in enumerate(steps) if s >= experiment.train.steps / 10)
     start, stop = blocks(experiment)[0]
-    fresh = {"loss": _train_arrays(experiment, steps[: last + 1], block_range=(0, 1), cores=1)["loss"]}
-    part = {"loss": stored["loss"][: last + 1, start:stop]}
+    # (fits, checkpoints): the store's checks judge each fit (first axis) by its loss
+    fresh = {"loss": _train_arrays(experiment, steps[: last + 1], block_range=(0, 1), cores=1)["loss"].T}
+    part = {"loss": stored["loss"][: last + 1, start:stop].T}
     what = f"block 0 (instances {start}–{stop - 1}), its first {steps[last]:,} of {experiment.train.steps:,} steps"
     return what, fresh, part
 

@@ -209,14 +209,18 @@ def training_figure(curves: TrainingCurves) -> go.Figure:
     )
 
 
+SHOWN_RANKS = 250  # the norms slider draws about this many features, log-spaced in rank (32 frames stay light)
+
+
 def norms_slider(sweep: DecaySweep) -> go.Figure:
-    """Each feature's final ‖W_i‖ against its rank i (most frequent first, log axis) for the decay sweep: buttons
-    choose α, the slider γ; the dotted line is the represented threshold 1/2."""
-    rank = np.arange(1, sweep.n_features + 1)
+    """Each feature's final ‖W_i‖ against its rank i (most frequent first, log axis) for the decay sweep, for about
+    ``SHOWN_RANKS`` features log-spaced in rank: buttons choose α, the slider γ; the dotted line is the represented
+    threshold 1/2."""
+    rank = np.unique(np.round(np.geomspace(1, sweep.n_features, SHOWN_RANKS)).astype(int))
     top = max(1.5, float(sweep.norms.max()) * 1.05)
 
     def build(a: int, g: int) -> go.Figure:
-        norms = sweep.norms[g, a]
+        norms = sweep.norms[g, a, rank - 1]
         fig = go.Figure(
             go.Scatter(
                 x=rank,
@@ -229,7 +233,7 @@ def norms_slider(sweep: DecaySweep) -> go.Figure:
         )
         fig.add_hline(y=REPRESENTED_NORM, line=dict(color="grey", width=1, dash="dot"))
         return fig.update_layout(
-            xaxis=dict(log_ticks(rank), title_text="feature i, by frequency p_i ∝ i^(−α)"),
+            xaxis=dict(log_ticks(rank), title_text=f"feature i by frequency, p_i ∝ i^(−α) ({rank.size} shown)"),
             yaxis=dict(range=[0, top], title_text="‖Wᵢ‖"),
             showlegend=False,
             height=480,

@@ -144,7 +144,21 @@ def compare(
     exact = [name for name in names if np.asarray(stored[name]).dtype.kind in _EXACT_KINDS or name == "history_steps"]
     check.failed += [f"{name} (not equal)" for name in exact if not np.array_equal(stored[name], fresh[name])]
     weights = [name for name in names if name not in exact and not _is_loss(name)]
-    if not weights:
+    losses = [name for name in names if _is_loss(name) and name not in exact]
+    if not weights:  # losses alone (a kind that keeps no weights): each fit's loss within its tolerance
+        if losses:
+            other = np.any(
+                [_fit_loss_differences(stored[name], fresh[name], name) > TOLERANCE["losses"] for name in losses], 0
+            )
+            check.other_paths = (int(other.sum()), len(other))
+            check.measured["losses"] = max(
+                float(_fit_loss_differences(stored[name], fresh[name], name).max(initial=0.0)) for name in losses
+            )
+            if other.mean() > MAX_OTHER_PATHS:
+                check.failed.append(
+                    f"{other.sum()} of {len(other)} fits' losses beyond the tolerance ({check.measured['losses']:.1e} "
+                    f"> {TOLERANCE['losses']:.0e})"
+                )
         return check
     # Each fit's weights relative to max(1, its largest stored weight).
     stored_w = {name: _per_fit(name, stored[name]) for name in weights}
@@ -155,14 +169,13 @@ def compare(
     other = apart > TOLERANCE["weights"]
     if np.isnan(apart).any():
         check.failed.append("weights (NaN where the store has none, or the reverse)")
-    for name in [name for name in names if _is_loss(name) and name not in exact]:
+    for name in losses:
         other |= _fit_loss_differences(stored[name], fresh[name], name) > TOLERANCE["losses"]
     check.other_paths = (int(other.sum()), len(other))
     check.measured["weights"] = float(apart[~other].max(initial=0.0))
-    if loss_names := [name for name in names if _is_loss(name) and name not in exact]:
+    if losses:
         check.measured["losses"] = max(
-            float(_fit_loss_differences(stored[name], fresh[name], name)[~other].max(initial=0.0))
-            for name in loss_names
+            float(_fit_loss_differences(stored[name], fresh[name], name)[~other].max(initial=0.0)) for name in losses
         )
     if other.mean() > MAX_OTHER_PATHS:
         check.failed.append(
