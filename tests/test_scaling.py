@@ -142,3 +142,18 @@ def test_a_kind_that_keeps_losses_alone_is_judged_by_them_on_another_machine():
     assert not close.failed and close.mode == "to tolerance" and close.measured["losses"] < 1e-3
     apart = store.checks.compare(elsewhere, stored, {"loss": stored["loss"] * np.array([1.0, 1.0, 1.05, 1.0])})
     assert apart.failed and "beyond the tolerance" in apart.failed[0]
+
+
+def test_the_ported_reference_loop_checks_at_its_checkpoint_with_the_full_runs_draws(fast_store):
+    run = dict(n=30, m=4, alpha=1.0, decay=-1.0, steps=40, batch=16, values=2.0, init="theirs")
+    full = tm.scaling.reference_run(**run)
+    assert full["norms"].shape == (30,) and np.isfinite(full["loss"])
+    assert tm.scaling.reference_run(**run, checkpoint_only=True)["checkpoint_loss"] == full["checkpoint_loss"]
+    with pytest.raises(tm.ConfigError, match="init must be one of"):
+        tm.scaling.reference_run(**dict(run, init="xavier"))
+    runs = tm.presets.liu_reference(fast=True)
+    reference = tm.scaling.reference_runs(runs)
+    assert reference["fraction"].shape == (3,)
+    (entry,) = (fast_store / tm.scaling.reference.KIND).glob("*.npz")
+    check = store.recompute_cached(entry, sample=True)
+    assert not check.failed and "checkpoint" in check.what, check.summary()

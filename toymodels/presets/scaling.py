@@ -128,3 +128,20 @@ def scaling_live() -> Experiment:
     schedule, γ = −1 (the sliders change α, γ and m)."""
     train = replace(scaling_train("paper"), steps=1_000, batch_size=256, warmup_steps=100, eval_batches=8)
     return _grid(200, 16, (REGIMES["strong"],), (1.0,), train, "scaling live n=200")
+
+
+def liu_reference(fast: bool = False) -> tuple[dict, ...]:
+    """Liu et al.'s own loop (``tm.scaling.reference``) at m = 32, α = 1, γ = +1, three times: at their size (20,000
+    steps of batch 2,048, values U[0, 2], their initialisation), at the book's size (10,000 of 1,024), and at the
+    book's size with the book's values U[0, 1] and initialisation (fast: 100 features, 300 and 150 steps)."""
+    n, (big, small), (big_batch, small_batch) = (
+        (_FAST["n"], (300, 150), (256, 128))
+        if fast
+        else (SCALING_FEATURES, (PAPER_STEPS, SCALING_STEPS), (PAPER_BATCH, SCALING_BATCH))
+    )
+    base = dict(n=n, m=DECAY_SWEEP_WIDTH, alpha=1.0, decay=REGIMES["weak"], seed=0)
+    return (
+        dict(base, steps=big, batch=big_batch, values=2.0, init="theirs"),
+        dict(base, steps=small, batch=small_batch, values=2.0, init="theirs"),
+        dict(base, steps=small, batch=small_batch, values=1.0, init="package"),
+    )

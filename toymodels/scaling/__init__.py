@@ -21,6 +21,7 @@ from .analysis import (
     width_scaling,
 )
 from .figures import norms_slider, overlap_figure, represented_figure, training_figure, width_figure
+from .reference import reference_run, reference_runs
 from .tables import (
     cost_table,
     decay_table,
@@ -28,6 +29,7 @@ from .tables import (
     exponent_table,
     overlap_exponents,
     overlap_table,
+    reference_table,
     weak_table,
 )
 from .widgets import live_scaling
@@ -62,4 +64,7 @@ __all__ = [
     "overlap_table",
     "weak_table",
     "live_scaling",
+    "reference_run",
+    "reference_runs",
+    "reference_table",
 ]

@@ -10,8 +10,10 @@ from ..kit.table import Table, fixed
 from ..theory import welch_bound
 from .analysis import (
     STRONG_EXPONENT,
+    VALUE_SQUARE,
     DecaySweep,
     PowerLaw,
+    ScalingRun,
     TrainingCurves,
     WidthScaling,
     fit_power_law,
@@ -135,3 +137,37 @@ def cost_table(experiments) -> Table:
         )
     columns = ("run", "n", "m", "settings", "steps × batch", "matrix work (TFLOP)")
     return Table(columns, tuple(rows), fold=False)
+
+
+REFERENCE_LABELS = ("their loop, their size", "their loop, the book's size", "their loop, the book's values and start")
+
+
+def reference_table(reference: dict, runs: tuple[dict, ...], book: ScalingRun) -> Table:
+    """Liu et al.'s loop against the book's training at one setting: per run, its steps × batch, values, start, the
+    represented fraction φ and the loss in units of E[v²] (the error of one unlearned active feature); last, the
+    book's own run at the same (m, α, γ)."""
+    rows = []
+    for label, run, fraction, loss in zip(REFERENCE_LABELS, runs, reference["fraction"], reference["loss"]):
+        square = run["values"] ** 2 / 3
+        rows.append(
+            (
+                label,
+                f"{run['steps']:,} × {run['batch']:,}",
+                f"U[0, {run['values']:g}]",
+                fixed(fraction, 3),
+                fixed(loss / square, 4),
+            )
+        )
+    alpha, decay = runs[0]["alpha"], runs[0]["decay"]
+    s = book.setting(decay, alpha)
+    train = book.experiment.train
+    rows.append(
+        (
+            "the book's training",
+            f"{train.steps:,} × {train.batch_size:,}",
+            "U[0, 1]",
+            fixed(book.represented_fraction[s], 3),
+            fixed(book.summed_loss[s] / VALUE_SQUARE, 4),
+        )
+    )
+    return Table(("run", "steps × batch", "values", "φ", "loss ÷ E[v²]"), tuple(rows), fold=False)
