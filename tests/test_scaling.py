@@ -45,6 +45,7 @@ def test_a_simplex_reaches_the_welch_bound_and_random_directions_sit_near_one_ov
 def test_the_weak_prediction_is_alpha_minus_one_above_one():
     assert tm.scaling.weak_exponent(1.5) == 0.5 and tm.scaling.weak_exponent(2.0) == 1.0
     assert tm.scaling.weak_exponent(1.0) is None and tm.scaling.weak_exponent(0.5) is None
+    assert [tm.scaling.strong_exponent(a) for a in (0.5, 1.0, 1.5, 2.0)] == [1.0, 1.0, 1.0, 2.0]
 
 
 def test_the_presets_sweep_power_laws_with_one_decay_per_setting():

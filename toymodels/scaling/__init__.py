@@ -4,7 +4,6 @@ strong regimes of superposition that a weight decay sets, and the geometry behin
 
 from .analysis import (
     KIND,
-    STRONG_EXPONENT,
     VALUE_SQUARE,
     DecaySweep,
     PowerLaw,
@@ -16,6 +15,7 @@ from .analysis import (
     fit_power_law,
     power_law_alpha,
     scaling_run,
+    strong_exponent,
     training_curves,
     weak_exponent,
     width_scaling,
@@ -36,7 +36,7 @@ from .widgets import live_scaling
 
 __all__ = [
     "KIND",
-    "STRONG_EXPONENT",
+    "strong_exponent",
     "VALUE_SQUARE",
     "DecaySweep",
     "PowerLaw",

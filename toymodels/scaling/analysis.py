@@ -195,7 +195,11 @@ def weak_exponent(alpha: float) -> float | None:
     return alpha - 1 if alpha > 1 else None
 
 
-STRONG_EXPONENT = 1.0  # Liu et al.'s strong regime: loss ∝ 1/m, from squared overlaps ∝ 1/m
+def strong_exponent(alpha: float) -> float:
+    """The strong regime's exponent of loss ∝ m^(−α_m) as Liu et al. draw it (their figure 6e): 1, the 1/m of
+    squared overlaps, while the frequencies fall slowly, and 2(α − 1) once that is larger (α > 1.5), where the loss
+    is set by how fast the rare features' frequencies fall."""
+    return max(1.0, 2 * (alpha - 1))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import numpy as np
 from ..kit.table import Table, fixed
 from ..theory import welch_bound
 from .analysis import (
-    STRONG_EXPONENT,
     VALUE_SQUARE,
     DecaySweep,
     PowerLaw,
@@ -17,6 +16,7 @@ from .analysis import (
     TrainingCurves,
     WidthScaling,
     fit_power_law,
+    strong_exponent,
     weak_exponent,
 )
 
@@ -37,7 +37,7 @@ def decay_table(sweep: DecaySweep) -> Table:
 
 def exponent_table(scaling: WidthScaling) -> Table:
     """One row per α: the fitted exponent α_m of loss ∝ m^(−α_m) (± its standard error) and the fit's R² in each
-    regime, beside the predictions: 1 (strong), α − 1 (weak, for α > 1)."""
+    regime, beside the predictions Liu et al. draw: max(1, 2(α − 1)) (strong), α − 1 (weak, for α > 1)."""
     strong, weak = scaling.regimes.index("strong"), scaling.regimes.index("weak")
     rows = []
     for a, alpha in enumerate(scaling.alphas):
@@ -48,13 +48,13 @@ def exponent_table(scaling: WidthScaling) -> Table:
                 f"{alpha:g}",
                 _exponent(s),
                 fixed(s.r2, 3),
-                f"{STRONG_EXPONENT:g}",
+                f"{strong_exponent(float(alpha)):g}",
                 _exponent(w),
                 fixed(w.r2, 3),
                 "–" if predicted is None else f"{predicted:g}",
             )
         )
-    columns = ("α", "strong: αₘ", "R²", "predicted", "weak: αₘ", "R²", "predicted (α − 1)")
+    columns = ("α", "strong: αₘ", "R²", "paper's line", "weak: αₘ", "R²", "paper's line (α − 1)")
     return Table(columns, tuple(rows), fold=False)
 
 
