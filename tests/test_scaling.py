@@ -155,6 +155,9 @@ def test_the_ported_reference_loop_checks_at_its_checkpoint_with_the_full_runs_d
     runs = tm.presets.liu_reference(fast=True)
     reference = tm.scaling.reference_runs(runs)
     assert reference["fraction"].shape == (3,)
+    knob = tm.scaling.scaling_run(tm.presets.scaling_decay_sweep(fast=True))
+    table = tm.scaling.reference_table([(runs, reference)], knob)
+    assert len(table.rows) == 4 and table.rows[-1][0] == "the book's training"
     (entry,) = (fast_store / tm.scaling.reference.KIND).glob("*.npz")
     check = store.recompute_cached(entry, sample=True)
     assert not check.failed and "checkpoint" in check.what, check.summary()

@@ -29,8 +29,8 @@ SCALING_STEPS, SCALING_BATCH, SCALING_LR = 10_000, 1024, 1e-2
 # (measured at m = 32), which leaves no range for a power law in t.
 DYNAMICS_LR = 1e-3
 PAPER_FEATURES, PAPER_STEPS, PAPER_BATCH = 10_240, 20_000, 2048  # their largest n; exp-10's steps and batch
-# Fast mode (CI): 100 features, three widths, two exponents, 300 steps of batch 256.
-_FAST = dict(n=100, widths=(8, 16, 32), alphas=(1.0, 1.5), decays=(-1.0, 0.0, 1.0), steps=300, batch=256)
+# Fast mode (CI): the same 1,000 features, three widths, two exponents, 300 steps of batch 256.
+_FAST = dict(n=SCALING_FEATURES, widths=(8, 16, 32), alphas=(1.0, 1.5), decays=(-1.0, 0.0, 1.0), steps=300, batch=256)
 
 
 def scaling_train(schedule: str = "paper", fast: bool = False) -> TrainConfig:
@@ -72,7 +72,7 @@ def _grid(n: int, m: int, decays, alphas, train: TrainConfig, name: str) -> Expe
 
 def scaling_width(n_hidden: int, fast: bool = False) -> Experiment:
     """Loss against width: the model of ``n_hidden`` dimensions at both regimes' γ (strong −1, weak +1) and every α
-    of ``SCALING_ALPHAS``, n = 1,000, the paper's schedule (fast: 100 features, two α, 300 steps)."""
+    of ``SCALING_ALPHAS``, n = 1,000, the paper's schedule (fast: two α, 300 steps)."""
     n, alphas = (_FAST["n"], _FAST["alphas"]) if fast else (SCALING_FEATURES, SCALING_ALPHAS)
     train = scaling_train("paper", fast)
     return _grid(n, n_hidden, tuple(REGIMES.values()), alphas, train, f"scaling n={n} m={n_hidden}")
@@ -133,7 +133,7 @@ def scaling_live() -> Experiment:
 def liu_reference(fast: bool = False) -> tuple[dict, ...]:
     """Liu et al.'s own loop (``tm.scaling.reference``) at m = 32, α = 1, γ = +1, three times: at their size (20,000
     steps of batch 2,048, values U[0, 2], their initialisation), at the book's size (10,000 of 1,024), and at the
-    book's size with the book's values U[0, 1] and initialisation (fast: 100 features, 300 and 150 steps)."""
+    book's size with the book's values U[0, 1] and initialisation (fast: 300 and 150 steps)."""
     n, (big, small), (big_batch, small_batch) = (
         (_FAST["n"], (300, 150), (256, 128))
         if fast
@@ -145,3 +145,10 @@ def liu_reference(fast: bool = False) -> tuple[dict, ...]:
         dict(base, steps=small, batch=small_batch, values=2.0, init="theirs"),
         dict(base, steps=small, batch=small_batch, values=1.0, init="package"),
     )
+
+
+def liu_reference_start(fast: bool = False) -> tuple[dict, ...]:
+    """The fourth run that splits the third's two changes: Liu et al.'s loop at the book's size with the book's
+    values U[0, 1] but their initialisation."""
+    *_, book = liu_reference(fast)
+    return (dict(book, init="theirs"),)

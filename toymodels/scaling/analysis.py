@@ -229,9 +229,9 @@ class WidthScaling:
     n_features: int
 
 
-def width_scaling(runs, regimes: dict[str, float]) -> WidthScaling:
+def width_scaling(runs, regimes: dict[str, float], step: int | None = None) -> WidthScaling:
     """Gather the runs of every width (each with every (γ, α) of ``regimes`` × its α) and fit loss ∝ m^(−α_m) over
-    all widths, per regime and α."""
+    all widths, per regime and α: with the final losses, or those at checkpoint ``step`` of every run."""
     runs = sorted(runs, key=lambda run: run.width)
     if len(runs) < 3:
         raise ConfigError(f"a fit over widths needs runs at three widths or more, got {len(runs)}")
@@ -242,10 +242,13 @@ def width_scaling(runs, regimes: dict[str, float]) -> WidthScaling:
     loss, represented, overlap, left_out = (np.zeros(shape) for _ in range(4))
     for k, run in enumerate(runs):
         densities = run.experiment.densities()
+        if step is not None and step not in run.steps:
+            raise ConfigError(f"step must be one of the runs' checkpoints {run.steps.tolist()}, got {step!r}")
+        at = -1 if step is None else int(np.flatnonzero(run.steps == step)[0])
         for r, decay in enumerate(decays):
             for a, alpha in enumerate(alphas):
                 s = run.setting(decay, alpha)
-                loss[r, a, k] = run.summed_loss[s]
+                loss[r, a, k] = run.loss[at, s] * run.experiment.model.n_features
                 represented[r, a, k] = run.represented[s].sum()
                 overlap[r, a, k] = run.overlap[s]
                 left_out[r, a, k] = VALUE_SQUARE * densities[s][~run.represented[s]].sum()

@@ -116,7 +116,7 @@ def width_figure(scaling: WidthScaling) -> go.Figure:
         fig.update_xaxes(log_ticks(m), title_text="width m", row=1, col=r + 1)
         fig.update_yaxes(y_axis if r == 0 else dict(log_ticks(values)), row=1, col=r + 1)
     return fig.update_layout(
-        title_text=f"Loss against width, n = {scaling.n_features} features with p_i ∝ i^(−α)",
+        title_text=f"Loss against width, n = {scaling.n_features} features with pᵢ ∝ i<sup>−α</sup>",
         legend=LEGEND_BELOW,
         height=480,
     )
@@ -199,12 +199,14 @@ def training_figure(curves: TrainingCurves) -> go.Figure:
             )
         fig.add_vline(x=curves.start, line=dict(color="grey", width=1, dash="dot"), row=1, col=r + 1)
     values = curves.loss.ravel()
+    decades = 10.0 ** np.arange(np.ceil(np.log10(t[0])), np.floor(np.log10(t[-1])) + 1)  # steps span decades
+    steps_axis = dict(type="log", tickvals=decades, ticktext=[f"{d:,.0f}" for d in decades], tickangle=0)
     for r in range(len(curves.regimes)):
-        fig.update_xaxes(log_ticks(t), title_text="step t", row=1, col=r + 1)
+        fig.update_xaxes(steps_axis, title_text="step t", row=1, col=r + 1)
         fig.update_yaxes(dict(log_ticks(values), title_text="loss" if r == 0 else None), row=1, col=r + 1)
     return fig.update_layout(
         title_text=f"Loss over training at m = {curves.width}, lr {curves.lr:g} (fits from step {curves.start:,})",
-        legend=LEGEND_BELOW,
+        legend=dict(LEGEND_BELOW, y=-0.28),
         height=480,
     )
 
@@ -233,7 +235,7 @@ def norms_slider(sweep: DecaySweep) -> go.Figure:
         )
         fig.add_hline(y=REPRESENTED_NORM, line=dict(color="grey", width=1, dash="dot"))
         return fig.update_layout(
-            xaxis=dict(log_ticks(rank), title_text=f"feature i by frequency, p_i ∝ i^(−α) ({rank.size} shown)"),
+            xaxis=dict(log_ticks(rank), title_text=f"feature i by frequency, pᵢ ∝ i<sup>−α</sup> ({rank.size} shown)"),
             yaxis=dict(range=[0, top], title_text="‖Wᵢ‖"),
             showlegend=False,
             height=480,

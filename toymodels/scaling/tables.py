@@ -18,6 +18,7 @@ from .analysis import (
     fit_power_law,
     strong_exponent,
     weak_exponent,
+    width_scaling,
 )
 
 
@@ -60,8 +61,9 @@ def exponent_table(scaling: WidthScaling) -> Table:
 
 def weak_table(scaling: WidthScaling) -> Table:
     """One row per width: in the weak regime, at each α, the represented features k and the share of the loss
-    that the features left out account for alone (E[v²]·Σ of their p_i ÷ the loss)."""
-    weak = scaling.regimes.index("weak")
+    that the features left out account for alone (E[v²]·Σ of their p_i ÷ the loss); last, the fewest features the
+    strong regime represents at any α."""
+    weak, strong = scaling.regimes.index("weak"), scaling.regimes.index("strong")
     rows = tuple(
         (
             str(int(m)),
@@ -69,10 +71,12 @@ def weak_table(scaling: WidthScaling) -> Table:
                 f"{int(scaling.represented[weak, a, k])} · {fixed(share, 2)}"
                 for a, share in enumerate(scaling.left_out[weak, :, k] / scaling.loss[weak, :, k])
             ),
+            str(int(scaling.represented[strong, :, k].min())),
         )
         for k, m in enumerate(scaling.widths)
     )
-    return Table(("m", *(f"α = {alpha:g}: k · left-out share" for alpha in scaling.alphas)), rows, fold=False)
+    columns = ("m", *(f"α = {alpha:g}: k · left-out share" for alpha in scaling.alphas), "strong: fewest k")
+    return Table(columns, rows, fold=False)
 
 
 def overlap_table(scaling: WidthScaling, regime: str = "strong") -> Table:
@@ -139,35 +143,46 @@ def cost_table(experiments) -> Table:
     return Table(columns, tuple(rows), fold=False)
 
 
-REFERENCE_LABELS = ("their loop, their size", "their loop, the book's size", "their loop, the book's values and start")
+STARTS = {"theirs": "‖Wᵢ‖ ≈ 1, b ~ N(0, 1)", "package": "Xavier, b = 0"}
 
 
-def reference_table(reference: dict, runs: tuple[dict, ...], book: ScalingRun) -> Table:
-    """Liu et al.'s loop against the book's training at one setting: per run, its steps × batch, values, start, the
-    represented fraction φ and the loss in units of E[v²] (the error of one unlearned active feature); last, the
-    book's own run at the same (m, α, γ)."""
-    rows = []
-    for label, run, fraction, loss in zip(REFERENCE_LABELS, runs, reference["fraction"], reference["loss"]):
-        square = run["values"] ** 2 / 3
-        rows.append(
-            (
-                label,
-                f"{run['steps']:,} × {run['batch']:,}",
-                f"U[0, {run['values']:g}]",
-                fixed(fraction, 3),
-                fixed(loss / square, 4),
+def reference_table(groups, book: ScalingRun) -> Table:
+    """Liu et al.'s loop against the book's training at one setting: for each (runs, their arrays) of ``groups`` and
+    each run, its steps × batch, values, start, the represented fraction φ and the loss in units of E[v²] (the error
+    of one unlearned active feature); last, the book's own run at the same (m, α, γ)."""
+    rows, first = [], groups[0][0][0]
+    for runs, arrays in groups:
+        for run, fraction, loss in zip(runs, arrays["fraction"], arrays["loss"]):
+            rows.append(
+                (
+                    "their loop",
+                    f"{run['steps']:,} × {run['batch']:,}",
+                    f"U[0, {run['values']:g}]",
+                    STARTS[run["init"]],
+                    fixed(fraction, 3),
+                    fixed(loss / (run["values"] ** 2 / 3), 3),
+                )
             )
-        )
-    alpha, decay = runs[0]["alpha"], runs[0]["decay"]
-    s = book.setting(decay, alpha)
-    train = book.experiment.train
+    s, train = book.setting(first["decay"], first["alpha"]), book.experiment.train
     rows.append(
         (
             "the book's training",
             f"{train.steps:,} × {train.batch_size:,}",
             "U[0, 1]",
+            STARTS["package"],
             fixed(book.represented_fraction[s], 3),
-            fixed(book.summed_loss[s] / VALUE_SQUARE, 4),
+            fixed(book.summed_loss[s] / VALUE_SQUARE, 3),
         )
     )
-    return Table(("run", "steps × batch", "values", "φ", "loss ÷ E[v²]"), tuple(rows), fold=False)
+    return Table(("run", "steps × batch", "values", "start", "φ", "loss ÷ E[v²]"), tuple(rows), fold=False)
+
+
+def exponent_over_training_table(runs, regimes: dict[str, float], steps, regime: str = "strong") -> Table:
+    """One row per checkpoint of ``steps`` (common to the runs): the exponent α_m of loss against width fitted to
+    the losses at that step in ``regime``, per α (the learning rate anneals along the way)."""
+    rows, alphas = [], ()
+    for step in steps:
+        scaling = width_scaling(runs, regimes, int(step))
+        r, alphas = scaling.regimes.index(regime), scaling.alphas
+        rows.append((f"{int(step):,}", *(f"{fit.exponent:.2f}" for fit in scaling.fits[r])))
+    return Table(("step", *(f"αₘ at α = {alpha:g}" for alpha in alphas)), tuple(rows), fold=False)
