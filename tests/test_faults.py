@@ -270,7 +270,7 @@ def test_an_interrupted_store_write_leaves_no_partial_entry(tmp_path, monkeypatc
         file.write(b"PK\x03\x04 half an archive")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store.np, "savez", interrupted)
+    monkeypatch.setattr(store.np, "savez_compressed", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tm.ResultsStore(tmp_path, "update").save(exp, result)
     assert list(tmp_path.iterdir()) == [], "no entry and no temporary file"
