@@ -3,20 +3,22 @@
     python tools/export_live_fixture.py           # (re)write the fixture
     python tools/export_live_fixture.py --check   # exit 1 if the committed fixture is not what this writes
 
-Cases, each a fixed batch and fixed weights made by the package itself (a seeded ``ToyModel`` and a batch of its
-one-draw sampler, with a few rows zeroed so that samples without any active feature occur too): the loss and
-the gradients of W and b, in float64 from ``toymodels.models.loss_and_grads`` (the trainer's hand-derived
-gradients) and from autograd on ``ToyModel.loss``, and in float32 as the trainer computes them; and three
-steps of ``torch.optim.AdamW`` (the intro's live lr, weight decay 0.01) from the fixed weights, each with the
-gradient of the fixed batch. ``tests/js/parity.test.js`` (``node --test``) checks the JavaScript against it;
-``tests/test_browser_live.py`` checks that the committed file is what this script writes now, so the fixture
-cannot go stale silently.
+Cases, for each output nonlinearity and both model kinds that the JavaScript trains, each a fixed batch and
+fixed weights made by the package itself (a seeded ``ToyModel`` and a batch of its one-draw sampler, with a few
+rows zeroed so that samples without any active feature occur too): the loss and the gradients of W and b, in
+float64 from ``toymodels.models.loss_and_grads`` (the trainer's hand-derived gradients) and from autograd on
+``ToyModel.loss``, and in float32 as the trainer computes them; and three steps of ``torch.optim.AdamW`` (the
+intro's live lr, weight decay 0.01) from the fixed weights, each with the gradient of the fixed batch. Also
+Python's ``math.erfc`` at a few points (GELU's normal CDF). ``tests/js/parity.test.js`` (``node --test``) checks
+the JavaScript against it; ``tests/test_browser_live.py`` checks that the committed file is what this script
+writes now, so the fixture cannot go stale silently.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -29,17 +31,38 @@ from toymodels.models import loss_and_grads
 from toymodels.phase.analysis import PHASES, _candidate_grams
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "js" / "fixtures" / "parity.json"
-CASES = (  # (name, n_features, n_hidden, density, batch, importance)
-    ("intro, 90 % sparse", 5, 2, 0.1, 64, [0.9**i for i in range(5)]),
-    ("intro, dense", 5, 2, 1.0, 32, [0.9**i for i in range(5)]),
+DECAY = [0.9**i for i in range(6)]
+CASES = (  # (name, n_features, n_hidden, density, batch, importance[, model kind, output activation])
+    ("intro, 90 % sparse", 5, 2, 0.1, 64, DECAY[:5]),
+    ("intro, dense", 5, 2, 1.0, 32, DECAY[:5]),
     ("phase point, n=3, m=2", 3, 2, 0.3, 48, [1.0, 1.0, 2.5]),
     ("n=2, m=1", 2, 1, 0.5, 40, [1.0, 0.3]),
+    ("n=6, m=3", 6, 3, 0.3, 48, DECAY),
+    *(
+        (f"{activation} output, n=6, m={m}", 6, m, 0.3, 48, DECAY, "relu_output", activation)
+        for m, activation in ((2, "gelu"), (3, "silu"), (2, "softplus"), (3, "sigmoid"), (2, "tanh"), (3, "none"))
+    ),
+    ("hidden ReLU, n=6, m=3", 6, 3, 0.3, 48, DECAY, "relu_hidden", "relu"),
+    ("hidden ReLU, n=6, m=2, dense", 6, 2, 1.0, 32, DECAY, "relu_hidden", "relu"),
+    ("hidden ReLU, gelu output, n=6, m=3", 6, 3, 0.3, 48, DECAY, "relu_hidden", "gelu"),
 )
+ERFC_POINTS = [k / 4 - 7 for k in range(57)]  # -7 to 7: the JavaScript's erfc against Python's
 ADAM_STEPS = 3
 
 
-def _case(name: str, n: int, m: int, density: float, batch: int, importance: list[float], seed: int) -> dict:
-    config = ModelConfig(n_features=n, n_hidden=m)
+def _case(
+    name: str,
+    n: int,
+    m: int,
+    density: float,
+    batch: int,
+    importance: list[float],
+    kind: str = "relu_output",
+    activation: str = "relu",
+    *,
+    seed: int,
+) -> dict:
+    config = ModelConfig(n_features=n, n_hidden=m, kind=kind, activation=activation)
     model = ToyModel(config, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         model.b.copy_(torch.linspace(-0.2, 0.3, n))  # some output pre-activations ≤ 0, some samples all-bias
@@ -70,6 +93,8 @@ def _case(name: str, n: int, m: int, density: float, batch: int, importance: lis
         name=name,
         n=n,
         m=m,
+        kind=kind,
+        activation=activation,
         importance=flat(I64[0]),  # as the trainer holds it (float32)
         x=flat(x64[0]),  # (batch, feature) sample-major
         W=flat(model64.W[0]),
@@ -99,6 +124,7 @@ def fixture() -> dict:
     return dict(
         about="Written by tools/export_live_fixture.py; checked by tests/js/parity.test.js. Do not edit.",
         protocols=protocols(),
+        erfc=[[x, math.erfc(x)] for x in ERFC_POINTS],
         cases=[_case(*case, seed=seed) for seed, case in enumerate(CASES)],
     )
 
@@ -106,7 +132,10 @@ def fixture() -> dict:
 def text(data: dict) -> str:
     """One line per case (diffs stay readable)."""
     cases = ",\n  ".join(json.dumps(case) for case in data["cases"])
-    head = f'"about": {json.dumps(data["about"])},\n "protocols": {json.dumps(data["protocols"])}'
+    head = (
+        f'"about": {json.dumps(data["about"])},\n "protocols": {json.dumps(data["protocols"])},\n'
+        f' "erfc": {json.dumps(data["erfc"])}'
+    )
     return f'{{{head},\n "cases": [\n  {cases}\n ]}}\n'
 
 
@@ -122,7 +151,7 @@ def differences(committed: dict, fresh: dict) -> list[str]:
     what the trainer computes in float32 (the ``float32`` entries), ``FLOAT64_TOLERANCE`` for the rest."""
     if [case["name"] for case in committed["cases"]] != [case["name"] for case in fresh["cases"]]:
         return ["the cases differ"]
-    found = [] if committed.get("protocols") == fresh["protocols"] else ["protocols"]
+    found = [key for key in ("protocols", "erfc") if committed.get(key) != fresh[key]]
 
     def compare(path: str, a, b) -> None:
         if isinstance(b, dict):

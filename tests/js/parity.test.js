@@ -15,11 +15,14 @@ function maxRelativeError(actual, expected) {
   return Math.max(...expected.map((value, j) => Math.abs(actual[j] - value))) / scale;
 }
 
+/** The case's model as lossAndGrads takes it. */
+const modelOf = (c) => ({ activation: c.activation, hidden: c.kind === "relu_hidden" });
+
 function evaluate(c) {
   const gradW = new Float64Array(c.m * c.n), gradB = new Float64Array(c.n);
   const B = c.x.length / c.n;
   const loss = live.lossAndGrads(Float64Array.from(c.W), Float64Array.from(c.b), Float64Array.from(c.x),
-    Float64Array.from(c.importance), c.m, B, gradW, gradB);
+    Float64Array.from(c.importance), c.m, B, gradW, gradB, modelOf(c));
   return { loss, gradW: Array.from(gradW), gradB: Array.from(gradB) };
 }
 
@@ -45,7 +48,7 @@ for (const c of FIXTURE.cases) {
 
   test(`loss without gradients is the same loss: ${c.name}`, () => {
     const loss = live.lossAndGrads(Float64Array.from(c.W), Float64Array.from(c.b), Float64Array.from(c.x),
-      Float64Array.from(c.importance), c.m, c.x.length / c.n);
+      Float64Array.from(c.importance), c.m, c.x.length / c.n, undefined, undefined, modelOf(c));
     assert.ok(Math.abs(loss - c.loss) <= TOLERANCE * Math.abs(c.loss));
   });
 
@@ -55,7 +58,7 @@ for (const c of FIXTURE.cases) {
     const stateW = live.adamState(W.length), stateB = live.adamState(b.length);
     const gradW = new Float64Array(W.length), gradB = new Float64Array(b.length);
     for (let t = 0; t < c.adamw.steps; t++) {
-      live.lossAndGrads(W, b, x, importance, c.m, c.x.length / c.n, gradW, gradB);
+      live.lossAndGrads(W, b, x, importance, c.m, c.x.length / c.n, gradW, gradB, modelOf(c));
       live.adamwStep(W, gradW, stateW, c.adamw.lr, c.adamw.weightDecay);
       live.adamwStep(b, gradB, stateB, c.adamw.lr, c.adamw.weightDecay);
     }
@@ -63,6 +66,47 @@ for (const c of FIXTURE.cases) {
     assert.ok(error < TOLERANCE, `AdamW differs from torch's by ${error}: bias corrections, or eps inside the sqrt?`);
   });
 }
+
+test("erfc (GELU's normal CDF) equals Python's math.erfc to 1e-13, relative", () => {
+  for (const [x, expected] of FIXTURE.erfc) {
+    const error = Math.abs(live.erfc(x) - expected) / expected;
+    assert.ok(error < 1e-13, `erfc(${x}) = ${live.erfc(x)}, Python ${expected}`);
+  }
+});
+
+test("every activation's slope is its derivative (central differences)", () => {
+  const pair = new Float64Array(2), plus = new Float64Array(2), minus = new Float64Array(2), h = 1e-6;
+  for (const [name, act] of Object.entries(live.ACTIVATIONS))
+    for (const z of [-3.1, -0.7, 0.2, 1.3, 4.5, 19, 21]) {
+      act(z, pair); act(z + h, plus); act(z - h, minus);
+      const numeric = (plus[0] - minus[0]) / (2 * h);
+      assert.ok(Math.abs(pair[1] - numeric) < 1e-6 * Math.max(1, Math.abs(numeric)), `${name}'(${z}) = ${pair[1]}, numerically ${numeric}`);
+    }
+});
+
+test("correlated sets are active together, anticorrelated sets one feature at most, each at density p", () => {
+  const n = 6, k = 2, B = 40000, p = [0.3, 0.3, 0.1, 0.1, 0.05, 0.05];
+  for (const correlation of ["correlated", "anticorrelated"]) {
+    const x = live.sampleBatch(live.uniforms(5, correlation.length), Float64Array.from(p), B, new Float64Array(B * n), correlation, k);
+    for (let set = 0; set < n / k; set++) {
+      let together = 0, alone = 0, activeSet = 0, sum = 0, values = 0;
+      for (let s = 0; s < B; s++) {
+        const a = x[s * n + set * k] > 0, b = x[s * n + set * k + 1] > 0;
+        together += a && b; alone += a !== b; activeSet += a || b;
+        for (const v of [x[s * n + set * k], x[s * n + set * k + 1]]) if (v > 0) { sum += v; values++; }
+      }
+      const q = p[set * k], sd = Math.sqrt((q * (1 - q)) / B);
+      if (correlation === "correlated") {
+        assert.equal(alone, 0, "a correlated set is active as a whole");
+        assert.ok(Math.abs(together / B - q) < 5 * sd, `set ${set}: active ${together / B}, want ${q}`);
+      } else {
+        assert.equal(together, 0, "an anticorrelated set has one active feature at most");
+        assert.ok(Math.abs(activeSet / B - q) < 5 * sd, `set ${set}: active ${activeSet / B}, want ${q}`);
+      }
+      assert.ok(Math.abs(sum / values - 0.5) < 5 / Math.sqrt(12 * values), `${correlation} set ${set}: mean value ${sum / values}`);
+    }
+  }
+});
 
 test("the one-draw sampler: density p active, uniform values (mean 1/2 when active)", () => {
   const uniform = live.uniforms(3, 1), n = 4, B = 50000;

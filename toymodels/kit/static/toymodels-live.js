@@ -1,10 +1,13 @@
-/* toymodels-live.js: live fits of the ReLU-output toy model in the reader's browser (no kernel, no server,
+/* toymodels-live.js: live fits of the toy models in the reader's browser (no kernel, no server,
  * nothing fetched; works from a file:// address). Dependency-free; draws with the plotly.js the book serves.
  *
  * The same conventions as the Python package toymodels:
  *   - W is (hidden × feature), stored row-major: W[k * n + i] is component k of feature i's direction W_i;
- *   - x' = ReLU(Wᵀ W x + b); loss = mean over batch and features of I_i (x_i − x'_i)², importance from 0;
+ *   - x' = act(Wᵀ h + b) with h = W x ("relu_output") or h = ReLU(W x) ("relu_hidden", the privileged basis), act
+ *     one of ACTIVATIONS; loss = mean over batch and features of I_i (x_i − x'_i)², importance from 0;
  *   - the one-draw sparse sampler: with u ~ U[0, 1), x_i = max(0, 1 − u / p_i) (active w.p. p_i, then uniform);
+ *     correlated sets of k features are active together (one draw per set, the density of its first feature),
+ *     anticorrelated sets have one feature active at most (the paper's convention, toymodels.data);
  *   - Xavier-normal initial W (std √(2 / (n + m))), b = 0; AdamW exactly as torch.optim.AdamW computes it;
  *   - best-of-K: K fits side by side, the lowest loss on fresh evaluation batches (the same for every fit) kept.
  * Random draws come from sfc32 streams, not from PyTorch's: a live fit is not the precomputed fit of the
@@ -76,28 +79,103 @@
   // ---------------------------------------------------------------------------------------------------
   // The model: data, loss and hand-derived gradients, AdamW.
 
-  /** A batch of B samples (sample-major, x[s * n + i]) by the one-draw sampler from the generator's stream,
-   * in place: x_i = max(0, 1 − u / p_i). Returns x. */
-  function sampleBatch(uniform, probability, B, x) {
+  /** A batch of B samples (sample-major, x[s * n + i]) from the generator's stream, in place; returns x.
+   * Independent features (correlation "none"): x_i = max(0, 1 − u / p_i), one draw each. Sets of setSize
+   * consecutive features, the set's density p that of its first feature: "correlated", one draw decides whether
+   * the whole set is active, then each value is uniform; "anticorrelated", one draw u decides it all: the set is
+   * active when u < p, then k u / p in [0, k) names the feature (its integer part) and its value (the rest). */
+  function sampleBatch(uniform, probability, B, x, correlation = "none", setSize = 1) {
     const n = probability.length, total = B * n;
-    fillUniform(uniform.state, x, total);
-    const inverse = probability.map((p) => 1 / p);
-    for (let at = 0, i = 0; at < total; at++) {
-      const v = 1 - x[at] * inverse[i];
-      x[at] = v > 0 ? v : 0;
-      if (++i === n) i = 0;
+    if (correlation === "none") {
+      fillUniform(uniform.state, x, total);
+      const inverse = probability.map((p) => 1 / p);
+      for (let at = 0, i = 0; at < total; at++) {
+        const v = 1 - x[at] * inverse[i];
+        x[at] = v > 0 ? v : 0;
+        if (++i === n) i = 0;
+      }
+      return x;
     }
+    const k = setSize, sets = n / k, draws = fillUniform(uniform.state, new Float64Array(B * sets), B * sets);
+    if (correlation === "correlated") {
+      fillUniform(uniform.state, x, total);
+      for (let s = 0, d = 0; s < B; s++)
+        for (let set = 0; set < sets; set++, d++)
+          if (draws[d] >= probability[set * k]) x.fill(0, s * n + set * k, s * n + set * k + k);
+      return x;
+    }
+    if (correlation !== "anticorrelated") throw new Error(`correlation must be none, correlated or anticorrelated, got ${correlation}`);
+    x.fill(0);
+    for (let s = 0, d = 0; s < B; s++)
+      for (let set = 0; set < sets; set++, d++) {
+        const position = (k * draws[d]) / probability[set * k];
+        if (position < k) {
+          const which = Math.floor(position);
+          x[s * n + set * k + which] = position - which;
+        }
+      }
     return x;
   }
 
+  // ---------------------------------------------------------------------------------------------------
+  // Output nonlinearities: each writes act(z) and act'(z) into out[0], out[1] (toymodels.models.activation_and_slope).
+
+  /** erfc to ~1e-14 relative (the Chebyshev fit of Numerical Recipes, 3rd ed., §6.2.2), for GELU's Φ. */
+  const ERFC_COEFFICIENTS = [-1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3,
+    -9.46595344482036e-4, 3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5, -1.624290004647e-6,
+    1.303655835580e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9, 5.059343495e-9, -9.91364156e-10,
+    -2.27365122e-10, 9.6467911e-11, 2.394038e-12, -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16,
+    7.106e-15, -1.523e-15, -9.4e-17, 1.21e-16, -2.8e-17];
+
+  function erfc(x) {
+    const z = Math.abs(x), t = 2 / (2 + z), ty = 4 * t - 2;
+    let d = 0, dd = 0;
+    for (let j = ERFC_COEFFICIENTS.length - 1; j > 0; j--) {
+      const previous = d;
+      d = ty * d - dd + ERFC_COEFFICIENTS[j];
+      dd = previous;
+    }
+    const value = t * Math.exp(-z * z + 0.5 * (ERFC_COEFFICIENTS[0] + ty * d) - dd);
+    return x >= 0 ? value : 2 - value;
+  }
+
+  const SQRT_HALF = Math.SQRT1_2, INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI), SOFTPLUS_THRESHOLD = 20;
+  const sigmoid = (z) => 1 / (1 + Math.exp(-z));
+  const ACTIVATIONS = {
+    relu(z, out) { out[0] = z > 0 ? z : 0; out[1] = z > 0 ? 1 : 0; },
+    gelu(z, out) { // z Φ(z): Φ + z φ
+      const cdf = 0.5 * erfc(-z * SQRT_HALF);
+      out[0] = z * cdf; out[1] = cdf + z * Math.exp(-0.5 * z * z) * INV_SQRT_2PI;
+    },
+    silu(z, out) { const s = sigmoid(z); out[0] = z * s; out[1] = s * (1 + z * (1 - s)); },
+    softplus(z, out) { // torch's: the identity above its threshold of 20
+      if (z > SOFTPLUS_THRESHOLD) { out[0] = z; out[1] = 1; } else { out[0] = Math.log1p(Math.exp(z)); out[1] = sigmoid(z); }
+    },
+    sigmoid(z, out) { const s = sigmoid(z); out[0] = s; out[1] = s * (1 - s); },
+    tanh(z, out) { const t = Math.tanh(z); out[0] = t; out[1] = 1 - t * t; },
+    none(z, out) { out[0] = z; out[1] = 1; },
+  };
+  const KINDS = ["relu_output", "relu_hidden"];
+
+  /** The model's options checked: {activation, hidden} for lossAndGrads. */
+  function modelOf(options) {
+    const { kind = "relu_output", activation = "relu" } = options;
+    if (!KINDS.includes(kind)) throw new Error(`kind must be one of ${KINDS.join(", ")}, got ${kind}`);
+    if (!(activation in ACTIVATIONS)) throw new Error(`activation must be one of ${Object.keys(ACTIVATIONS).join(", ")}, got ${activation}`);
+    return { activation, hidden: kind === "relu_hidden" };
+  }
+
   /**
-   * Loss (mean over the B samples and n features of I_i (x_i − x'_i)², x' = ReLU(Wᵀ W x + b)) and, when gradW
-   * and gradB are given, its gradients, written into them. With g_i = 2 I_i (x'_i − x_i) / (B n) where the
-   * pre-activation is > 0 (else 0) and h = W x: ∂b = Σ g, ∂W = Σ_samples h gᵀ + (W g) xᵀ (decoder and encoder).
-   * Samples with no active feature all give x' = ReLU(b): counted, and added once.
+   * Loss (mean over the B samples and n features of I_i (x_i − x'_i)², x' = act(Wᵀ h + b)) and, when gradW and
+   * gradB are given, its gradients, written into them. model: {activation ("relu"), hidden (false: h = W x; true:
+   * h = ReLU(W x))}. With g_i = 2 I_i (x'_i − x_i) act'(pre_i) / (B n): ∂b = Σ g, ∂W = Σ_samples h gᵀ (decoder)
+   * + (W g ⊙ h's ReLU mask) xᵀ (encoder). Samples with no active feature all give h = 0, x' = act(b): counted,
+   * and added once.
    */
-  function lossAndGrads(W, b, x, importance, m, B, gradW, gradB) {
-    if (m === 2) return lossAndGrads2(W, b, x, importance, B, gradW, gradB);
+  function lossAndGrads(W, b, x, importance, m, B, gradW, gradB, model = {}) {
+    const { activation = "relu", hidden = false } = model;
+    if (m === 2 && activation === "relu" && !hidden) return lossAndGrads2(W, b, x, importance, B, gradW, gradB);
+    const act = ACTIVATIONS[activation], pair = new Float64Array(2);
     const n = importance.length;
     const scale = 2 / (B * n);
     const h = new Float64Array(m), gh = new Float64Array(m), g = new Float64Array(n);
@@ -118,21 +196,16 @@
       for (let k = 0; k < m; k++) {
         let sum = 0;
         for (let a = 0; a < count; a++) sum += W[k * n + active[a]] * x[base + active[a]];
-        h[k] = sum;
+        h[k] = hidden && sum < 0 ? 0 : sum;
         gh[k] = 0;
       }
       for (let i = 0; i < n; i++) {
         let pre = b[i];
         for (let k = 0; k < m; k++) pre += W[k * n + i] * h[k];
-        const xi = x[base + i];
-        if (pre > 0) {
-          const r = pre - xi;
-          loss += importance[i] * r * r;
-          g[i] = scale * importance[i] * r;
-        } else {
-          loss += importance[i] * xi * xi;
-          g[i] = 0;
-        }
+        act(pre, pair);
+        const r = pair[0] - x[base + i];
+        loss += importance[i] * r * r;
+        g[i] = scale * importance[i] * r * pair[1];
       }
       if (!grads) continue;
       for (let i = 0; i < n; i++) {
@@ -144,15 +217,18 @@
           gradW[k * n + i] += h[k] * gi;
         }
       }
-      for (let k = 0; k < m; k++)
+      for (let k = 0; k < m; k++) {
+        if (hidden && h[k] === 0) continue; // ReLU(W x)'s backward (h = 0 exactly where W x ≤ 0)
         for (let a = 0; a < count; a++) gradW[k * n + active[a]] += gh[k] * x[base + active[a]];
+      }
     }
     if (empty > 0)
-      for (let i = 0; i < n; i++)
-        if (b[i] > 0) {
-          loss += empty * importance[i] * b[i] * b[i];
-          if (grads) gradB[i] += empty * scale * importance[i] * b[i];
-        }
+      for (let i = 0; i < n; i++) {
+        act(b[i], pair);
+        if (pair[0] === 0) continue;
+        loss += empty * importance[i] * pair[0] * pair[0];
+        if (grads) gradB[i] += empty * scale * importance[i] * pair[0] * pair[1];
+      }
     return loss / (B * n);
   }
 
@@ -245,13 +321,19 @@
 
   /**
    * K fits of the n-feature, m-dimension model for one setting. options: n, m, importance (n), probability
-   * (n), fits (K), steps, batchSize, lr, weightDecay, evalBatches, seed. run(k) takes k more steps of every
-   * fit; best() evaluates the fits (once training is done) and returns {index, W, b, loss, losses}.
+   * (n), fits (K), steps, batchSize, lr, weightDecay, evalBatches, seed; and kind ("relu_output" or
+   * "relu_hidden"), activation (a key of ACTIVATIONS), correlation ("none", "correlated", "anticorrelated") with
+   * setSize, as toymodels' ModelConfig and DataConfig. run(k) takes k more steps of every fit; best() evaluates
+   * the fits (once training is done) and returns {index, W, b, loss, losses}.
    */
   class Fits {
     constructor(options) {
       const { n, m } = options;
-      Object.assign(this, { weightDecay: 0.01, evalBatches: 16, seed: 0 }, options);
+      Object.assign(this, { weightDecay: 0.01, evalBatches: 16, seed: 0, correlation: "none", setSize: 1 }, options);
+      this.model = modelOf(options);
+      if (this.correlation === "none") this.setSize = 1;
+      else if (!(Number.isInteger(this.setSize) && this.setSize >= 2 && n % this.setSize === 0))
+        throw new Error(`setSize must be an integer >= 2 that divides n = ${n}, got ${this.setSize}`);
       this.importance = Float64Array.from(options.importance);
       this.probability = Float64Array.from(options.probability);
       if (this.importance.length !== n || this.probability.length !== n)
@@ -284,8 +366,8 @@
       for (const fit of this.fits) {
         let sum = 0;
         for (let t = this.step; t < stop; t++) {
-          sampleBatch(fit.uniform, this.probability, batchSize, x);
-          sum += lossAndGrads(fit.W, fit.b, x, this.importance, m, batchSize, gradW, gradB);
+          sampleBatch(fit.uniform, this.probability, batchSize, x, this.correlation, this.setSize);
+          sum += lossAndGrads(fit.W, fit.b, x, this.importance, m, batchSize, gradW, gradB, this.model);
           adamwStep(fit.W, gradW, fit.stateW, this.lr, this.weightDecay);
           adamwStep(fit.b, gradB, fit.stateB, this.lr, this.weightDecay);
         }
@@ -309,8 +391,8 @@
       const x = new Float64Array(batchSize * n);
       const losses = new Float64Array(this.fits.length);
       for (let e = 0; e < this.evalBatches; e++) {
-        sampleBatch(uniform, this.probability, batchSize, x);
-        this.fits.forEach((fit, f) => { losses[f] += lossAndGrads(fit.W, fit.b, x, this.importance, m, batchSize); });
+        sampleBatch(uniform, this.probability, batchSize, x, this.correlation, this.setSize);
+        this.fits.forEach((fit, f) => { losses[f] += lossAndGrads(fit.W, fit.b, x, this.importance, m, batchSize, undefined, undefined, this.model); });
       }
       let index = 0;
       for (let f = 0; f < losses.length; f++) {
@@ -676,7 +758,7 @@
   }
 
   return {
-    uniforms, normal, sampleBatch, lossAndGrads, adamState, adamwStep, Fits, trainBest,
+    uniforms, normal, sampleBatch, erfc, ACTIVATIONS, lossAndGrads, adamState, adamwStep, Fits, trainBest,
     featureNorms, featureDimensionality, geometryName, describe, classify, densityLabel, sampleColorscale, settingOf,
     titleOf, startAll,
   };
