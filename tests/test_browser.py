@@ -56,7 +56,19 @@ def _live_widgets_in(notebook_path: Path) -> int:
     )
 
 
-LIVE_CHAPTERS = [chapter for chapter in CHAPTERS if _live_widgets_in(ROOT / chapter)]
+def _playgrounds_in(notebook_path: Path) -> int:
+    notebook = nbformat.read(notebook_path, as_version=4)
+    return sum(
+        output.get("data", {}).get("text/html", "").count('id="live-playground-')
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+# Chapters with slider live fits (a playground is driven by its own tests below).
+LIVE_CHAPTERS = [chapter for chapter in CHAPTERS if _live_widgets_in(ROOT / chapter) > _playgrounds_in(ROOT / chapter)]
+PLAYGROUND = next(chapter for chapter in CHAPTERS if _playgrounds_in(ROOT / chapter))
 
 
 def _figures_in(notebook_path: Path) -> int:
@@ -230,7 +242,7 @@ def test_chapter_draws_every_figure_and_equation_offline(browser, site_url, chap
     path = str(Path(chapter).with_suffix(".html"))
     page, log = _open(browser, site_url, path)
     expected = _figures_in(ROOT / chapter)
-    assert expected > 0, f"{chapter} shows no figure"
+    assert expected > 0 or _playgrounds_in(ROOT / chapter), f"{chapter} shows no figure"
 
     # Figures: plotly.js (served from _static) drew an SVG of non-zero size in every figure div.
     page.wait_for_function("window.Plotly !== undefined", timeout=10_000)
@@ -436,3 +448,92 @@ def test_the_layout_rules_find_broken_figures(browser, site_url):
     assert f"is {MAX_FIGURE_HEIGHT + 200} px tall" in problems and "px wide (the column" in problems
     assert 'the table cell "D_i" shows a raw underscore subscript' in problems
     page.close()
+
+
+# --- The playground (toymodels.kit.playground): a whole toy model set up and trained in the page.
+
+PLAYGROUND_STATE = """() => { const w = document.querySelector('div.toymodels-live');
+    const tips = w.querySelector('.toymodels-playground-weights').data.filter(t => t.mode === 'markers')[0];
+    return {...w.dataset, hash: location.hash, tips: tips ? Array.from(tips.x) : null,
+            errorText: w.querySelector('.toymodels-playground-errors').textContent,
+            inputs: Object.fromEntries([...w.querySelectorAll('input, select')].map(e => [e.name, e.value])),
+            status: w.querySelector('.toymodels-live-status').textContent}; }"""
+
+
+def _playground_done(page, updates: int) -> dict:
+    page.wait_for_function(
+        f"(() => {{ const w = document.querySelector('div.toymodels-live'); "
+        f"return w && w.dataset.state === 'done' && Number(w.dataset.updates) > {updates}; }})()",
+        timeout=60_000,
+    )
+    return page.evaluate(PLAYGROUND_STATE)
+
+
+def _playground_layout(page, where: str) -> list[str]:
+    ids = page.evaluate("[...document.querySelectorAll('.toymodels-playground-figures > div')].map(d => d.id)")
+    assert len(ids) == 4
+    return [f"{where}, {gd_id}: {problem}" for gd_id in ids for problem in _layout_problems(page, gd_id)]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_playground_loads_a_shared_address_and_retrains_as_the_reader_changes_it(browser, site_url, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    log = PageLog(page, site_url)
+    stem = Path(PLAYGROUND).stem
+    # A shared address: six features in three dimensions (the octahedron preset's state).
+    address = (
+        f"{site_url}/{Path(PLAYGROUND).with_suffix('.html')}#n=6&m=3&setSize=1&fits=8&steps=1000&batchSize=256"
+        "&lr=0.01&weightDecay=0.01&evalBatches=64&seed=0&kind=relu_output&activation=relu&correlation=none"
+        "&importance=1&density=0.05"
+    )
+    page.goto(address, wait_until="load")
+    loaded = _playground_done(page, 0)
+    assert loaded["errors"] == "0" and loaded["inputs"]["n"] == "6" and loaded["inputs"]["m"] == "3"
+    assert loaded["geometry"] == "6 antipodal", f"the octahedron's address trained to {loaded['geometry']}"
+    assert loaded["status"].startswith("Live fit"), "a live fit is labelled as one"
+    problems = _playground_layout(page, "octahedron from the address")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("div.toymodels-live").screenshot(path=str(SCREENSHOTS / f"{stem}-octahedron-{width}px.png"))
+
+    # A preset button, then the reader's own changes: each retrains, the figures and the address follow.
+    page.click("button[data-preset='5 → 2 (ch. 1)']")
+    intro = _playground_done(page, int(loaded["updates"]))
+    assert intro["geometry"] == "5 pentagon" and "n=5&m=2" in intro["hash"], intro
+    page.fill("input[name=density]", "1")
+    page.press("input[name=density]", "Enter")
+    dense = _playground_done(page, int(intro["updates"]))
+    assert "density=1" in dense["hash"] and dense["tips"] != intro["tips"]
+    assert dense["geometry"] == "2 dedicated, 3 not learned", f"dense features: {dense['geometry']}"
+    page.select_option("select[name=activation]", "gelu")
+    gelu = _playground_done(page, int(dense["updates"]))
+    assert "activation=gelu" in gelu["hash"] and gelu["tips"] != dense["tips"]
+    page.eval_on_selector("input[name=m]", "(e) => { e.value = 4; e.dispatchEvent(new Event('input')); }")
+    wide = _playground_done(page, int(gelu["updates"]))
+    assert "m=4" in wide["hash"] and wide["tips"] is None, "above 3 dimensions W is a heat map"
+    problems += _playground_layout(page, "after the reader's changes")
+    page.locator("div.toymodels-live").screenshot(path=str(SCREENSHOTS / f"{stem}-changed-{width}px.png"))
+
+    # Bad input is refused with its reason; the last good state stays.
+    page.fill("input[name=density]", "0.1, 2")
+    page.press("input[name=density]", "Enter")
+    page.wait_for_function("document.querySelector('div.toymodels-live').dataset.errors === '1'")
+    refused = page.evaluate(PLAYGROUND_STATE)
+    assert "density must be one number or 5 comma-separated numbers, each in [0.001, 1]" in refused["errorText"]
+    assert refused["hash"] == wide["hash"]
+    page.close()
+    assert problems == [], "\n".join(problems)
+    assert log.problems == [], "\n".join(log.problems)
+
+
+def test_playground_reports_a_bad_address_and_starts_from_its_defaults(browser):
+    if not (SITE / "index.html").exists():
+        pytest.skip("no built book: run `make book` first (`make test` does)")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests = []
+    page.on("request", lambda request: request.url.startswith("file:") or requests.append(request.url))
+    page.goto((SITE / Path(PLAYGROUND).with_suffix(".html")).as_uri() + "#n=500&colour=red", wait_until="load")
+    state = _playground_done(page, 0)
+    assert 'unknown setting "colour"' in state["errorText"] and "n must be an integer in [2, 32]" in state["errorText"]
+    assert state["inputs"]["n"] == "5" and state["geometry"] == "5 pentagon", "the defaults train instead"
+    page.close()
+    assert requests == [], f"the playground requested {requests}"

@@ -130,6 +130,15 @@ def polytope(name: str) -> Polytope:
     return POLYTOPES[name]
 
 
+# The geometries a feature can take part in, by the name a table gives its features (the polytopes above, the
+# digon's features "antipodal"): its dimensionality D_i, the hidden dimensions the geometry needs, and how many
+# features form one (1: any number). Chapter 1's tables and the live fits' JavaScript name features by it.
+FEATURE_GEOMETRIES: dict[str, tuple[float, int, int]] = {
+    **{p.members: (p.dimensionality, p.dimensions, p.features) for p in POLYTOPES.values()},
+    "not learned": (0.0, 0, 1),
+}
+
+
 def polytope_lines() -> dict[str, float]:
     """The dimensionalities D = d / k the paper draws as lines on its feature-dimensionality plots, by name."""
     return {name: p.dimensionality for name, p in POLYTOPES.items()}
@@ -149,6 +158,7 @@ __all__ = [
     "unit_columns",
     "Polytope",
     "POLYTOPES",
+    "FEATURE_GEOMETRIES",
     "polytope",
     "polytope_lines",
     "regular_polygon",

@@ -9,7 +9,8 @@ offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 d
   JavaScript error on every page.
 * The live fits: a chapter's live widget (``toymodels.kit.browser``) is a ``<div class="toymodels-live">`` holding
   its configuration; this extension copies the package's dependency-free trainer ``toymodels-live.js`` into
-  ``_static/`` and loads it (after plotly.js) on the pages with such a div. Nothing is inlined in the
+  ``_static/`` and loads it (after plotly.js) on the pages with such a div, and the playground's
+  ``toymodels-playground.js`` (after it) on the pages with a playground (``toymodels.kit.playground``). Nothing is inlined in the
   notebooks, and nothing is fetched at run time, so the widgets work offline and from a ``file://`` address.
 * The repository: its link and the chapters' launch buttons (Binder, Colab) come from the one setting of the
   public repository's address, ``Repository`` under ``[project.urls]`` in ``pyproject.toml`` (which the package
@@ -37,6 +38,8 @@ FIGURE_MARKER = 'class="plotly-graph-div"'
 # The book's copy of the package, found from here rather than imported (the book builds from its repository).
 LIVE_JS = Path(__file__).resolve().parents[2] / "toymodels" / "kit" / "static" / "toymodels-live.js"
 LIVE_MARKER = 'class="toymodels-live"'  # toymodels.kit.browser.LIVE_CLASS
+PLAYGROUND_JS = LIVE_JS.with_name("toymodels-playground.js")
+PLAYGROUND_MARKER = 'id="live-playground-'  # a BrowserLive of kind toymodels.kit.playground.PLAYGROUND_KIND
 TABLE_CSS = Path(__file__).with_name("toymodels.css")  # the chapters' tables: padding between numbers
 
 
@@ -93,8 +96,9 @@ def _check_sources(app: Sphinx) -> None:
         return
     if not PLOTLY_JS.is_file():
         raise ExtensionError(f"plotly.js is missing from the installed plotly package: {PLOTLY_JS}")
-    if not LIVE_JS.is_file():
-        raise ExtensionError(f"the live fits' script is missing: {LIVE_JS}")
+    for script in (LIVE_JS, PLAYGROUND_JS):
+        if not script.is_file():
+            raise ExtensionError(f"the live fits' script is missing: {script}")
     _mathjax_source(app)
     app.add_css_file(TABLE_CSS.name)
 
@@ -105,6 +109,8 @@ def _page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, 
         app.add_js_file("plotly.min.js")  # added during html-page-context: this page only, in <head>
     if LIVE_MARKER in body:
         app.add_js_file(LIVE_JS.name)  # after plotly.js; it starts the page's widgets once the page is parsed
+    if PLAYGROUND_MARKER in body:
+        app.add_js_file(PLAYGROUND_JS.name)  # after the live trainer, which it trains with
     # sphinx-thebe 0.3.1 adds its inline configuration twice under Jupyter Book 1 ("Identifier 'THEBE_JS_URL'
     # has already been declared" on every page), once with filename None and once with "": keep one copy.
     scripts, seen = context.get("script_files", []), set()
@@ -124,6 +130,7 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
     static.mkdir(parents=True, exist_ok=True)
     shutil.copy2(PLOTLY_JS, static / "plotly.min.js")
     shutil.copy2(LIVE_JS, static / LIVE_JS.name)
+    shutil.copy2(PLAYGROUND_JS, static / PLAYGROUND_JS.name)
     shutil.copy2(TABLE_CSS, static / TABLE_CSS.name)
     shutil.copytree(_mathjax_source(app), static / "mathjax", dirs_exist_ok=True)
 

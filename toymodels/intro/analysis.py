@@ -10,15 +10,9 @@ import torch
 
 from ..errors import ConfigError
 from ..metrics import feature_dimensionality
-from ..vocabulary import POLYTOPES
+from ..vocabulary import FEATURE_GEOMETRIES
 
-# The geometries a feature can take part in, by the name a table gives its features (the polytopes of
-# toymodels.vocabulary, the digon's features "antipodal"): its dimensionality D_i, the hidden dimensions the
-# geometry needs, and how many features form one (1: any number).
-GEOMETRIES = {
-    **{p.members: (p.dimensionality, p.dimensions, p.features) for p in POLYTOPES.values()},
-    "not learned": (0.0, 0, 1),
-}
+GEOMETRIES = FEATURE_GEOMETRIES  # by the name a table gives its features: (D_i, dimensions, features per shape)
 
 
 def geometry(D: float, n_hidden: int | None = None, tolerance: float = 0.03) -> str:

@@ -1,7 +1,8 @@
 """Live fits in the reader's browser: a slider retrains the model in JavaScript, with no kernel and no server.
 
 The static book cannot run Python, so the live widgets of the static pages train in JavaScript
-(``static/toymodels-live.js``, dependency-free): the ReLU-output model's loss and hand-derived gradients,
+(``static/toymodels-live.js``, dependency-free): the tied models' loss (every output nonlinearity but the softmax,
+with or without the hidden ReLU) and hand-derived gradients,
 AdamW as torch defines it, the one-draw sparse sampler and best-of-K, with this package's conventions (W is
 hidden × feature, importance indexed from 0). ``tests/js`` checks its loss and gradients against this package's
 on a fixed batch (``tools/export_live_fixture.py``). Its random draws are not PyTorch's, so a live fit is a
@@ -99,15 +100,20 @@ class Slider:
         )
 
 
+# What the JavaScript trains (its ACTIVATIONS and KINDS): every output nonlinearity but the softmax (whose
+# cross-entropy and argmax task it does not have), with or without the hidden ReLU, tied weights.
+LIVE_ACTIVATIONS = ("relu", "gelu", "silu", "softplus", "sigmoid", "tanh", "none")
+LIVE_KINDS = ("relu_output", "relu_hidden")
+
+
 def protocol(experiment: Experiment) -> dict:
     """The JavaScript trainer's options from an experiment's model and training fields: K = n_seeds fits,
     steps, batch size, lr, weight decay, evaluation batches and seed. Only what the JavaScript implements is
-    accepted: the ReLU-output model, independent features, a constant learning rate."""
-    model, train, data = experiment.model, experiment.train, experiment.data
-    if model.kind != "relu_output" or model.l1_penalty or model.init != "xavier":
-        raise ConfigError(f"experiment.model must be the plain ReLU-output model (Xavier init) here, got {model}")
-    if data.correlation != "none" or train.lr_schedule != "constant":
-        raise ConfigError("experiment must have independent features and a constant lr for the browser's trainer")
+    accepted (:func:`model_options`), with a constant learning rate and AdamW's decay of every parameter."""
+    model_options(experiment)
+    train = experiment.train
+    if train.lr_schedule != "constant":
+        raise ConfigError(f"experiment must have a constant lr for the browser's trainer, got {train.lr_schedule!r}")
     if not isinstance(train.weight_decay, float) or train.weight_decay < 0 or not train.decay_biases:
         raise ConfigError(
             f"the browser's trainer has AdamW's decay of every parameter, one weight_decay >= 0 "
@@ -121,6 +127,36 @@ def protocol(experiment: Experiment) -> dict:
         weightDecay=train.weight_decay,
         evalBatches=train.eval_batches,
         seed=train.seed,
+    )
+
+
+def model_options(experiment: Experiment) -> dict:
+    """The JavaScript's model and data options (n, m, kind, activation, correlation, setSize) of an experiment,
+    or a ConfigError naming what it cannot train: the tied models (``LIVE_KINDS``) with Xavier initialisation
+    and no L1 penalty or hidden bias, an output nonlinearity of ``LIVE_ACTIVATIONS``, and non-negative features
+    reconstructed as they are (independent, or in sets of the paper's sampling convention)."""
+    model, data = experiment.model, experiment.data
+    if model.kind not in LIVE_KINDS or model.l1_penalty or model.hidden_bias or model.init != "xavier":
+        raise ConfigError(
+            f"experiment.model must be a tied model of kind {' or '.join(LIVE_KINDS)} (Xavier init, no L1 penalty "
+            f"or hidden bias) for the browser's trainer, got {model}"
+        )
+    if model.activation not in LIVE_ACTIVATIONS:
+        raise ConfigError(
+            f"experiment.model.activation must be one of {', '.join(LIVE_ACTIVATIONS)} for the browser's trainer, "
+            f"got {model.activation!r}"
+        )
+    if data.signed or data.target != "identity" or data.importance_when != "always":
+        raise ConfigError("experiment must reconstruct unsigned features, importance always, for the browser's trainer")
+    if data.correlation == "anticorrelated" and data.anticorrelated_convention != "paper":
+        raise ConfigError("anticorrelated sets must follow the paper's convention for the browser's trainer")
+    return dict(
+        n=model.n_features,
+        m=model.n_hidden,
+        kind=model.kind,
+        activation=model.activation,
+        correlation=data.correlation,
+        setSize=data.set_size if data.correlation != "none" else 1,
     )
 
 

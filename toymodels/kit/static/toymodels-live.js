@@ -743,14 +743,22 @@
     }
   }
 
-  /** Start every live widget of the document (once the page and plotly.js are there). */
+  /** The widgets by configuration kind beyond the sliders' LiveWidget: other scripts register theirs here
+   * (toymodels-playground.js: "playground") and call startAll again. */
+  const widgets = {};
+  const OTHER_SCRIPTS = new Set(["playground"]);
+
+  /** Start every live widget of the document (once the page and plotly.js are there); a widget whose script
+   * has not registered yet is left for that script's own startAll. */
   function startAll(doc) {
     const start = () => {
       for (const container of doc.querySelectorAll("div.toymodels-live")) {
         if (container.dataset.started) continue;
+        const config = JSON.parse(container.querySelector("script.toymodels-live-config").textContent);
+        const Widget = widgets[config.kind] || (OTHER_SCRIPTS.has(config.kind) ? null : LiveWidget);
+        if (Widget === null) continue;
         container.dataset.started = "1";
-        const source = container.querySelector("script.toymodels-live-config");
-        new LiveWidget(container, JSON.parse(source.textContent));
+        new Widget(container, config);
       }
     };
     if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", start);
@@ -760,6 +768,6 @@
   return {
     uniforms, normal, sampleBatch, erfc, ACTIVATIONS, lossAndGrads, adamState, adamwStep, Fits, trainBest,
     featureNorms, featureDimensionality, geometryName, describe, classify, densityLabel, sampleColorscale, settingOf,
-    titleOf, startAll,
+    titleOf, soon, widgets, startAll,
   };
 });
