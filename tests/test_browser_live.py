@@ -123,7 +123,7 @@ def test_bad_input_names_the_parameter():
         tm.intro.browser_intro(tm.preset("intro_browser").replace(n_hidden=3))
     with pytest.raises(tm.ConfigError, match="n_features=3, n_hidden=2"):
         tm.phase.browser_phase_point(tm.preset("phase_change_2"))
-    with pytest.raises(tm.ConfigError, match="ReLU-output model"):
+    with pytest.raises(tm.ConfigError, match="tied model of kind relu_output or relu_hidden"):
         browser.protocol(tm.preset("basic_linear"))
     with pytest.raises(tm.ConfigError, match="maximum must exceed minimum"):
         browser.Slider("r", "r", 1.0, 0.0, 0.1, 0.5)

@@ -27,8 +27,11 @@ import torch
 from toymodels import ModelConfig, ToyModel, preset
 from toymodels.data import Uniforms, sample_features
 from toymodels.kit.browser import protocol
+from toymodels.kit.playground import CHOICES, LIMITS
 from toymodels.models import loss_and_grads
 from toymodels.phase.analysis import PHASES, _candidate_grams
+from toymodels.playground import preset_states
+from toymodels.vocabulary import FEATURE_GEOMETRIES
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "js" / "fixtures" / "parity.json"
 DECAY = [0.9**i for i in range(6)]
@@ -109,14 +112,21 @@ def _case(
 
 
 def protocols() -> dict:
-    """The live widgets' training protocols (from their presets) and the phase classifier's Gram matrices, for
-    the outcome tests (``tests/js/outcomes.test.js``)."""
+    """The live widgets' training protocols (from their presets), the phase classifier's Gram matrices and the
+    playground's presets, for the outcome tests (``tests/js/outcomes.test.js``)."""
     return dict(
         intro=protocol(preset("intro_browser")),
         phase=protocol(preset("phase_change_browser")),
         phase_grams=_candidate_grams(3).round(12).tolist(),
         phase_names=list(PHASES[3]),
+        playground=json.loads(
+            json.dumps(dict(presets=preset_states(), limits=LIMITS, choices=CHOICES, geometries=_geometries()))
+        ),  # as the JSON reads back: lists, not tuples
     )
+
+
+def _geometries() -> list:
+    return [[name, D, dims, size] for name, (D, dims, size) in FEATURE_GEOMETRIES.items()]
 
 
 def fixture() -> dict:

@@ -10,8 +10,9 @@ offline (Jupyter Book 1 would otherwise fetch MathJax from a CDN, and plotly 7 d
 * The live fits: a chapter's live widget (``toymodels.kit.browser``) is a ``<div class="toymodels-live">`` holding
   its configuration; this extension copies the package's dependency-free trainer ``toymodels-live.js`` into
   ``_static/`` and loads it (after plotly.js) on the pages with such a div, and the playground's
-  ``toymodels-playground.js`` (after it) on the pages with a playground (``toymodels.kit.playground``). Nothing is inlined in the
-  notebooks, and nothing is fetched at run time, so the widgets work offline and from a ``file://`` address.
+  ``toymodels-playground.js`` (after it) on the pages with a playground (``toymodels.kit.playground``).
+  Nothing is inlined in the notebooks, and nothing is fetched at run time, so the widgets work offline and from
+  a ``file://`` address.
 * The repository: its link and the chapters' launch buttons (Binder, Colab) come from the one setting of the
   public repository's address, ``Repository`` under ``[project.urls]`` in ``pyproject.toml`` (which the package
   also reads, to fetch the book's stored results in Colab). While it is unset, the book shows neither: a button

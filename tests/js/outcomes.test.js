@@ -72,3 +72,54 @@ test("the widget's chunks: running in pieces gives the same fits as in one go", 
   while (!pieces.done) pieces.run(23);
   assert.deepEqual(Array.from(pieces.best().W), Array.from(whole.W));
 });
+
+// The playground's presets (toymodels.playground) with the browser's protocol reach what their chapters report.
+const playground = require("../../toymodels/kit/static/toymodels-playground.js");
+const PLAYGROUND = PROTOCOLS.playground;
+
+function preset(label) {
+  const state = PLAYGROUND.presets[label];
+  assert.ok(state, `no preset ${label}`);
+  const options = playground.fitsOptions(state, PLAYGROUND);
+  const best = live.trainBest(options);
+  const { n, m } = options, W = best.W;
+  const norms = live.featureNorms(W, m, n);
+  const cosine = (i, j) => {
+    let dot = 0;
+    for (let k = 0; k < m; k++) dot += W[k * n + i] * W[k * n + j];
+    return dot / (norms[i] * norms[j]);
+  };
+  const geometries = PLAYGROUND.geometries.filter(([, , dims]) => dims <= m);
+  return { norms, cosine, geometry: live.describe(live.featureDimensionality(W, m, n), geometries).text };
+}
+
+test("every preset is a valid playground state", () => {
+  for (const [label, state] of Object.entries(PLAYGROUND.presets))
+    assert.deepEqual(playground.stateErrors(state, PLAYGROUND), [], label);
+});
+
+for (const [label, expected] of [["5 → 2 (ch. 1)", "5 pentagon"], ["pentagon (ch. 4)", "5 pentagon"],
+  ["two digons (ch. 4)", "1 not learned, 4 antipodal"], ["octahedron, 6 → 3", "6 antipodal"]])
+  test(`playground preset ${label}: ${expected}`, () => assert.equal(preset(label).geometry, expected));
+
+test("playground preset correlated pairs: each pair's features orthogonal, the pairs antipodal", () => {
+  const { norms, cosine } = preset("correlated pairs (ch. 4)");
+  assert.ok(norms.every((v) => v > 0.9), `norms ${norms}`);
+  for (const [i, j] of [[0, 1], [2, 3]]) assert.ok(Math.abs(cosine(i, j)) < 0.1, `cos(W${i}, W${j}) = ${cosine(i, j)}`);
+});
+
+test("playground preset anticorrelated pairs: each pair's features antipodal", () => {
+  const { norms, cosine } = preset("anticorrelated pairs (ch. 4)");
+  assert.ok(norms.every((v) => v > 0.9), `norms ${norms}`);
+  for (const [i, j] of [[0, 1], [2, 3]]) assert.ok(cosine(i, j) < -0.95, `cos(W${i}, W${j}) = ${cosine(i, j)}`);
+});
+
+test("the address round-trips a state, and a bad one is refused with the field's range", () => {
+  const defaults = PLAYGROUND.presets["5 → 2 (ch. 1)"], octahedron = PLAYGROUND.presets["octahedron, 6 → 3"];
+  assert.deepEqual(playground.stateFromHash(playground.hashOf(octahedron), defaults, PLAYGROUND), { state: octahedron, errors: [] });
+  const bad = playground.stateFromHash("#n=40&density=0.5,0.5", defaults, PLAYGROUND);
+  assert.deepEqual(bad.state, defaults);
+  assert.match(bad.errors.join("; "), /n must be an integer in \[2, 32\]; got 40/);
+  assert.throws(() => playground.perFeature("0.1,2", 2, "density", PLAYGROUND.limits), /density must be one number or 2 comma-separated numbers, each in \[0.001, 1\]/);
+  assert.deepEqual(playground.perFeature("0.5", 3, "importance", PLAYGROUND.limits), [1, 0.5, 0.25]);
+});
