@@ -27,8 +27,9 @@ import torch
 from toymodels import ModelConfig, ToyModel, preset
 from toymodels.data import Uniforms, sample_features
 from toymodels.kit.browser import protocol
-from toymodels.kit.playground import CHOICES, LIMITS
+from toymodels.kit.playground import CHOICES, LIMITS, state_of
 from toymodels.models import loss_and_grads
+from toymodels.nonlinearities import in_superposition, represented
 from toymodels.phase.analysis import PHASES, _candidate_grams
 from toymodels.playground import preset_states
 from toymodels.vocabulary import FEATURE_GEOMETRIES
@@ -108,6 +109,8 @@ def _case(
         autograd=dict(loss=float(autograd_loss.detach()), gradW=flat(model64.W.grad[0]), gradB=flat(model64.b.grad[0])),
         float32=dict(loss=float(loss32[0]), gradW=flat(grads32["W"][0]), gradB=flat(grads32["b"][0])),
         adamw=dict(lr=lr, weightDecay=weight_decay, steps=ADAM_STEPS, W=flat(adam.W[0]), b=flat(adam.b[0])),
+        # Chapter 10's counts of the case's W, which the playground reports.
+        counts=dict(represented=int(represented(model64.W).sum()), superposed=int(in_superposition(model64.W).sum())),
     )
 
 
@@ -119,6 +122,7 @@ def protocols() -> dict:
         phase=protocol(preset("phase_change_browser")),
         phase_grams=_candidate_grams(3).round(12).tolist(),
         phase_names=list(PHASES[3]),
+        nonlinearity=state_of(preset("nonlinearity_browser")),
         playground=json.loads(
             json.dumps(dict(presets=preset_states(), limits=LIMITS, choices=CHOICES, geometries=_geometries()))
         ),  # as the JSON reads back: lists, not tuples

@@ -123,3 +123,15 @@ test("the address round-trips a state, and a bad one is refused with the field's
   assert.throws(() => playground.perFeature("0.1,2", 2, "density", PLAYGROUND.limits), /density must be one number or 2 comma-separated numbers, each in \[0.001, 1\]/);
   assert.deepEqual(playground.perFeature("0.5", 3, "importance", PLAYGROUND.limits), [1, 0.5, 0.25]);
 });
+
+test("chapter 10's browser fit: the linear output and tanh keep m features, none in superposition; ReLU packs more", () => {
+  const measures = { representedShare: 0.5, interfering: 0.1, zeroNorm: 1e-8 }; // toymodels.vocabulary
+  const base = PROTOCOLS.nonlinearity;
+  const fit = (activation, density) => {
+    const options = playground.fitsOptions(Object.assign({}, base, { activation, density: String(density) }), PLAYGROUND);
+    return playground.counts(live.trainBest(options).W, options.m, options.n, measures);
+  };
+  for (const activation of ["none", "tanh"]) assert.deepEqual(fit(activation, 0.01), { represented: base.m, superposed: 0 }, activation);
+  const relu = fit("relu", 0.01);
+  assert.ok(relu.represented > base.m + 3 && relu.superposed === relu.represented, `ReLU at 0.01: ${JSON.stringify(relu)}`);
+});

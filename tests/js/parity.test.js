@@ -150,3 +150,17 @@ test("density labels as toymodels.kit.density_label", () => {
   assert.equal(live.densityLabel(0.652), "0.652");
   assert.equal(live.densityLabel(0.65249), "0.652");
 });
+
+test("chapter 10's counts (represented, in superposition) as toymodels.nonlinearities computes them", () => {
+  const playground = require("../../toymodels/kit/static/toymodels-playground.js");
+  const measures = { representedShare: 0.5, interfering: 0.1, zeroNorm: 1e-8 }; // toymodels.vocabulary
+  const seen = new Set();
+  for (const c of FIXTURE.cases) {
+    const found = playground.counts(Float64Array.from(c.W), c.m, c.n, measures);
+    assert.deepEqual(found, c.counts, c.name);
+    seen.add(`${found.represented}/${found.superposed}`);
+  }
+  assert.ok(seen.size >= 3, `the cases should exercise different counts, saw ${[...seen]}`);
+  // Two orthogonal features and a small third: 2 represented, none in superposition.
+  assert.deepEqual(playground.counts([1, 0, 0.1, 0, 1, 0], 2, 3, measures), { represented: 2, superposed: 0 });
+});

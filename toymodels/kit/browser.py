@@ -196,8 +196,10 @@ class BrowserLive:
     """A live widget of the static book: displays as a ``<div class="toymodels-live">`` with its configuration
     (JSON, no script) for the book's JavaScript; see the module docstring."""
 
-    def __init__(self, kind: str, config: dict, note: str = NOTE) -> None:
-        self.kind, self.note = kind, note
+    def __init__(self, kind: str, config: dict, note: str = NOTE, fold: str | None = None) -> None:
+        """``fold``: the widget shown folded behind a switch with this text (it trains once opened), for a page
+        that has no room for it open."""
+        self.kind, self.note, self.fold = kind, note, fold
         self.config = dict(
             config, kind=kind, sliceMs=SLICE_MS, drawMs=DRAW_MS, chunkSteps=CHUNK_STEPS, plotConfig=PLOT_CONFIG
         )
@@ -212,11 +214,14 @@ class BrowserLive:
 
     def _repr_html_(self) -> str:
         data = self.to_json().replace("</", "<\\/")  # nothing in the JSON can close the script element
-        return (
+        html = (
             f'<div class="{LIVE_CLASS}" id="{self.id}">'
             f'<p class="toymodels-live-fallback">{escape(self.note)}</p>'
             f'<script type="application/json" class="toymodels-live-config">{data}</script></div>'
         )
+        if self.fold:  # the tables' fold (toymodels.css)
+            return f'<details class="toymodels-fold"><summary>{escape(self.fold)}</summary>{html}</details>'
+        return html
 
     def __repr__(self) -> str:
         return f"<live {self.kind} fit: trains in the built book's JavaScript ({SCRIPT.name})>"

@@ -14,15 +14,17 @@ page's address (``#n=5&m=2&…``), so a configuration can be shared; presets are
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
 from ..experiment import Experiment
-from ..vocabulary import FEATURE_GEOMETRIES, POLYTOPES
+from ..vocabulary import FEATURE_GEOMETRIES, INTERFERING, POLYTOPES, REPRESENTED_SHARE, ZERO_NORM
 from .browser import LIVE_ACTIVATIONS, LIVE_KINDS, LIVE_LABEL, BrowserLive, colorscale, model_options, protocol
 from .panels import DIVERGING
 
+PLAYGROUND_SCRIPT = Path(__file__).with_name("static") / "toymodels-playground.js"
 PLAYGROUND_KIND = "playground"  # its BrowserLive kind: the book's extension serves the playground's script for it
 DRAW_MS = 50  # the figures redrawn at most this often while it trains: 20 frames a second
 NOTE = (
@@ -121,10 +123,11 @@ def playground_widget(
     controls: tuple[str, ...] = CONTROLS,
     url: bool = True,
     heading: str = "",
+    fold: str | None = None,
 ) -> BrowserLive:
     """A playground starting at ``state`` (:func:`state_of`), with one button per preset (label → state), the
     ``controls`` shown (a subset of :data:`CONTROLS`; the others stay at the state's values) and, with ``url``,
-    the state kept in the page's address."""
+    the state kept in the page's address; ``fold``: shown folded behind a switch with this text."""
     presets = presets or {}
     for state_ in (state, *presets.values()):
         check_state(state_)
@@ -144,7 +147,8 @@ def playground_widget(
         colorscale=colorscale(),
         diverging=colorscale(DIVERGING),
         statusPrefix=LIVE_LABEL,
+        measures=dict(representedShare=REPRESENTED_SHARE, interfering=INTERFERING, zeroNorm=ZERO_NORM),
     )
-    widget = BrowserLive(PLAYGROUND_KIND, config, note=NOTE)
+    widget = BrowserLive(PLAYGROUND_KIND, config, note=NOTE, fold=fold)
     widget.config["drawMs"] = DRAW_MS
     return widget

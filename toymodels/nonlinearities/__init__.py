@@ -27,7 +27,7 @@ from .tables import (
     softmax_table,
     task_control_table,
 )
-from .widgets import live_nonlinearity
+from .widgets import browser_nonlinearity, live_nonlinearity
 
 __all__ = [
     "NONLINEARITIES",
@@ -61,4 +61,5 @@ __all__ = [
     "task_control_table",
     "phase_table",
     "live_nonlinearity",
+    "browser_nonlinearity",
 ]

@@ -8,8 +8,10 @@ import plotly.graph_objects as go
 
 from ..errors import ConfigError
 from ..experiment import Experiment
+from ..kit.browser import BrowserLive
 from ..kit.live import dropdown, live_figure, log_slider
 from ..kit.panels import summary_figure
+from ..kit.playground import playground_widget, state_of
 from ..kit.table import density_label
 from ..train import train
 from .analysis import decodable, in_superposition, represented
@@ -57,3 +59,13 @@ def live_nonlinearity(experiment: Experiment, activation: str = "gelu", density:
         activation=dropdown(activation, CHOICES, "output nonlinearity"),
         density=log_slider(density, 0.001, 1.0, "density 1−S", step=0.1),
     )
+
+
+def browser_nonlinearity(experiment: Experiment, activation: str = "gelu", density: float = 0.03) -> BrowserLive:
+    """The live fit of the static book: the output nonlinearity and the density chosen by the reader, the model
+    trained in the reader's browser (``experiment``: ``tm.preset("nonlinearity_browser")``, best of K) and drawn
+    as the playground draws it (W, WᵀW, D_i, the loss) with the chapter's counts. Every nonlinearity of the
+    chapter but the softmax, which the browser's trainer does not have."""
+    state = state_of(experiment.replace(activation=activation, feature_probability=float(density)))
+    fold = "Train it in your browser: choose the nonlinearity and the density"
+    return playground_widget(state, controls=("activation", "density"), url=False, fold=fold)

@@ -62,6 +62,7 @@ from .memorization import (
 from .nonlinearities import (
     NONLINEARITIES,
     argmax_relu,
+    nonlinearity_browser,
     nonlinearity_live,
     nonlinearity_phase,
     nonlinearity_sweep,
@@ -299,6 +300,7 @@ PRESETS: Presets = Presets(
         "softmax_sweep": softmax_sweep,
         "softmax_geometry": softmax_geometry,
         "nonlinearity_live": nonlinearity_live,
+        "nonlinearity_browser": nonlinearity_browser,
         "argmax_relu": argmax_relu,
     }
 )
@@ -367,6 +369,7 @@ __all__ = [
     "weight_decay_ablation",
     "NONLINEARITIES",
     "argmax_relu",
+    "nonlinearity_browser",
     "nonlinearity_live",
     "nonlinearity_phase",
     "nonlinearity_sweep",

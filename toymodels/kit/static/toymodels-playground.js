@@ -95,6 +95,27 @@
     };
   }
 
+  /** Chapter 10's scale-free counts (toymodels.nonlinearities.represented, in_superposition): a feature is
+   * represented when ‖W_i‖ > share × max_j ‖W_j‖ (and above zeroNorm), in superposition when represented and
+   * Σ_{j≠i} (Ŵ_i·W_j)² / ‖W_i‖² > interfering. measures: {representedShare, interfering, zeroNorm}. */
+  function counts(W, m, n, measures) {
+    const norms = live.featureNorms(W, m, n), top = Math.max(...norms);
+    let represented = 0, superposed = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(norms[i] > measures.representedShare * top && norms[i] > measures.zeroNorm)) continue;
+      represented++;
+      let off = 0;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        let dot = 0;
+        for (let k = 0; k < m; k++) dot += W[k * n + i] * W[k * n + j];
+        off += dot * dot;
+      }
+      if (off / norms[i] ** 4 > measures.interfering) superposed++;
+    }
+    return { represented, superposed };
+  }
+
   // ---------------------------------------------------------------------------------------------------
   // Figures: plain data for plotly, from W (hidden × feature, row-major) and the setting.
 
@@ -199,11 +220,13 @@
   }
 
   /** The leading fit's training loss against the step (log axes). */
-  function lossFigure(steps, losses, title) {
+  function lossFigure(steps, losses, total, title) {
     return {
       data: [{ type: "scatter", mode: "lines", x: steps, y: losses, line: { color: "#1f77b4" }, hovertemplate: "step %{x}: %{y:.4g}<extra></extra>" }],
       layout: { title: { text: title }, margin: MARGIN, showlegend: false,
-        xaxis: { title: { text: "step" }, type: "log" }, yaxis: { title: { text: "loss" }, type: "log", nticks: 5, tickformat: ".1e", automargin: true } },
+        // The whole run's steps, filled as it trains.
+        xaxis: { title: { text: "step" }, type: "log", range: [0, Math.log10(total)] },
+        yaxis: { title: { text: "loss" }, type: "log", nticks: 5, tickformat: ".1e", automargin: true } },
     };
   }
 
@@ -237,6 +260,8 @@
         ? stateFromHash(location.hash, config.state, config) : { state: Object.assign({}, config.state), errors: [] };
       this.state = loaded.state;
       this.inputs = {};
+      this.sliders = {};
+      this.drawCost = 0;
       const style = "display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center; margin: 0.4em 0;";
       if (config.presets.length) {
         const row = element("div", { class: "toymodels-playground-presets", style });
@@ -261,7 +286,21 @@
       }
       container.append(controls, this.errors, this.status, grid);
       this.showErrors(loaded.errors);
-      this.train();
+      // The first figures at once; training at once on the playground's page (the one that keeps its state in the
+      // address), else when the widget comes into view (not every widget of a page on load).
+      this.options = fitsOptions(this.state, config);
+      this.showState();
+      this.container.dataset.state = "waiting";
+      this.draw(new live.Fits(Object.assign({}, this.options, { fits: 1 })).fits[0].W, [], [], "waiting to come into view\u2026");
+      if (config.url || typeof IntersectionObserver === "undefined") this.train();
+      else {
+        const observer = new IntersectionObserver((entries) => {
+          if (!entries.some((entry) => entry.isIntersecting)) return;
+          observer.disconnect();
+          if (this.generation === 0) this.train();
+        });
+        observer.observe(container);
+      }
       if (typeof addEventListener !== "undefined")
         addEventListener("resize", () => { if (this.last) this.draw(...this.last); });
     }
@@ -279,6 +318,14 @@
         input = element("input", { type: "range", min: limits[name][0], max: Math.min(limits[name][1], name === "m" ? 6 : 99), step: 1, "aria-label": name });
       } else if (name === "importance" || name === "density") {
         input = element("input", { type: "text", size: 14, "aria-label": name, spellcheck: "false" });
+        // Beside the text, a slider over one number: the decay r (0.5 to 1) or the density (log, 0.001 to 1).
+        const range = name === "importance" ? { min: 0.5, max: 1, step: 0.01 } : { min: -3, max: 0, step: 0.05 };
+        const slide = element("input", Object.assign({ type: "range", name: `${name}-slider`, "aria-label": `${name} slider` }, range));
+        slide.addEventListener("input", () => {
+          const value = name === "importance" ? Number(slide.value) : Number(Math.pow(10, Number(slide.value)).toPrecision(3));
+          this.set(Object.assign({}, this.state, { [name]: String(value) }));
+        });
+        this.sliders[name] = slide;
       } else if (name === "steps") {
         input = element("select", { "aria-label": name });
         input.append(...options(STEP_CHOICES));
@@ -297,7 +344,7 @@
       }
       input.name = name;
       const readout = element("output");
-      label.append(element("span", {}, CONTROL_LABELS[name]), input, readout);
+      label.append(element("span", {}, CONTROL_LABELS[name]), ...(this.sliders[name] ? [this.sliders[name]] : []), input, readout);
       this.inputs[name] = { input, readout };
       input.addEventListener(input.type === "range" ? "input" : "change", () => {
         const state = Object.assign({}, this.state);
@@ -320,6 +367,10 @@
           input.append(element("option", { value }, name === "correlation" ? `${this.state.correlation} sets of ${this.state.setSize}` : value));
         input.value = value;
         if (input.type === "range") readout.textContent = value;
+      }
+      for (const [name, slide] of Object.entries(this.sliders)) {
+        const value = Number(this.state[name]); // NaN for a list: the slider stays where it is
+        if (Number.isFinite(value)) slide.value = String(name === "importance" ? value : Math.log10(value));
       }
     }
 
@@ -350,41 +401,46 @@
     train() {
       const generation = ++this.generation;
       this.showState();
-      const { sliceMs, chunkSteps, drawMs } = this.config;
+      const { chunkSteps, drawMs } = this.config;
       const options = fitsOptions(this.state, this.config);
       this.options = options;
       const fits = new live.Fits(options);
       const started = performance.now();
       const steps = [], losses = [];
-      let drawn = -Infinity, frames = 0;
+      let drawn = performance.now(), frames = 0;
       this.container.dataset.state = "training";
       this.container.dataset.hash = hashOf(this.state);
       this.draw(fits.fits[0].W, steps, losses, "training\u2026 step 0");
       const chunk = () => {
         if (generation !== this.generation) return;
-        const sliceEnd = performance.now() + sliceMs;
+        // Train until the next frame is due (one every drawMs), but at least as long as a redraw takes: the
+        // figures follow at 1000 / drawMs frames a second while redraws cost under half of drawMs.
+        const sliceEnd = Math.max(performance.now() + this.drawCost, drawn + drawMs);
         do {
           fits.run(Math.min(chunkSteps, Math.max(1, fits.step)));
           steps.push(fits.step);
           losses.push(fits.leader().loss);
         } while (!fits.done && performance.now() < sliceEnd);
         if (!fits.done) {
-          if (performance.now() - drawn >= drawMs) {
-            this.draw(fits.leader().W, steps, losses, `training\u2026 step ${fits.step} of ${fits.steps}, the leading fit shown`);
-            drawn = performance.now();
-            frames++;
-          }
+          drawn = performance.now();
+          this.draw(fits.leader().W, steps, losses, `training\u2026 step ${fits.step} of ${fits.steps}, the leading fit shown`);
+          frames++;
           live.soon(chunk);
           return;
         }
         const best = fits.best();
         const D = live.featureDimensionality(best.W, options.m, options.n);
         const geometries = this.config.geometries.filter(([, , dims]) => dims <= options.m);
-        const { text } = live.describe(D, geometries);
+        const { text: named } = live.describe(D, geometries);
+        // A long list of unnamed dimensionalities says less than the counts beside it.
+        const text = named.replace(/(\d+) other \(D = [^)]*\)/, (all, count) => (Number(count) > 6 ? `${count} other` : all));
+        const { represented, superposed } = counts(best.W, options.m, options.n, this.config.measures);
         const seconds = (performance.now() - started) / 1000;
-        this.draw(best.W, steps, losses, `best of ${fits.fits.length} fits (loss ${best.loss.toPrecision(4)}): ${text}; trained in ${seconds.toFixed(2)} s`);
+        this.draw(best.W, steps, losses, `best of ${fits.fits.length} fits (loss ${best.loss.toPrecision(4)}): ` +
+          `${represented} of ${options.n} features represented, ${superposed} in superposition; ${text}; trained in ${seconds.toFixed(2)} s`);
         Object.assign(this.container.dataset, {
-          state: "done", seconds: seconds.toFixed(4), frames: String(frames + 1), geometry: text,
+          state: "done", seconds: seconds.toFixed(4), frames: String(frames + 1), geometry: named,
+          represented: String(represented), superposed: String(superposed),
           loss: best.loss.toPrecision(6), updates: String(Number(this.container.dataset.updates || 0) + 1),
         });
       };
@@ -394,13 +450,15 @@
     /** Every figure for W, and the status line. */
     draw(W, steps, losses, status) {
       this.last = [W, steps, losses, status];
+      this.status.textContent = this.config.statusPrefix + status;
+      if (this.plots.weights.clientWidth === 0) return; // folded away: drawn once it shows (it trains then)
       const { n, m, importance } = this.options, { colorscale, diverging, polytopes } = this.config;
       const title = `${n} features in ${m} dimension${m === 1 ? "" : "s"}`;
       const figures = {
         weights: weightFigure(W, m, n, importance, colorscale, diverging, m > 3 ? `W (${m} × ${n})` : `W<sub>i</sub>: ${title}`),
         gram: gramFigure(W, m, n, diverging, "W<sup>T</sup>W"),
         dimensionality: dimensionalityFigure(W, m, n, importance, colorscale, polytopes, "feature dimensionality D<sub>i</sub>"),
-        loss: lossFigure(steps.slice(), losses.slice(), "loss of the leading fit"), // new arrays: plotly.react compares by reference
+        loss: lossFigure(steps.slice(), losses.slice(), this.options.steps, "loss of the leading fit"), // new arrays: plotly.react compares by reference
       };
       const started = performance.now();
       for (const [name, figure] of Object.entries(figures)) {
@@ -410,10 +468,10 @@
       }
       this.frames++;
       if (!this.container.dataset.firstFrameMs) this.container.dataset.firstFrameMs = performance.now().toFixed(1); // since navigation
-      this.container.dataset.drawMs = (performance.now() - started).toFixed(1);
-      this.status.textContent = this.config.statusPrefix + status;
+      this.drawCost = performance.now() - started;
+      this.container.dataset.drawMs = this.drawCost.toFixed(1);
     }
   }
 
-  return { perFeature, stateErrors, hashOf, stateFromHash, fitsOptions, weightFigure, gramFigure, dimensionalityFigure, lossFigure, Playground };
+  return { counts, perFeature, stateErrors, hashOf, stateFromHash, fitsOptions, weightFigure, gramFigure, dimensionalityFigure, lossFigure, Playground };
 });
