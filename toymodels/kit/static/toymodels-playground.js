@@ -120,6 +120,7 @@
   // Figures: plain data for plotly, from W (hidden × feature, row-major) and the setting.
 
   const PLOT_HEIGHT = 340;
+  const CHUNK_MS = 4; // training between two looks at the clock
   const AXIS = { zeroline: false, showgrid: true, gridcolor: "#eee" };
   const MARGIN = { l: 45, r: 15, t: 40, b: 40 };
 
@@ -407,7 +408,7 @@
       const fits = new live.Fits(options);
       const started = performance.now();
       const steps = [], losses = [];
-      let drawn = performance.now(), frames = 0;
+      let drawn = performance.now(), frames = 0, stepMs = 0;
       this.container.dataset.state = "training";
       this.container.dataset.hash = hashOf(this.state);
       this.draw(fits.fits[0].W, steps, losses, "training\u2026 step 0");
@@ -417,13 +418,18 @@
         // figures follow at 1000 / drawMs frames a second while redraws cost under half of drawMs.
         const sliceEnd = Math.max(performance.now() + this.drawCost, drawn + drawMs);
         do {
-          fits.run(Math.min(chunkSteps, Math.max(1, fits.step)));
+          // Chunks of about CHUNK_MS (so that a frame is not late by a whole chunk of a large model), at most
+          // chunkSteps, and no more than the steps so far (log-spaced points on the loss curve at the start).
+          const count = Math.max(1, Math.min(chunkSteps, fits.step, Math.floor(CHUNK_MS / stepMs)));
+          const before = performance.now();
+          fits.run(count);
+          stepMs = Math.max(1e-3, (performance.now() - before) / count);
           steps.push(fits.step);
           losses.push(fits.leader().loss);
         } while (!fits.done && performance.now() < sliceEnd);
         if (!fits.done) {
           drawn = performance.now();
-          this.draw(fits.leader().W, steps, losses, `training\u2026 step ${fits.step} of ${fits.steps}, the leading fit shown`);
+          this.draw(fits.leader().W, steps, losses, `training\u2026 step ${fits.step} of ${fits.steps}, the leading fit shown`, true);
           frames++;
           live.soon(chunk);
           return;
@@ -447,21 +453,24 @@
       live.soon(chunk);
     }
 
-    /** Every figure for W, and the status line. */
-    draw(W, steps, losses, status) {
+    /** The figures for W and the status line; while training (``partial``), W's picture and one other figure in
+     * turn (four plotly redraws a frame would halve the frame rate). */
+    draw(W, steps, losses, status, partial = false) {
       this.last = [W, steps, losses, status];
       this.status.textContent = this.config.statusPrefix + status;
       if (this.plots.weights.clientWidth === 0) return; // folded away: drawn once it shows (it trains then)
       const { n, m, importance } = this.options, { colorscale, diverging, polytopes } = this.config;
       const title = `${n} features in ${m} dimension${m === 1 ? "" : "s"}`;
-      const figures = {
+      const all = {
         weights: weightFigure(W, m, n, importance, colorscale, diverging, m > 3 ? `W (${m} × ${n})` : `W<sub>i</sub>: ${title}`),
         gram: gramFigure(W, m, n, diverging, "W<sup>T</sup>W"),
         dimensionality: dimensionalityFigure(W, m, n, importance, colorscale, polytopes, "feature dimensionality D<sub>i</sub>"),
         loss: lossFigure(steps.slice(), losses.slice(), this.options.steps, "loss of the leading fit"), // new arrays: plotly.react compares by reference
       };
+      const others = ["gram", "dimensionality", "loss"], turn = others[this.frames % others.length];
+      const figures = Object.entries(all).filter(([name]) => !partial || name === "weights" || name === turn);
       const started = performance.now();
-      for (const [name, figure] of Object.entries(figures)) {
+      for (const [name, figure] of figures) {
         // The cell's width, measured (plotly's autosize can miss a grid cell's and overflow it).
         Object.assign(figure.layout, { width: this.plots[name].clientWidth, height: PLOT_HEIGHT });
         Plotly.react(this.plots[name], figure.data, figure.layout, this.config.plotConfig);
