@@ -60,13 +60,15 @@ def privileged_basis_sweep(fast: bool = False) -> Experiment:
 
 
 def privileged_basis_live(fast: bool = False) -> Experiment:
-    """§8 for the live slider: one density, the best of 8 fits of 4,000 steps at learning rate 3e-3 (book's
-    choice, a few seconds a redraw)."""
+    """§8 for the live slider: one density, the best of 8 fits of 2,000 steps at learning rate 6e-3. Book's choice,
+    measured at the chapter's six densities against its best of 1,000 fits: the same regime, monosemantic neurons
+    and features represented at 5 of 6 (4,000 steps at 3e-3: 3 of 6), a precise loss 4.4 % above the chapter's on
+    average (the same as 4,000 steps at 3e-3), in 0.60 s a redraw instead of 1.14 s (2 cores, 209 GFLOP/s)."""
     return privileged_basis(fast).replace(
         feature_probability=0.1,
         n_seeds=8,
-        steps=4_000,
-        lr=3e-3,
+        steps=2_000,
+        lr=6e-3,
         halving_steps=0,
         eval_batches=4,
         progress=False,
