@@ -242,8 +242,8 @@
   }
 
   const CONTROL_LABELS = {
-    n: "features n", m: "dimensions m", importance: "importance Iᵢ (r: Iᵢ = rⁱ, or a list)",
-    density: "density 1−S (one, or a list)", correlation: "feature sets", activation: "output nonlinearity",
+    n: "features n", m: "dimensions m", importance: "importance Iᵢ", density: "density 1−S",
+    correlation: "feature sets", activation: "output nonlinearity",
     kind: "model", fits: "best of K fits", steps: "steps", lr: "learning rate",
   };
   const KIND_LABELS = { relu_output: "ReLU output", relu_hidden: "hidden ReLU too" };
@@ -309,7 +309,7 @@
     /** One labelled control bound to state[name]. */
     control(name) {
       const { limits, choices } = this.config;
-      const label = element("label", { class: "toymodels-live-control", style: "display: flex; align-items: center; gap: 0.4em;" });
+      const label = element("label", { class: "toymodels-live-control", style: "display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em;" });
       let input;
       const options = (values, text = String) => values.map((value) => {
         const option = element("option", { value: String(value) }, text(value));
@@ -318,7 +318,9 @@
       if (name === "n" || name === "m" || name === "fits") {
         input = element("input", { type: "range", min: limits[name][0], max: Math.min(limits[name][1], name === "m" ? 6 : 99), step: 1, "aria-label": name });
       } else if (name === "importance" || name === "density") {
-        input = element("input", { type: "text", size: 14, "aria-label": name, spellcheck: "false" });
+        input = element("input", { type: "text", size: 12, "aria-label": name, spellcheck: "false", style: "max-width: 10em;",
+          title: name === "importance" ? "one number r (feature i then has importance r to the power i), or one per feature, separated by commas"
+            : "one density for every feature, or one per feature, separated by commas" });
         // Beside the text, a slider over one number: the decay r (0.5 to 1) or the density (log, 0.001 to 1).
         const range = name === "importance" ? { min: 0.5, max: 1, step: 0.01 } : { min: -3, max: 0, step: 0.05 };
         const slide = element("input", Object.assign({ type: "range", name: `${name}-slider`, "aria-label": `${name} slider` }, range));
