@@ -135,3 +135,13 @@ test("chapter 10's browser fit: the linear output and tanh keep m features, none
   const relu = fit("relu", 0.01);
   assert.ok(relu.represented > base.m + 3 && relu.superposed === relu.represented, `ReLU at 0.01: ${JSON.stringify(relu)}`);
 });
+
+test("the loss axis's ticks never crowd: decades, 1-2-5 or finer by the range, the ends if none inside", () => {
+  assert.deepEqual(playground.logTicks(2e-4, 0.3), [1e-3, 1e-2, 1e-1]);
+  assert.deepEqual(playground.logTicks(0.004, 0.05), [0.005, 0.01, 0.02, 0.05]);
+  assert.deepEqual(playground.logTicks(0.0041, 0.0044), [0.0041, 0.0044]);
+  for (const [low, high] of [[1e-6, 1], [3e-3, 1.2e-2], [0.5, 0.9]]) {
+    const ticks = playground.logTicks(low, high);
+    assert.ok(ticks.length >= 2 && ticks.length <= 8, `${low}..${high}: ${ticks}`);
+  }
+});

@@ -220,14 +220,31 @@
     };
   }
 
+  /** Ticks for a log axis over [low, high] that cannot crowd: decades over a wide range, 1-2-5 within two decades,
+   * finer within one; the ends themselves when no tick falls inside. */
+  function logTicks(low, high) {
+    if (!(low > 0 && high >= low)) return undefined;
+    const span = Math.log10(high / low);
+    const mantissas = span > 2 ? [1] : span > 0.8 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
+    const ticks = [];
+    for (let decade = Math.floor(Math.log10(low)); decade <= Math.ceil(Math.log10(high)); decade++)
+      for (const mantissa of mantissas) {
+        const value = mantissa * Math.pow(10, decade);
+        if (value >= low && value <= high) ticks.push(value);
+      }
+    return ticks.length >= 2 ? ticks : [low, high];
+  }
+
   /** The leading fit's training loss against the step (log axes). */
   function lossFigure(steps, losses, total, title) {
+    const finite = losses.filter((v) => v > 0 && Number.isFinite(v));
     return {
       data: [{ type: "scatter", mode: "lines", x: steps, y: losses, line: { color: "#1f77b4" }, hovertemplate: "step %{x}: %{y:.4g}<extra></extra>" }],
       layout: { title: { text: title }, margin: MARGIN, showlegend: false,
         // The whole run's steps, filled as it trains.
         xaxis: { title: { text: "step" }, type: "log", range: [0, Math.log10(total)] },
-        yaxis: { title: { text: "loss" }, type: "log", nticks: 5, tickformat: ".1e", automargin: true } },
+        yaxis: { title: { text: "loss" }, type: "log", tickformat: ".1e", automargin: true,
+          tickvals: logTicks(Math.min(...finite), Math.max(...finite)) } },
     };
   }
 
@@ -484,5 +501,5 @@
     }
   }
 
-  return { counts, perFeature, stateErrors, hashOf, stateFromHash, fitsOptions, weightFigure, gramFigure, dimensionalityFigure, lossFigure, Playground };
+  return { counts, logTicks, perFeature, stateErrors, hashOf, stateFromHash, fitsOptions, weightFigure, gramFigure, dimensionalityFigure, lossFigure, Playground };
 });
