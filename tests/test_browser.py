@@ -46,24 +46,23 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _live_widgets_in(notebook_path: Path) -> int:
+def _outputs_with(notebook_path: Path, marker: str) -> int:
+    """How often ``marker`` occurs in the HTML outputs of the notebook's code cells."""
     notebook = nbformat.read(notebook_path, as_version=4)
     return sum(
-        output.get("data", {}).get("text/html", "").count('class="toymodels-live"')
+        output.get("data", {}).get("text/html", "").count(marker)
         for cell in notebook.cells
         if cell.cell_type == "code"
         for output in cell.outputs
     )
+
+
+def _live_widgets_in(notebook_path: Path) -> int:
+    return _outputs_with(notebook_path, 'class="toymodels-live"')
 
 
 def _playgrounds_in(notebook_path: Path) -> int:
-    notebook = nbformat.read(notebook_path, as_version=4)
-    return sum(
-        output.get("data", {}).get("text/html", "").count('id="live-playground-')
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-    )
+    return _outputs_with(notebook_path, 'id="live-playground-')
 
 
 # Chapters with slider live fits (a playground is driven by its own tests below).

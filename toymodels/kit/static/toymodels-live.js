@@ -540,6 +540,18 @@
     return node;
   }
 
+  /** The widget's first fit when its container comes into view (not all of a page's widgets at once on load, nor
+   * one folded away): widget.train(), unless something trained it first (widget.generation > 0). */
+  function trainWhenSeen(container, widget) {
+    if (typeof IntersectionObserver === "undefined") return void widget.train();
+    const observer = new IntersectionObserver((entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      if (widget.generation === 0) widget.train();
+    });
+    observer.observe(container);
+  }
+
   /** Calls back soon, without setTimeout's 4 ms clamp (a MessageChannel task), letting the page paint. The
    * channel is made on first use (in Node, an open port would keep the process alive). */
   let channel = null;
@@ -588,16 +600,7 @@
       this.details = element("div", { class: "toymodels-live-details", style: "margin-top: 0.5em;" });
       container.append(controls, this.status, this.plot, this.details);
       Plotly.newPlot(this.plot, config.figure.data, config.figure.layout, config.plotConfig);
-      // The first fit when the widget comes into view (not all of a page's widgets at once on load).
-      if (typeof IntersectionObserver === "undefined") this.train();
-      else {
-        const observer = new IntersectionObserver((entries) => {
-          if (!entries.some((entry) => entry.isIntersecting)) return;
-          observer.disconnect();
-          if (this.generation === 0) this.train();
-        });
-        observer.observe(container);
-      }
+      trainWhenSeen(container, this);
     }
 
     values() {
@@ -768,6 +771,6 @@
   return {
     uniforms, normal, sampleBatch, erfc, ACTIVATIONS, lossAndGrads, adamState, adamwStep, Fits, trainBest,
     featureNorms, featureDimensionality, geometryName, describe, classify, densityLabel, sampleColorscale, settingOf,
-    titleOf, soon, widgets, startAll,
+    titleOf, element, soon, trainWhenSeen, widgets, startAll,
   };
 });

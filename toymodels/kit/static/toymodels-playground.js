@@ -251,12 +251,7 @@
   // ---------------------------------------------------------------------------------------------------
   // The widget (browser only).
 
-  function element(tag, attributes = {}, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const element = live.element;
 
   const CONTROL_LABELS = {
     n: "features n", m: "dimensions m", importance: "importance Iᵢ", density: "density 1−S",
@@ -310,15 +305,8 @@
       this.showState();
       this.container.dataset.state = "waiting";
       this.draw(new live.Fits(Object.assign({}, this.options, { fits: 1 })).fits[0].W, [], [], "waiting to come into view\u2026");
-      if (config.url || typeof IntersectionObserver === "undefined") this.train();
-      else {
-        const observer = new IntersectionObserver((entries) => {
-          if (!entries.some((entry) => entry.isIntersecting)) return;
-          observer.disconnect();
-          if (this.generation === 0) this.train();
-        });
-        observer.observe(container);
-      }
+      if (config.url) this.train();
+      else live.trainWhenSeen(container, this);
       if (typeof addEventListener !== "undefined")
         addEventListener("resize", () => { if (this.last) this.draw(...this.last); });
     }
