@@ -22,6 +22,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from toymodels import ModelConfig, ToyModel, preset
@@ -67,9 +68,11 @@ def _case(
     seed: int,
 ) -> dict:
     config = ModelConfig(n_features=n, n_hidden=m, kind=kind, activation=activation)
-    model = ToyModel(config, generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        model.b.copy_(torch.linspace(-0.2, 0.3, n))  # some output pre-activations ≤ 0, some samples all-bias
+    # Xavier-normal weights drawn by NumPy: torch.randn's values for 16 or more numbers depend on the CPU's vector
+    # kernels (ATEN_CPU_CAPABILITY), and the fixture must not.
+    W = np.random.default_rng(seed).standard_normal((1, m, n)) * math.sqrt(2 / (n + m))
+    b = np.linspace(-0.2, 0.3, n)[None]  # some output pre-activations ≤ 0, some samples all-bias
+    model = ToyModel.from_arrays(config, W, b)
     x = sample_features(torch.full((1, n), density), batch, uniforms=Uniforms(seed)).contiguous()
     x[0, ::7] = 0.0  # samples with no active feature
     I = torch.tensor([importance])
